@@ -1,0 +1,91 @@
+/** Exit codes every command keeps: 0 pass, 1 a real finding, 2 usage / input / infrastructure failure. */
+export const EXIT = { ok: 0, finding: 1, failure: 2 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Problems with a policy pack: reading, parsing, schema, semantics, compiling. */
+export type PolicyLoadCode =
+  | "pack_unreadable"
+  | "pack_too_large"
+  | "pack_syntax"
+  | "pack_schema"
+  | "pack_duplicate_rule"
+  | "pack_unknown_predicate"
+  | "pack_invalid_cidr"
+  | "pack_invalid_cel"
+  | "pack_unsafe_regex"
+  | "pack_invalid_schema"
+  | "pack_invalid_pattern"
+  | "policy_empty";
+
+/** Problems with the inputs of `policy eval` / `policy test` (not with a decision). */
+export type InputCode = "input_unreadable" | "input_invalid" | "usage";
+
+export type AssayErrorCode = PolicyLoadCode | InputCode | "internal";
+
+const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
+  pack_unreadable: EXIT.failure,
+  pack_too_large: EXIT.failure,
+  pack_syntax: EXIT.failure,
+  pack_schema: EXIT.failure,
+  pack_duplicate_rule: EXIT.failure,
+  pack_unknown_predicate: EXIT.failure,
+  pack_invalid_cidr: EXIT.failure,
+  pack_invalid_cel: EXIT.failure,
+  pack_unsafe_regex: EXIT.failure,
+  pack_invalid_schema: EXIT.failure,
+  pack_invalid_pattern: EXIT.failure,
+  policy_empty: EXIT.failure,
+  input_unreadable: EXIT.failure,
+  input_invalid: EXIT.failure,
+  usage: EXIT.failure,
+  internal: EXIT.failure,
+};
+
+/** The exit code a command ends with when it fails with `code`. */
+export function exitCodeFor(code: AssayErrorCode): ExitCode {
+  return EXIT_BY_CODE[code];
+}
+
+/** One problem, with where it is: `file:line:col` or a JSON pointer. */
+export interface Diagnostic {
+  code: AssayErrorCode;
+  message: string;
+  where?: string;
+}
+
+/**
+ * The one error type of Assay: a stable `code`, a one-line `message`, an optional location
+ * and, when several problems were found at once, every one of them in `diagnostics`.
+ */
+export class AssayError extends Error {
+  readonly code: AssayErrorCode;
+  readonly where: string | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+
+  constructor(
+    code: AssayErrorCode,
+    message: string,
+    opts: { where?: string; cause?: unknown; diagnostics?: Diagnostic[] } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = "AssayError";
+    this.code = code;
+    this.where = opts.where;
+    this.diagnostics = opts.diagnostics ?? [{ code, message, ...(opts.where ? { where: opts.where } : {}) }];
+  }
+
+  /** Build one error from several diagnostics; the first one names the error. */
+  static fromDiagnostics(diagnostics: Diagnostic[]): AssayError {
+    const first = diagnostics[0];
+    if (!first) return new AssayError("internal", "no diagnostics");
+    return new AssayError(first.code, first.message, {
+      ...(first.where ? { where: first.where } : {}),
+      diagnostics,
+    });
+  }
+}
+
+/** `where: message`, or just the message. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return d.where ? `${d.where}: ${d.message}` : d.message;
+}

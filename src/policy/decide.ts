@@ -1,0 +1,161 @@
+import { type CallShape, shapeCall, type ToolCall } from "./call-shape.js";
+import type { Decision, ReasonCode, Violation } from "./decision.js";
+import { evaluateRule, violation } from "./evaluate-rule.js";
+import type { CompiledPolicy, CompiledRule } from "./ir.js";
+import { type SessionState, stateFromHistory } from "./session-state.js";
+import { closest } from "./suggest.js";
+import { matchAnyToolPattern } from "./tool-pattern.js";
+
+/** Extra facts a decision may use: anything CEL reads as `context`, plus `history` (earlier tool names). */
+export type DecisionContext = Record<string, unknown>;
+
+/**
+ * Decide one tool call against a compiled policy, as the next call of a session whose earlier
+ * calls are `context.history` (none by default). Never throws for a bad call: it denies.
+ */
+export function decide(policy: CompiledPolicy, call: unknown, context: DecisionContext = {}): Decision {
+  return decideInState(
+    policy,
+    shapeCall(call, policy.limits),
+    context,
+    stateFromHistory(policy, context.history),
+  );
+}
+
+/** Decide an already-shaped call against an explicit session state (used by sessions and trace checks). */
+export function decideInState(
+  policy: CompiledPolicy,
+  shaped: CallShape,
+  context: DecisionContext,
+  state: SessionState,
+): Decision {
+  if (!shaped.ok) {
+    return finish(
+      policy,
+      [
+        {
+          rule_id: null,
+          path: shaped.path,
+          message: shaped.message,
+          reason_code: shaped.reason,
+          effect: "deny",
+          severity: null,
+        },
+      ],
+      undefined,
+    );
+  }
+  const call = shaped.call;
+  const known = policy.byTool.get(call.tool);
+  const candidates = known ?? policy.otherTools;
+  const mentioned = new Uint8Array(policy.packs.length);
+  const violations: Violation[] = [];
+  const whenMemo = new Map<unknown, boolean>();
+  let bindings: Record<string, unknown> | undefined;
+  const getBindings = () => {
+    bindings ??= { tool: call.tool, args: call.arguments, context };
+    return bindings;
+  };
+  let allowedBy: CompiledRule | undefined;
+
+  for (const rule of candidates) {
+    if (known === undefined && rule.scope !== null && !matchAnyToolPattern(rule.scope, call.tool)) continue;
+    try {
+      if (!whenHolds(rule, getBindings, whenMemo)) continue;
+      const out = evaluateRule(rule, call, getBindings, state);
+      if (out.mentioned) mentioned[rule.packIndex] = 1;
+      if (out.allowed) allowedBy ??= rule;
+      for (const v of out.violations) violations.push(v);
+    } catch (err) {
+      // Fail closed: a rule that could not be evaluated denies, whatever its own effect.
+      violations.push({
+        ...violation(
+          rule,
+          "evaluation_error",
+          "/arguments",
+          `rule could not be evaluated: ${errorText(err)}`,
+        ),
+        effect: "deny",
+      });
+    }
+  }
+
+  let defaultAllowId: string | undefined;
+  for (const pack of policy.packs) {
+    if (mentioned[pack.index] === 1) continue;
+    if (pack.defaults === "allow") {
+      defaultAllowId ??= pack.defaultsRuleId;
+      continue;
+    }
+    const hint = closest(call.tool, pack.knownTools);
+    const base = `tool \`${call.tool}\` is not listed by pack \`${pack.id}\` (defaults: ${pack.defaults})`;
+    violations.push({
+      rule_id: pack.defaultsRuleId,
+      path: "/tool",
+      message: hint ? `${base}; did you mean \`${hint}\`?` : base,
+      reason_code: pack.defaults === "deny" ? "tool_not_allowed" : "default_warn",
+      effect: pack.defaults,
+      severity: null,
+    });
+  }
+  return finish(
+    policy,
+    violations,
+    allowedBy?.id ?? defaultAllowId,
+    allowedBy ? "allowed" : "default_allow",
+    call,
+  );
+}
+
+function whenHolds(
+  rule: CompiledRule,
+  bindings: () => Record<string, unknown>,
+  memo: Map<unknown, boolean>,
+): boolean {
+  for (const program of rule.when) {
+    let holds = memo.get(program);
+    if (holds === undefined) {
+      const result = program.run(bindings());
+      if (typeof result !== "boolean")
+        throw new Error(`condition \`${program.source}\` gave ${typeof result}, not a bool`);
+      holds = result;
+      memo.set(program, holds);
+    }
+    if (!holds) return false;
+  }
+  return true;
+}
+
+function finish(
+  policy: CompiledPolicy,
+  violations: Violation[],
+  allowRuleId: string | undefined,
+  allowReason: ReasonCode = "allowed",
+  call?: ToolCall,
+): Decision {
+  const deciding = violations.find((v) => v.effect === "deny") ?? violations.find((v) => v.effect === "warn");
+  if (deciding) {
+    const rule = deciding.rule_id === null ? undefined : policy.rules.find((r) => r.id === deciding.rule_id);
+    return {
+      effect: deciding.effect,
+      rule_id: deciding.rule_id,
+      reason_code: deciding.reason_code,
+      message: rule?.message ?? deciding.message,
+      violations,
+      policy_digest: policy.digest,
+    };
+  }
+  return {
+    effect: "allow",
+    rule_id: allowRuleId ?? null,
+    reason_code: allowReason,
+    message: call ? `tool \`${call.tool}\` is allowed` : "allowed",
+    violations,
+    policy_digest: policy.digest,
+  };
+}
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split("\n")[0] ?? "unknown error";
+}

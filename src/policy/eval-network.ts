@@ -1,0 +1,271 @@
+import { isIP } from "node:net";
+import ipaddr from "ipaddr.js";
+import type { CidrSet, HostSet, NetworkIR } from "./network-ir.js";
+import { normalizeHost } from "./network-ir.js";
+
+/** A network destination found in a call's arguments. */
+export interface NetTarget {
+  readonly pointer: string;
+  readonly raw: string;
+  readonly scheme: string | null;
+  readonly host: string;
+  readonly ip: string | null;
+  readonly port: number | null;
+}
+
+/** One reason a target is refused. */
+export interface NetFinding {
+  readonly pointer: string;
+  readonly message: string;
+}
+
+// Keys whose string values name a destination even without a scheme.
+const HOST_KEYS = new Set([
+  "url",
+  "uri",
+  "href",
+  "link",
+  "endpoint",
+  "host",
+  "hostname",
+  "server",
+  "domain",
+  "ip",
+  "ip_address",
+  "address",
+  "addr",
+  "base_url",
+  "baseurl",
+  "target",
+  "target_url",
+  "webhook",
+  "webhook_url",
+  "callback_url",
+  "proxy",
+  "remote",
+  "origin",
+  "destination",
+]);
+const DEFAULT_PORTS: Record<string, number> = {
+  http: 80,
+  https: 443,
+  ws: 80,
+  wss: 443,
+  ftp: 21,
+  ssh: 22,
+  gopher: 70,
+};
+const MAX_TARGETS = 256;
+const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
+const URL_END = /[\s"'<>`\\|;,(){}]/;
+const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/** Every destination in `args` the rule looks at. */
+export function findTargets(ir: NetworkIR, args: Record<string, unknown>): NetTarget[] {
+  const out: NetTarget[] = [];
+  if (ir.paths) {
+    for (const path of ir.paths) collectPath(args, path, 0, "/arguments", out);
+  } else {
+    scan(args, out);
+  }
+  return out;
+}
+
+function collectPath(
+  value: unknown,
+  path: readonly string[],
+  i: number,
+  pointer: string,
+  out: NetTarget[],
+): void {
+  if (out.length >= MAX_TARGETS) return;
+  if (i === path.length) {
+    if (typeof value === "string") pushTarget(value, pointer, true, out);
+    else if (Array.isArray(value)) {
+      for (const [k, v] of value.entries())
+        if (typeof v === "string") pushTarget(v, `${pointer}/${k}`, true, out);
+    }
+    return;
+  }
+  if (value === null || typeof value !== "object") return;
+  const seg = path[i] as string;
+  if (seg === "*") {
+    for (const [k, v] of Object.entries(value))
+      collectPath(v, path, i + 1, `${pointer}/${escapePointerKey(k)}`, out);
+  } else if (Object.hasOwn(value, seg)) {
+    collectPath(
+      (value as Record<string, unknown>)[seg],
+      path,
+      i + 1,
+      `${pointer}/${escapePointerKey(seg)}`,
+      out,
+    );
+  }
+}
+
+function scan(args: Record<string, unknown>, out: NetTarget[]): void {
+  // INVARIANT: the caller has already bounded the arguments' depth and size.
+  const stack: { value: unknown; pointer: string; key: string }[] = [
+    { value: args, pointer: "/arguments", key: "" },
+  ];
+  while (stack.length > 0 && out.length < MAX_TARGETS) {
+    const { value, pointer, key } = stack.pop() as { value: unknown; pointer: string; key: string };
+    if (typeof value === "string") {
+      if (HOST_KEYS.has(key.toLowerCase())) pushTarget(value, pointer, true, out);
+      else if (value.includes("://"))
+        for (const url of embeddedUrls(value)) pushTarget(url, pointer, false, out);
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--)
+        stack.push({ value: value[i], pointer: `${pointer}/${i}`, key });
+    } else if (value !== null && typeof value === "object") {
+      const entries = Object.entries(value);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, v] = entries[i] as [string, unknown];
+        stack.push({ value: v, pointer: `${pointer}/${escapePointerKey(k)}`, key: k });
+      }
+    }
+  }
+}
+
+/** URLs inside free text (`curl http://10.0.0.1/`): from each `://` back to the scheme, forward to a delimiter. */
+function embeddedUrls(text: string): string[] {
+  const urls: string[] = [];
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf("://", from);
+    if (at < 0 || urls.length >= 32) return urls;
+    let start = at;
+    while (start > 0 && SCHEME_CHAR.test(text[start - 1] as string)) start--;
+    let end = at + 3;
+    while (end < text.length && !URL_END.test(text[end] as string)) end++;
+    if (start < at) urls.push(text.slice(start, end));
+    from = at + 3;
+  }
+}
+
+function pushTarget(value: string, pointer: string, bareHostOk: boolean, out: NetTarget[]): void {
+  const t = parseTarget(value, pointer, bareHostOk);
+  if (t) out.push(t);
+}
+
+/** Parse a URL, `host`, `host:port`, `[v6]:port` or IP literal into a normalized destination. */
+export function parseTarget(raw: string, pointer: string, bareHostOk: boolean): NetTarget | null {
+  const value = raw.trim();
+  if (value === "" || value.length > 4096) return null;
+  const bare = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
+  if (isIP(bare)) return target(pointer, raw, null, bare, null);
+  const hasScheme = HAS_SCHEME.test(value);
+  if (!hasScheme && !bareHostOk) return null;
+  let url: URL;
+  try {
+    url = new URL(hasScheme ? value : `http://${value}`);
+  } catch {
+    return null;
+  }
+  const scheme = hasScheme ? url.protocol.slice(0, -1).toLowerCase() : null;
+  if (url.hostname === "") return scheme ? target(pointer, raw, scheme, "", null) : null;
+  const port = url.port !== "" ? Number(url.port) : scheme ? (DEFAULT_PORTS[scheme] ?? null) : null;
+  return target(pointer, raw, scheme, url.hostname, port);
+}
+
+function target(
+  pointer: string,
+  raw: string,
+  scheme: string | null,
+  hostIn: string,
+  port: number | null,
+): NetTarget {
+  const host = normalizeHost(hostIn.startsWith("[") ? hostIn.slice(1, -1) : hostIn);
+  return { pointer, raw, scheme, host, ip: isIP(host) ? host : null, port };
+}
+
+/** The IPv4 address embedded in an IPv4-mapped (::ffff:0:0/96) or NAT64 (64:ff9b::/96) IPv6 address. */
+function embeddedV4(ip: string): string | null {
+  if (isIP(ip) !== 6) return null;
+  try {
+    const a = ipaddr.IPv6.parse(ip);
+    if (a.isIPv4MappedAddress()) return a.toIPv4Address().toString();
+    const p = a.parts;
+    if (p[0] === 0x64 && p[1] === 0xff9b && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0) {
+      return `${(p[6] ?? 0) >> 8}.${(p[6] ?? 0) & 255}.${(p[7] ?? 0) >> 8}.${(p[7] ?? 0) & 255}`;
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+function inCidrs(set: CidrSet, ip: string): string | null {
+  const candidates = [ip];
+  const v4 = embeddedV4(ip);
+  if (v4) candidates.push(v4);
+  for (const addr of candidates) {
+    const family = isIP(addr) === 4 ? "ipv4" : "ipv6";
+    if (!set.all.check(addr, family)) continue;
+    for (const e of set.entries) if (e.list.check(addr, family)) return e.cidr;
+  }
+  return null;
+}
+
+function inHosts(set: HostSet, host: string): boolean {
+  if (set.exact.has(host)) return true;
+  for (const s of set.suffixes) if (host.endsWith(s)) return true;
+  return false;
+}
+
+/** Every reason the rule refuses one of the call's destinations ([] = all allowed). */
+export function evaluateNetwork(ir: NetworkIR, args: Record<string, unknown>): NetFinding[] {
+  const findings: NetFinding[] = [];
+  for (const t of findTargets(ir, args)) {
+    const what = `\`${t.raw.length > 120 ? `${t.raw.slice(0, 117)}...` : t.raw}\``;
+    if (ir.allowSchemes && t.scheme !== null && !ir.allowSchemes.has(t.scheme)) {
+      findings.push({
+        pointer: t.pointer,
+        message: `${what} uses scheme \`${t.scheme}\`, which is not allowed`,
+      });
+    }
+    if (t.host === "") continue;
+    if (t.ip) {
+      const denied = ir.denyCidrs ? inCidrs(ir.denyCidrs, t.ip) : null;
+      if (denied) findings.push({ pointer: t.pointer, message: `${what} is in denied range \`${denied}\`` });
+      else if (ir.denyHosts?.exact.has(t.ip))
+        findings.push({ pointer: t.pointer, message: `${what} is a denied host` });
+      if (
+        ir.allowCidrs &&
+        !inCidrs(ir.allowCidrs, t.ip) &&
+        !(ir.allowHosts && inHosts(ir.allowHosts, t.ip))
+      ) {
+        findings.push({ pointer: t.pointer, message: `${what} is outside the allowed ranges` });
+      } else if (!ir.allowCidrs && ir.allowHosts && !inHosts(ir.allowHosts, t.ip)) {
+        findings.push({ pointer: t.pointer, message: `${what} is an address not in the allowed hosts` });
+      }
+    } else {
+      if (ir.denyHosts && inHosts(ir.denyHosts, t.host)) {
+        findings.push({ pointer: t.pointer, message: `${what} names denied host \`${t.host}\`` });
+      }
+      if (ir.allowHosts && !inHosts(ir.allowHosts, t.host)) {
+        findings.push({
+          pointer: t.pointer,
+          message: `${what} names host \`${t.host}\`, which is not allowed`,
+        });
+      } else if (!ir.allowHosts && ir.allowCidrs) {
+        findings.push({
+          pointer: t.pointer,
+          message: `${what} names host \`${t.host}\`, which cannot be checked against allow_cidrs without resolving it`,
+        });
+      }
+    }
+    if (t.port !== null) {
+      if (ir.denyPorts?.has(t.port))
+        findings.push({ pointer: t.pointer, message: `${what} uses denied port ${t.port}` });
+      if (ir.allowPorts && !ir.allowPorts.has(t.port)) {
+        findings.push({ pointer: t.pointer, message: `${what} uses port ${t.port}, which is not allowed` });
+      }
+    }
+  }
+  return findings;
+}
+
+function escapePointerKey(key: string): string {
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}

@@ -1,0 +1,164 @@
+import type { ErrorObject } from "ajv";
+import type { ToolCall } from "./call-shape.js";
+import type { ReasonCode, Violation } from "./decision.js";
+import { evaluateNetwork } from "./eval-network.js";
+import type { CompiledRule, SequenceRule } from "./ir.js";
+import type { SessionState } from "./session-state.js";
+import { matchAnyToolPattern, matchToolPattern } from "./tool-pattern.js";
+
+/** What one rule made of one call. */
+export interface RuleOutcome {
+  violations: Violation[];
+  /** A `tools` rule listed the tool (allow or deny): the pack's defaults no longer apply to it. */
+  mentioned: boolean;
+  /** A `tools` rule allowed the tool explicitly. */
+  allowed: boolean;
+}
+
+const PASS: RuleOutcome = Object.freeze({ violations: [], mentioned: false, allowed: false }) as RuleOutcome;
+const MAX_SCHEMA_VIOLATIONS = 8;
+
+/**
+ * Run one compiled rule on a call. Plain reads of prebuilt data: nothing here compiles,
+ * parses policy or touches the file system. Throws only when the evaluator itself fails.
+ */
+export function evaluateRule(
+  rule: CompiledRule,
+  call: ToolCall,
+  bindings: () => Record<string, unknown>,
+  state: SessionState,
+): RuleOutcome {
+  switch (rule.kind) {
+    case "tools": {
+      const denied = matchAnyToolPattern(rule.deny, call.tool);
+      if (denied) {
+        const how = denied.kind === "exact" ? "" : ` by pattern \`${denied.source}\``;
+        return outcome(
+          [violation(rule, "tool_denied", "/tool", `tool \`${call.tool}\` is denied${how}`)],
+          true,
+          false,
+        );
+      }
+      const allowed = matchAnyToolPattern(rule.allow, call.tool) !== undefined;
+      return allowed ? { violations: [], mentioned: true, allowed: true } : PASS;
+    }
+    case "args": {
+      if (rule.validate(call.arguments)) return PASS;
+      const errors = (rule.validate.errors ?? []).slice(0, MAX_SCHEMA_VIOLATIONS);
+      if (errors.length === 0)
+        return outcome([violation(rule, "args_invalid", "/arguments", "arguments do not match the schema")]);
+      return outcome(errors.map((e) => violation(rule, "args_invalid", argPointer(e), schemaMessage(e))));
+    }
+    case "expr": {
+      const result = rule.program.run(bindings());
+      if (result === true) return PASS;
+      if (result === false) {
+        return outcome([
+          violation(rule, "expr_failed", "/arguments", `assertion \`${rule.program.source}\` is false`),
+        ]);
+      }
+      throw new Error(`assertion \`${rule.program.source}\` gave ${typeof result}, not a bool`);
+    }
+    case "network": {
+      const findings = evaluateNetwork(rule.network, call.arguments);
+      if (findings.length === 0) return PASS;
+      return outcome(findings.map((f) => violation(rule, "network_denied", f.pointer, f.message)));
+    }
+    case "sequence":
+      return sequenceOutcome(rule, call.tool, state);
+    case "limit": {
+      const found: Violation[] = [];
+      if (rule.maxCalls !== null && state.total + 1 > rule.maxCalls) {
+        found.push(
+          violation(rule, "limit_exceeded", "/tool", `session call limit of ${rule.maxCalls} reached`),
+        );
+      }
+      for (const p of rule.perTool) {
+        if (matchToolPattern(p.pattern, call.tool) && (state.counts[p.slot] ?? 0) + 1 > p.max) {
+          found.push(
+            violation(
+              rule,
+              "limit_exceeded",
+              "/tool",
+              `limit of ${p.max} calls to \`${p.pattern.source}\` reached`,
+            ),
+          );
+        }
+      }
+      return found.length === 0 ? PASS : outcome(found);
+    }
+  }
+}
+
+function sequenceOutcome(rule: SequenceRule, tool: string, state: SessionState): RuleOutcome {
+  const s = rule.sequence;
+  switch (s.op) {
+    case "before":
+      if ((state.counts[s.slot] ?? 0) === 0) {
+        return outcome([
+          violation(
+            rule,
+            "sequence_violation",
+            "/tool",
+            `\`${tool}\` called before any \`${s.first.source}\``,
+          ),
+        ]);
+      }
+      return PASS;
+    case "never_after":
+      if ((state.counts[s.slot] ?? 0) > 0) {
+        return outcome([
+          violation(rule, "sequence_violation", "/tool", `\`${tool}\` called after \`${s.trigger.source}\``),
+        ]);
+      }
+      return PASS;
+    case "max_calls":
+      if ((state.counts[s.slot] ?? 0) + 1 > s.max) {
+        return outcome([
+          violation(rule, "sequence_violation", "/tool", `more than ${s.max} calls to \`${s.tool.source}\``),
+        ]);
+      }
+      return PASS;
+    default:
+      return PASS;
+  }
+}
+
+function outcome(violations: Violation[], mentioned = false, allowed = false): RuleOutcome {
+  return { violations, mentioned, allowed };
+}
+
+export function violation(rule: CompiledRule, reason: ReasonCode, path: string, message: string): Violation {
+  return {
+    rule_id: rule.id,
+    path,
+    message,
+    reason_code: reason,
+    effect: rule.effect,
+    severity: rule.severity,
+  };
+}
+
+function argPointer(e: ErrorObject): string {
+  const base = `/arguments${e.instancePath}`;
+  if (e.keyword === "required")
+    return `${base}/${String((e.params as { missingProperty: string }).missingProperty)}`;
+  if (e.keyword === "additionalProperties") {
+    return `${base}/${String((e.params as { additionalProperty: string }).additionalProperty)}`;
+  }
+  return base;
+}
+
+function schemaMessage(e: ErrorObject): string {
+  const at = `\`${argPointer(e)}\``;
+  switch (e.keyword) {
+    case "required":
+      return `${at} is required`;
+    case "additionalProperties":
+      return `${at} is not allowed`;
+    case "not":
+      return `${at} matches a forbidden form`;
+    default:
+      return `${at} ${e.message ?? "is invalid"}`;
+  }
+}

@@ -1,0 +1,185 @@
+import { readFile, stat } from "node:fs/promises";
+import type { ErrorObject } from "ajv";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { AssayError, type Diagnostic } from "../lib/errors.js";
+import { pointerSegments, pointerToPath } from "./json-pointer.js";
+import { packSchemaErrors } from "./pack-schema.js";
+import type { PackDoc } from "./pack-types.js";
+import { closest } from "./suggest.js";
+
+/** Packs larger than this are refused before they are read. */
+export const MAX_PACK_BYTES = 10 * 1024 * 1024;
+
+/** A pack that passed the schema, with a way to turn a JSON pointer into `file:line:col`. */
+export interface LoadedPack {
+  readonly source: string;
+  readonly doc: PackDoc;
+  locate(pointer: string): string;
+}
+
+/** Read, parse and schema-check a pack file (YAML or JSON). Throws an AssayError listing every problem. */
+export async function loadPack(path: string): Promise<LoadedPack> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (err) {
+    throw new AssayError(
+      "pack_unreadable",
+      `cannot read pack: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      {
+        where: path,
+        cause: err,
+      },
+    );
+  }
+  if (size > MAX_PACK_BYTES) {
+    throw new AssayError("pack_too_large", `pack is ${size} bytes, over the ${MAX_PACK_BYTES} byte limit`, {
+      where: path,
+    });
+  }
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new AssayError(
+      "pack_unreadable",
+      `cannot read pack: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      {
+        where: path,
+        cause: err,
+      },
+    );
+  }
+  return parsePack(text, path);
+}
+
+/** Parse and schema-check pack text. `source` names it in error locations. */
+export function parsePack(text: string, source: string): LoadedPack {
+  if (Buffer.byteLength(text, "utf8") > MAX_PACK_BYTES) {
+    throw new AssayError("pack_too_large", `pack is over the ${MAX_PACK_BYTES} byte limit`, {
+      where: source,
+    });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const syntax = [...doc.errors];
+  if (syntax.length > 0) {
+    throw AssayError.fromDiagnostics(
+      syntax.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return {
+          code: "pack_syntax",
+          message: e.message.split("\n")[0] ?? "invalid YAML",
+          where: `${source}:${pos.line}:${pos.col}`,
+        };
+      }),
+    );
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw new AssayError("pack_syntax", `invalid YAML: ${(err as Error).message}`, {
+      where: source,
+      cause: err,
+    });
+  }
+
+  const locate = (pointer: string): string => {
+    const pos = positionOf(doc.contents, pointerSegments(pointer), lineCounter);
+    return pos ? `${source}:${pos.line}:${pos.col}` : source;
+  };
+  const errors = packSchemaErrors(value);
+  if (errors.length > 0) {
+    throw AssayError.fromDiagnostics(schemaDiagnostics(errors, locate));
+  }
+  return Object.freeze({ source, doc: value as PackDoc, locate });
+}
+
+/** Schema-check a pack given as a plain object (no positions: locations are JSON pointers). */
+export function packFromObject(value: unknown, source = "<pack>"): LoadedPack {
+  const locate = (pointer: string) => `${source}#${pointer}`;
+  const errors = packSchemaErrors(value);
+  if (errors.length > 0) throw AssayError.fromDiagnostics(schemaDiagnostics(errors, locate));
+  return Object.freeze({ source, doc: structuredClone(value) as PackDoc, locate });
+}
+
+function positionOf(
+  root: unknown,
+  segments: string[],
+  lc: LineCounter,
+): { line: number; col: number } | undefined {
+  let node = root as Node | null | undefined;
+  let last = node;
+  for (const seg of segments) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
+      if (!pair) break;
+      node = pair.value as Node | null;
+      last = (node ?? pair.key) as Node;
+      if (!node) {
+        node = pair.key as Node;
+        break;
+      }
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)];
+      if (!item) break;
+      node = item as Node;
+      last = node;
+    } else break;
+  }
+  const range = (last as Node | undefined)?.range;
+  return range ? lc.linePos(range[0]) : undefined;
+}
+
+const RULE_KINDS = "tools, args, expr, network, sequence, limit";
+
+function schemaDiagnostics(errors: ErrorObject[], locate: (p: string) => string): Diagnostic[] {
+  // Errors inside the branches of a failed oneOf/anyOf only restate it; keep the summary.
+  const branchFailures = new Set(
+    errors.filter((e) => e.keyword === "oneOf" || e.keyword === "anyOf").map((e) => e.schemaPath),
+  );
+  const kept = errors.filter((e) => {
+    for (const sp of branchFailures) if (e.schemaPath.startsWith(`${sp}/`)) return false;
+    return true;
+  });
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const e of kept) {
+    let pointer = e.instancePath;
+    let message: string;
+    switch (e.keyword) {
+      case "additionalProperties": {
+        const key = String((e.params as { additionalProperty: string }).additionalProperty);
+        pointer = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+        const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+        const hint = closest(key, known);
+        message = `unknown key \`${key}\`${hint ? `; did you mean \`${hint}\`?` : ""}`;
+        break;
+      }
+      case "required":
+        message = `missing required key \`${(e.params as { missingProperty: string }).missingProperty}\``;
+        break;
+      case "oneOf":
+        message = e.schemaPath.endsWith("/rule/oneOf")
+          ? `a rule needs exactly one check kind (${RULE_KINDS})`
+          : (e.message ?? "invalid");
+        break;
+      case "anyOf":
+        message = e.schemaPath.includes("networkCheck")
+          ? "a network check needs at least one of allow_/deny_ cidrs, hosts, ports or allow_schemes"
+          : (e.message ?? "invalid");
+        break;
+      case "enum":
+        message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => `\`${v}\``).join(", ")}`;
+        break;
+      default:
+        message = e.message ?? "invalid";
+    }
+    const line = `${pointerToPath(pointer)}: ${message}`;
+    if (seen.has(`${pointer}\0${line}`)) continue;
+    seen.add(`${pointer}\0${line}`);
+    out.push({ code: "pack_schema", message: line, where: locate(pointer) });
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+import type { PackDoc, RuleDoc } from "./pack-types.js";
+
+/**
+ * The pack with every default written out, so two packs that mean the same thing hash the same.
+ * This is what the policy digest is computed over.
+ */
+export function normalizePack(doc: PackDoc): PackDoc {
+  return {
+    ...doc,
+    defaults: doc.defaults ?? "deny",
+    predicates: doc.predicates ?? {},
+    rules: doc.rules.map(normalizeRule),
+  };
+}
+
+function normalizeRule(rule: RuleDoc): RuleDoc {
+  return {
+    ...rule,
+    effect: rule.effect ?? "deny",
+    when: rule.when ?? [],
+    cost: rule.cost ?? 1,
+    mappings: rule.mappings ?? [],
+  };
+}

@@ -1,0 +1,30 @@
+import { RE2JS } from "re2js";
+import { AssayError } from "../lib/errors.js";
+
+/** A compiled, linear-time matcher. Arguments are attacker-controlled, so no backtracking engine runs on them. */
+export interface Matcher {
+  test(text: string): boolean;
+  toString(): string;
+}
+
+/** Compile a pattern with RE2 semantics; backreferences and lookaround are refused (they need backtracking). */
+export function compileRegex(pattern: string, where?: string): Matcher {
+  try {
+    const re = RE2JS.compile(pattern);
+    // ajv caches compiled patterns by `toString()`: it must be unique per pattern.
+    return { test: (text: string) => re.test(text), toString: () => `re2:${pattern}` };
+  } catch (err) {
+    const reason = (err as Error).message;
+    const unsafe =
+      /\(\?[=!<]|\\[1-9]|lookahead|lookbehind|backreference|invalid escape|invalid or unsupported Perl syntax/i.test(
+        `${pattern} ${reason}`,
+      );
+    throw new AssayError(
+      unsafe ? "pack_unsafe_regex" : "pack_invalid_pattern",
+      unsafe
+        ? `regex \`${pattern}\` needs backtracking (lookaround or backreference), which the linear-time engine refuses: ${reason}`
+        : `invalid regex \`${pattern}\`: ${reason}`,
+      { ...(where ? { where } : {}), cause: err },
+    );
+  }
+}
