@@ -1,11 +1,13 @@
 import { readFileSync } from "node:fs";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
 
-// INVARIANT: this module sits two levels below the package root in both src/ and dist/.
-const SCHEMA_URL = new URL("../../schemas/policy-pack.schema.json", import.meta.url);
+/** Read one of the JSON Schemas shipped in schemas/ (at module load, never on a decision path). */
+export function readSchema(name: string): Record<string, unknown> {
+  // INVARIANT: this module sits two levels below the package root in both src/ and dist/.
+  return JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), "utf8"));
+}
 
-/** The pack schema, read once at module load (the one place policy text meets the file system here). */
-export const packSchema: Record<string, unknown> = JSON.parse(readFileSync(SCHEMA_URL, "utf8"));
+export const packSchema = readSchema("policy-pack.schema.json");
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
 const validatePackShape = ajv.compile(packSchema);

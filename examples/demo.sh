@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `npm run demo`: compile the bundled packs, then decide a few tool calls with them.
+set -u
+cd "$(dirname "$0")/.."
+assay=./bin/assay
+packs=(--pack packs/mcp-baseline.yaml --pack examples/app-pack.yaml)
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+step assay policy check packs/mcp-baseline.yaml examples/app-pack.yaml
+$assay policy check packs/mcp-baseline.yaml examples/app-pack.yaml || exit 2
+
+for call in read-workspace read-traversal shell metadata-ssrf secret-in-args typo-tool; do
+  step assay policy eval "${packs[*]}" --call "examples/calls/$call.json"
+  $assay policy eval "${packs[@]}" --call "examples/calls/$call.json"
+  code=$?
+  [ "$code" -le 1 ] || exit "$code"
+  echo "(exit $code)"
+done
+
+step assay policy eval "${packs[*]}" --call examples/calls/secret-in-args.json --context examples/calls/prod-context.json --json
+$assay policy eval "${packs[@]}" --call examples/calls/secret-in-args.json --context examples/calls/prod-context.json --json
+[ $? -le 1 ] || exit 2
+
+step assay policy test packs/
+$assay policy test packs/ || exit $?

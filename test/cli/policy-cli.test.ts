@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { describe, test } from "node:test";
+
+const FIX = "test/fixtures/cli";
+const PACK = `${FIX}/pack.yaml`;
+
+function assay(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    input,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("assay policy check", () => {
+  test("a valid pack: counts per kind and dimension, the digest, exit 0", () => {
+    const r = assay(["policy", "check", PACK, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.rules, 6);
+    assert.deepEqual(out.by_kind, { tools: 1, args: 1, expr: 1, network: 1, sequence: 1, limit: 1 });
+    assert.deepEqual(out.by_dimension, { correctness: 0, safety: 1, security: 3, control: 2 });
+    assert.match(out.digest, /^sha256:[0-9a-f]{64}$/);
+    const human = assay(["policy", "check", PACK]);
+    assert.equal(human.code, 0);
+    assert.ok(human.stdout.includes(out.digest));
+  });
+
+  test("an invalid pack: one line per problem with file:line:col, exit 2, no stack trace", () => {
+    const located = (stderr: string) =>
+      stderr
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.match(/^assay: (\S+?:\d+:\d+): (\S+):/)?.slice(1));
+    const schema = assay(["policy", "check", `${FIX}/bad-pack.yaml`]);
+    assert.equal(schema.code, 2);
+    assert.deepEqual(located(schema.stderr), [[`${FIX}/bad-pack.yaml:8:12`, "rules[0].extra"]]);
+    const compile = assay(["policy", "check", `${FIX}/bad-compile.yaml`]);
+    assert.equal(compile.code, 2);
+    assert.deepEqual(located(compile.stderr), [
+      [`${FIX}/bad-compile.yaml:7:33`, "rules[0].expr.assert"],
+      [`${FIX}/bad-compile.yaml:11:29`, "rules[1].network.deny_cidrs[0]"],
+    ]);
+    const missing = assay(["policy", "check", `${FIX}/does-not-exist.yaml`]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^assay: .*does-not-exist\.yaml: cannot read pack: ENOENT\n$/);
+  });
+
+  test("a missing argument is a usage error, exit 2", () => {
+    assert.equal(assay(["policy", "check"]).code, 2);
+    assert.equal(assay(["policy", "check", "--nope", PACK]).code, 2);
+  });
+
+  test("--help exits 0 on every command", () => {
+    for (const args of [
+      ["--help"],
+      ["policy", "--help"],
+      ["policy", "check", "--help"],
+      ["policy", "eval", "--help"],
+      ["policy", "test", "--help"],
+    ]) {
+      const r = assay(args);
+      assert.equal(r.code, 0, args.join(" "));
+      assert.match(r.stdout, /Usage:/);
+    }
+  });
+});
+
+describe("assay policy eval", () => {
+  test("allow exits 0, deny exits 1, and --json prints the decision", () => {
+    const allow = assay(
+      ["policy", "eval", "--pack", PACK, "--call", "-", "--json"],
+      '{"tool":"list_dir","arguments":{}}',
+    );
+    assert.equal(allow.code, 0, allow.stderr);
+    assert.equal(JSON.parse(allow.stdout).effect, "allow");
+    const deny = assay(
+      ["policy", "eval", "--pack", PACK, "--call", "-", "--json"],
+      '{"tool":"exec","arguments":{}}',
+    );
+    assert.equal(deny.code, 1);
+    const d = JSON.parse(deny.stdout);
+    assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", "read-only-fs", "tool_denied"]);
+    assert.match(d.policy_digest, /^sha256:/);
+  });
+
+  test("an MCP tools/call request is accepted as the call", () => {
+    const req = {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "tools/call",
+      params: { name: "fs_a_write", arguments: {} },
+    };
+    const r = assay(["policy", "eval", "--pack", PACK, "--call", "-", "--json"], JSON.stringify(req));
+    assert.equal(r.code, 1);
+    assert.equal(JSON.parse(r.stdout).reason_code, "tool_denied");
+  });
+
+  test("context reaches predicates", () => {
+    const call = '{"tool":"http_get","arguments":{"url":"http://[fd00::1]/"}}';
+    assert.equal(assay(["policy", "eval", "--pack", PACK, "--call", "-"], call).code, 0);
+    const r = assay(
+      ["policy", "eval", "--pack", PACK, "--call", "-", "--context", `${FIX}/prod.json`, "--json"],
+      call,
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(JSON.parse(r.stdout).rule_id, "no-private-net");
+  });
+
+  test("JSON that is not a call is denied (exit 1); text that is not JSON is an input error (exit 2)", () => {
+    const notObject = assay(["policy", "eval", "--pack", PACK, "--call", "-", "--json"], '"read_file"');
+    assert.equal(notObject.code, 1);
+    assert.equal(JSON.parse(notObject.stdout).reason_code, "call_invalid");
+    const notJson = assay(["policy", "eval", "--pack", PACK, "--call", "-"], "{tool:");
+    assert.equal(notJson.code, 2);
+    assert.match(notJson.stderr, /^assay: <stdin>: call is not valid JSON/);
+  });
+});
+
+describe("assay policy test", () => {
+  test("all cases pass: exit 0", () => {
+    const r = assay(["policy", "test", `${FIX}/pass.test.yaml`, "--json"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual([out.passed, out.failed], [4, 0]);
+  });
+
+  test("a failing case: exit 1 and a diff naming expected and actual", () => {
+    const r = assay(["policy", "test", `${FIX}/fail.test.yaml`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /FAIL {2}.*fail\.test\.yaml: wrongly expects exec to be allowed/);
+    assert.match(r.stdout, /- effect: "allow"\n {2}\+ effect: "deny"/);
+    assert.match(r.stdout, /PASS: 1\/2 {2}FAIL: 1\/2/);
+  });
+
+  test("an invalid test file: exit 2", () => {
+    const r = assay(["policy", "test", `${FIX}/invalid.test.yaml`]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /invalid\.test\.yaml: not a policy test file/);
+  });
+});
