@@ -55,14 +55,23 @@ const DEFAULT_PORTS: Record<string, number> = {
   ssh: 22,
   gopher: 70,
 };
+// More candidate destinations than this in one call is refused, not truncated: a check that
+// stopped reading would let one bad URL hide behind many harmless ones.
 const MAX_TARGETS = 256;
 const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
 const URL_END = /[\s"'<>`\\|;,(){}]/;
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
+/** The destinations a rule found; `overflow` when there were more candidates than it reads. */
+export interface FoundTargets {
+  readonly targets: NetTarget[];
+  candidates: number;
+  overflow: boolean;
+}
+
 /** Every destination in `args` the rule looks at. */
-export function findTargets(ir: NetworkIR, args: Record<string, unknown>): NetTarget[] {
-  const out: NetTarget[] = [];
+export function findTargets(ir: NetworkIR, args: Record<string, unknown>): FoundTargets {
+  const out: FoundTargets = { targets: [], candidates: 0, overflow: false };
   if (ir.paths) {
     for (const path of ir.paths) collectPath(args, path, 0, "/arguments", out);
   } else {
@@ -76,9 +85,9 @@ function collectPath(
   path: readonly string[],
   i: number,
   pointer: string,
-  out: NetTarget[],
+  out: FoundTargets,
 ): void {
-  if (out.length >= MAX_TARGETS) return;
+  if (out.overflow) return;
   if (i === path.length) {
     if (typeof value === "string") pushTarget(value, pointer, true, out);
     else if (Array.isArray(value)) {
@@ -103,17 +112,16 @@ function collectPath(
   }
 }
 
-function scan(args: Record<string, unknown>, out: NetTarget[]): void {
+function scan(args: Record<string, unknown>, out: FoundTargets): void {
   // INVARIANT: the caller has already bounded the arguments' depth and size.
   const stack: { value: unknown; pointer: string; key: string }[] = [
     { value: args, pointer: "/arguments", key: "" },
   ];
-  while (stack.length > 0 && out.length < MAX_TARGETS) {
+  while (stack.length > 0 && !out.overflow) {
     const { value, pointer, key } = stack.pop() as { value: unknown; pointer: string; key: string };
     if (typeof value === "string") {
       if (HOST_KEYS.has(key.toLowerCase())) pushTarget(value, pointer, true, out);
-      else if (value.includes("://"))
-        for (const url of embeddedUrls(value)) pushTarget(url, pointer, false, out);
+      else if (value.includes("://")) pushEmbeddedUrls(value, pointer, out);
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--)
         stack.push({ value: value[i], pointer: `${pointer}/${i}`, key });
@@ -128,37 +136,45 @@ function scan(args: Record<string, unknown>, out: NetTarget[]): void {
 }
 
 /** URLs inside free text (`curl http://10.0.0.1/`): from each `://` back to the scheme, forward to a delimiter. */
-function embeddedUrls(text: string): string[] {
-  const urls: string[] = [];
+function pushEmbeddedUrls(text: string, pointer: string, out: FoundTargets): void {
   let from = 0;
-  for (;;) {
+  let end = 0;
+  while (!out.overflow) {
     const at = text.indexOf("://", from);
-    if (at < 0 || urls.length >= 32) return urls;
+    if (at < 0) return;
     let start = at;
     while (start > 0 && SCHEME_CHAR.test(text[start - 1] as string)) start--;
-    let end = at + 3;
-    while (end < text.length && !URL_END.test(text[end] as string)) end++;
-    if (start < at) urls.push(text.slice(start, end));
+    // A URL inside the previous one ends where that one ends: scanning again would be quadratic.
+    if (end < at + 3) {
+      end = at + 3;
+      while (end < text.length && !URL_END.test(text[end] as string)) end++;
+    }
+    if (start < at) pushTarget(text.slice(start, end), pointer, false, out);
     from = at + 3;
   }
 }
 
-function pushTarget(value: string, pointer: string, bareHostOk: boolean, out: NetTarget[]): void {
+function pushTarget(value: string, pointer: string, bareHostOk: boolean, out: FoundTargets): void {
+  if (++out.candidates > MAX_TARGETS) {
+    out.overflow = true;
+    return;
+  }
   const t = parseTarget(value, pointer, bareHostOk);
-  if (t) out.push(t);
+  if (t) out.targets.push(t);
 }
 
 /** Parse a URL, `host`, `host:port`, `[v6]:port` or IP literal into a normalized destination. */
 export function parseTarget(raw: string, pointer: string, bareHostOk: boolean): NetTarget | null {
   const value = raw.trim();
-  if (value === "" || value.length > 4096) return null;
+  // No length cap: skipping a long URL would allow it. Only its authority is parsed (below).
+  if (value === "") return null;
   const bare = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
   if (isIP(bare)) return target(pointer, raw, null, bare, null);
   const hasScheme = HAS_SCHEME.test(value);
   if (!hasScheme && !bareHostOk) return null;
   let url: URL;
   try {
-    url = new URL(hasScheme ? value : `http://${value}`);
+    url = new URL(schemeAndAuthority(hasScheme ? value : `http://${value}`));
   } catch {
     return null;
   }
@@ -166,6 +182,21 @@ export function parseTarget(raw: string, pointer: string, bareHostOk: boolean): 
   if (url.hostname === "") return scheme ? target(pointer, raw, scheme, "", null) : null;
   const port = url.port !== "" ? Number(url.port) : scheme ? (DEFAULT_PORTS[scheme] ?? null) : null;
   return target(pointer, raw, scheme, url.hostname, port);
+}
+
+/**
+ * `scheme://authority` of a URL: the destination without its path, query or fragment, so that a
+ * long URL costs no more to check than a short one. Same host and port as the whole URL: for
+ * special schemes the authority ends at the first `/`, `\`, `?` or `#` after any leading slashes.
+ */
+function schemeAndAuthority(url: string): string {
+  let i = url.indexOf("://") + 3;
+  while (i < url.length && (url[i] === "/" || url[i] === "\\")) i++;
+  for (; i < url.length; i++) {
+    const c = url[i];
+    if (c === "/" || c === "\\" || c === "?" || c === "#") return url.slice(0, i);
+  }
+  return url;
 }
 
 function target(
@@ -216,7 +247,14 @@ function inHosts(set: HostSet, host: string): boolean {
 /** Every reason the rule refuses one of the call's destinations ([] = all allowed). */
 export function evaluateNetwork(ir: NetworkIR, args: Record<string, unknown>): NetFinding[] {
   const findings: NetFinding[] = [];
-  for (const t of findTargets(ir, args)) {
+  const found = findTargets(ir, args);
+  if (found.overflow) {
+    findings.push({
+      pointer: "/arguments",
+      message: `arguments name more than ${MAX_TARGETS} network destinations, more than a rule checks`,
+    });
+  }
+  for (const t of found.targets) {
     const what = `\`${t.raw.length > 120 ? `${t.raw.slice(0, 117)}...` : t.raw}\``;
     if (ir.allowSchemes && t.scheme !== null && !ir.allowSchemes.has(t.scheme)) {
       findings.push({

@@ -87,7 +87,8 @@ export function parsePack(text: string, source: string): LoadedPack {
 
   const locate = (pointer: string): string => {
     const pos = positionOf(doc.contents, pointerSegments(pointer), lineCounter);
-    return pos ? `${source}:${pos.line}:${pos.col}` : source;
+    // An empty document has no node to point at: its problems are at its start.
+    return pos ? `${source}:${pos.line}:${pos.col}` : `${source}:1:1`;
   };
   const errors = packSchemaErrors(value);
   if (errors.length > 0) {
@@ -116,11 +117,9 @@ function positionOf(
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
       if (!pair) break;
       node = pair.value as Node | null;
-      last = (node ?? pair.key) as Node;
-      if (!node) {
-        node = pair.key as Node;
-        break;
-      }
+      // A block map or list starts on the line after its key: the key is where a person looks.
+      last = (node && !((isMap(node) || isSeq(node)) && !node.flow) ? node : pair.key) as Node;
+      if (!node) break;
     } else if (isSeq(node)) {
       const item = node.items[Number(seg)];
       if (!item) break;
@@ -160,13 +159,14 @@ function schemaDiagnostics(errors: ErrorObject[], locate: (p: string) => string)
       case "required":
         message = `missing required key \`${(e.params as { missingProperty: string }).missingProperty}\``;
         break;
+      // schemaPath is relative to the `$ref`ed definition (`#/oneOf`): tell them apart by where they are.
       case "oneOf":
-        message = e.schemaPath.endsWith("/rule/oneOf")
+        message = /^\/rules\/\d+$/.test(e.instancePath)
           ? `a rule needs exactly one check kind (${RULE_KINDS})`
           : (e.message ?? "invalid");
         break;
       case "anyOf":
-        message = e.schemaPath.includes("networkCheck")
+        message = /^\/rules\/\d+\/network$/.test(e.instancePath)
           ? "a network check needs at least one of allow_/deny_ cidrs, hosts, ports or allow_schemes"
           : (e.message ?? "invalid");
         break;

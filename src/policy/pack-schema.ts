@@ -9,7 +9,14 @@ export function readSchema(name: string): Record<string, unknown> {
 
 export const packSchema = readSchema("policy-pack.schema.json");
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+// `verbose` gives each error its `parentSchema`, which the "did you mean" hint for unknown keys reads.
+const ajv = new Ajv2020({
+  allErrors: true,
+  verbose: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+});
 const validatePackShape = ajv.compile(packSchema);
 
 /** Validate a parsed pack document against the pack schema; [] when it conforms. */

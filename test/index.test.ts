@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+// The pinned public surface: a change here is a deliberate API change (CHANGELOG entry).
+const EXPORTS = [
+  "AssayError",
+  "DEFAULT_CALL_LIMITS",
+  "EXIT",
+  "PolicySession",
+  "REASON_CODES",
+  "canonicalDigest",
+  "canonicalJson",
+  "checkTrace",
+  "compilePolicy",
+  "decide",
+  "exitCodeFor",
+  "loadPack",
+  "packFromObject",
+  "parsePack",
+  "sha256Digest",
+];
+
+test("src/index.ts exports exactly the pinned names", async () => {
+  const api = await import("../src/index.js");
+  assert.deepEqual(Object.keys(api).sort(), EXPORTS);
+});
+
+test("the reason codes are pinned", async () => {
+  const { REASON_CODES } = await import("../src/index.js");
+  assert.deepEqual(
+    [...REASON_CODES],
+    [
+      "allowed",
+      "default_allow",
+      "default_warn",
+      "tool_not_allowed",
+      "tool_denied",
+      "args_invalid",
+      "expr_failed",
+      "network_denied",
+      "limit_exceeded",
+      "sequence_violation",
+      "evaluation_error",
+      "call_invalid",
+      "call_too_large",
+    ],
+  );
+});

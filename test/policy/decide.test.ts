@@ -1,0 +1,331 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import fc from "fast-check";
+import { parse } from "yaml";
+import { compilePolicy } from "../../src/policy/compile.js";
+import { decide } from "../../src/policy/decide.js";
+import { type Decision, REASON_CODES, type ReasonCode } from "../../src/policy/decision.js";
+import type { CompiledPolicy } from "../../src/policy/ir.js";
+import { parsePack } from "../../src/policy/load-pack.js";
+import { fixtureText, pack, rule } from "./helpers.js";
+
+interface Case {
+  name: string;
+  packs: string[];
+  call: unknown;
+  context?: Record<string, unknown>;
+  expect: {
+    effect: string;
+    rule_id: string | null;
+    reason_code: ReasonCode;
+    message_includes?: string;
+    violations?: [string | null, string, ReasonCode][];
+  };
+}
+
+const policies = new Map<string, CompiledPolicy>();
+function policyOf(files: string[]): CompiledPolicy {
+  const key = files.join("+");
+  let policy = policies.get(key);
+  if (!policy) {
+    policy = compilePolicy(files.map((f) => parsePack(fixtureText(f), f)));
+    policies.set(key, policy);
+  }
+  return policy;
+}
+
+/** Every reason code some test below reached; the last test checks it is all of them. */
+const reached = new Set<ReasonCode>();
+function check(policy: CompiledPolicy, call: unknown, context?: Record<string, unknown>): Decision {
+  const d = decide(policy, call, context);
+  assertDecisionShape(d, policy);
+  reached.add(d.reason_code);
+  for (const v of d.violations) reached.add(v.reason_code);
+  return d;
+}
+
+const DECISION_KEYS = ["effect", "message", "policy_digest", "reason_code", "rule_id", "violations"];
+const VIOLATION_KEYS = ["effect", "message", "path", "reason_code", "rule_id", "severity"];
+
+/** The decision's shape, and that `rule_id` names the rule that fired. */
+function assertDecisionShape(d: Decision, policy: CompiledPolicy): void {
+  assert.deepEqual(Object.keys(d).sort(), DECISION_KEYS);
+  assert.ok(["allow", "warn", "deny"].includes(d.effect));
+  assert.ok(REASON_CODES.includes(d.reason_code));
+  assert.equal(typeof d.message, "string");
+  assert.ok(d.message.length > 0);
+  assert.equal(d.policy_digest, policy.digest);
+  const ruleIds = new Set<string | null>([
+    null,
+    ...policy.rules.map((r) => r.id),
+    ...policy.packs.map((p) => p.defaultsRuleId),
+  ]);
+  assert.ok(ruleIds.has(d.rule_id), `rule_id \`${d.rule_id}\` is not a rule of the policy`);
+  for (const v of d.violations) {
+    assert.deepEqual(Object.keys(v).sort(), VIOLATION_KEYS);
+    assert.ok(ruleIds.has(v.rule_id));
+    assert.ok(v.effect === "deny" || v.effect === "warn");
+    assert.ok(v.path === "" || v.path.startsWith("/"));
+    assert.ok(REASON_CODES.includes(v.reason_code));
+  }
+  if (d.effect === "allow") {
+    assert.ok(d.reason_code === "allowed" || d.reason_code === "default_allow");
+    assert.equal(d.violations.length, 0);
+  } else {
+    // The deciding violation: the first deny, else the first warn.
+    const deciding =
+      d.violations.find((v) => v.effect === "deny") ?? d.violations.find((v) => v.effect === "warn");
+    assert.ok(deciding);
+    assert.equal(deciding.effect, d.effect);
+    assert.equal(deciding.rule_id, d.rule_id);
+    assert.equal(deciding.reason_code, d.reason_code);
+  }
+}
+
+describe("decide: the case table (test/fixtures/policy/decide-cases.yaml)", () => {
+  const { cases } = parse(fixtureText("decide-cases.yaml")) as { cases: Case[] };
+  for (const c of cases) {
+    test(c.name, () => {
+      const policy = policyOf(c.packs);
+      const d = check(policy, c.call, c.context);
+      assert.deepEqual(
+        { effect: d.effect, rule_id: d.rule_id, reason_code: d.reason_code },
+        { effect: c.expect.effect, rule_id: c.expect.rule_id, reason_code: c.expect.reason_code },
+        JSON.stringify(d),
+      );
+      if (c.expect.message_includes) assert.ok(d.message.includes(c.expect.message_includes), d.message);
+      if (c.expect.violations) {
+        assert.deepEqual(
+          d.violations.map((v) => [v.rule_id, v.path, v.reason_code]),
+          c.expect.violations,
+        );
+      }
+    });
+  }
+});
+
+describe("decide: details", () => {
+  test("a violation carries the rule's effect and severity", () => {
+    const d = check(policyOf(["p1.yaml"]), { tool: "exec" });
+    assert.deepEqual(d.violations[0], {
+      rule_id: "read-only-fs",
+      path: "/tool",
+      message: d.violations[0]?.message,
+      reason_code: "tool_denied",
+      effect: "deny",
+      severity: "high",
+    });
+  });
+
+  test("a rule's own message becomes the decision's message", () => {
+    const policy = compilePolicy([
+      pack("m", [rule("no-exec", { message: "exec is off limits", tools: { deny: ["exec"] } })]),
+    ]);
+    assert.equal(check(policy, { tool: "exec" }).message, "exec is off limits");
+  });
+
+  test("a warn rule warns, and the call is still made", () => {
+    const policy = compilePolicy([
+      pack("w", [rule("careful", { effect: "warn", tools: { deny: ["rm"] } })], { defaults: "allow" }),
+    ]);
+    const d = check(policy, { tool: "rm" });
+    assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["warn", "careful", "tool_denied"]);
+  });
+
+  test("an evaluation error denies even for a warn rule (fail closed)", () => {
+    const policy = compilePolicy([
+      pack("w", [rule("soft", { effect: "warn", expr: { tools: ["t"], assert: "args.n > 1" } })], {
+        defaults: "allow",
+      }),
+    ]);
+    const d = check(policy, { tool: "t", arguments: {} });
+    assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", "soft", "evaluation_error"]);
+  });
+
+  test("a `when` that is not a bool denies with evaluation_error", () => {
+    const policy = compilePolicy([
+      pack("w", [rule("odd", { when: ["context.level"], tools: { deny: ["t"] } })], { defaults: "allow" }),
+    ]);
+    const d = check(policy, { tool: "t" }, { level: 3 });
+    assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", "odd", "evaluation_error"]);
+    assert.equal(check(policy, { tool: "t" }, { level: false }).effect, "allow");
+  });
+
+  test("an assertion that gives a non-bool denies with evaluation_error", () => {
+    const policy = compilePolicy([
+      pack("w", [rule("x", { expr: { tools: ["t"], assert: "args.n" } })], { defaults: "allow" }),
+    ]);
+    assert.equal(check(policy, { tool: "t", arguments: { n: 1 } }).reason_code, "evaluation_error");
+    assert.equal(check(policy, { tool: "t", arguments: { n: true } }).effect, "allow");
+  });
+
+  test("schema violations: one per problem, each at its argument", () => {
+    const policy = compilePolicy([
+      pack(
+        "s",
+        [
+          rule("shape", {
+            args: {
+              tools: ["t"],
+              schema: {
+                type: "object",
+                properties: { a: { type: "string" }, b: { type: "integer", maximum: 3 } },
+                required: ["c"],
+                additionalProperties: false,
+              },
+            },
+          }),
+        ],
+        { defaults: "allow" },
+      ),
+    ]);
+    const d = check(policy, { tool: "t", arguments: { a: 1, b: 9, z: true } });
+    assert.deepEqual(d.violations.map((v) => v.path).sort(), [
+      "/arguments/a",
+      "/arguments/b",
+      "/arguments/c",
+      "/arguments/z",
+    ]);
+    assert.ok(d.violations.every((v) => v.rule_id === "shape" && v.reason_code === "args_invalid"));
+  });
+
+  test("bad calls: nested 1,000 deep and a 10 MB string are call_too_large, without a crash", () => {
+    const policy = policyOf(["p1.yaml"]);
+    let deep: unknown = "bottom";
+    for (let i = 0; i < 1000; i++) deep = { a: deep };
+    let d = check(policy, { tool: "read_file", arguments: deep });
+    assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", null, "call_too_large"]);
+    let deepList: unknown = [];
+    for (let i = 0; i < 1000; i++) deepList = [deepList];
+    d = check(policy, { tool: "read_file", arguments: { path: deepList } });
+    assert.equal(d.reason_code, "call_too_large");
+    d = check(policy, { tool: "read_file", arguments: { path: "x".repeat(10 * 1024 * 1024) } });
+    assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", null, "call_too_large"]);
+    assert.equal(d.violations[0]?.path, "/arguments/path");
+  });
+
+  test("ReDoS: `^(a+)+$` on a 100 KB adversarial argument is decided correctly and quickly", () => {
+    const policy = compilePolicy([
+      pack(
+        "redos",
+        [
+          rule("as-only", {
+            args: {
+              tools: ["t"],
+              schema: { type: "object", properties: { s: { type: "string", pattern: "^(a+)+$" } } },
+            },
+          }),
+        ],
+        { defaults: "allow" },
+      ),
+    ]);
+    const evil = `${"a".repeat(100_000)}!`;
+    decide(policy, { tool: "t", arguments: { s: "aa!" } }); // warm-up
+    const start = performance.now();
+    const d = check(policy, { tool: "t", arguments: { s: evil } });
+    const ms = performance.now() - start;
+    assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", "as-only", "args_invalid"]);
+    assert.equal(d.violations[0]?.path, "/arguments/s");
+    // A generous guard against catastrophic backtracking, not a benchmark (bench/policy.ts measures).
+    assert.ok(ms < 1000, `took ${ms} ms`);
+    assert.equal(check(policy, { tool: "t", arguments: { s: "a".repeat(100_000) } }).effect, "allow");
+  });
+
+  test("deciding the same call twice gives the same decision", () => {
+    const policy = policyOf(["p1.yaml"]);
+    const call = { tool: "read_file", arguments: { path: "/etc/passwd" } };
+    assert.deepEqual(decide(policy, call), decide(policy, call));
+  });
+
+  test("deciding does not change the call", () => {
+    const policy = policyOf(["p1.yaml"]);
+    const call = { tool: "http_get", arguments: { url: "http://10.0.0.1/", nested: { list: [1, "x"] } } };
+    const copy = structuredClone(call);
+    check(policy, call, { env: "prod" });
+    assert.deepEqual(call, copy);
+  });
+
+  test("every reason code is reached by some test above", () => {
+    assert.deepEqual([...reached].sort(), [...REASON_CODES].sort());
+  });
+});
+
+describe("decide: properties", () => {
+  const policy = policyOf(["p1.yaml", "open.yaml"]);
+  const known = [
+    "read_file",
+    "read_secret",
+    "search",
+    "http_get",
+    "http_post",
+    "exec",
+    "shell",
+    "fs_x_write",
+    "list_dir",
+  ];
+  const tool = fc.oneof(fc.constantFrom(...known), fc.string({ maxLength: 12 }));
+  const args = fc.oneof(
+    fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
+    fc.record(
+      {
+        path: fc.oneof(fc.constant("/workspace/a"), fc.string()),
+        query: fc.oneof(fc.constant("abc"), fc.jsonValue({ maxDepth: 1 })),
+        url: fc.oneof(
+          fc.webUrl(),
+          fc.ipV4().map((ip) => `http://${ip}/`),
+          fc.ipV6().map((ip) => `http://[${ip}]/`),
+        ),
+        host: fc.oneof(fc.ipV4(), fc.ipV6(), fc.domain()),
+      },
+      { requiredKeys: [] },
+    ),
+    fc.anything({ maxDepth: 3 }),
+  );
+  const context = fc.record(
+    {
+      env: fc.constantFrom("prod", "dev"),
+      history: fc.array(fc.oneof(fc.constantFrom(...known), fc.jsonValue({ maxDepth: 1 })), { maxLength: 4 }),
+      extra: fc.jsonValue({ maxDepth: 2 }),
+    },
+    { requiredKeys: [] },
+  );
+  const call = fc.oneof(
+    fc.record({ tool, arguments: args }, { requiredKeys: ["tool"] }),
+    fc.record({
+      jsonrpc: fc.constant("2.0"),
+      id: fc.nat(),
+      method: fc.constant("tools/call"),
+      params: fc.record({ name: tool, arguments: args }),
+    }),
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.anything({ maxDepth: 3 }),
+  );
+
+  test("any call and context: a well-formed decision, never an exception", () => {
+    fc.assert(
+      fc.property(call, context, (c, ctx) => {
+        assertDecisionShape(decide(policy, c, ctx), policy);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("a call to a denied tool is never allowed, whatever its arguments and context", () => {
+    const everythingElseAllowed = compilePolicy([
+      parsePack(fixtureText("p1.yaml"), "p1.yaml"),
+      pack("allow-all", [rule("all", { tools: { allow: ["*"] } })], { defaults: "allow" }),
+    ]);
+    const denied = fc.constantFrom("exec", "fs_tmp_write", "fs__write", "fs_a_b_write");
+    const shaped = fc.oneof(
+      fc.record({ tool: denied, arguments: args }),
+      fc.record({ method: fc.constant("tools/call"), params: fc.record({ name: denied, arguments: args }) }),
+    );
+    fc.assert(
+      fc.property(shaped, context, (c, ctx) => {
+        const d = decide(everythingElseAllowed, c, ctx);
+        assert.equal(d.effect, "deny", JSON.stringify(d));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
