@@ -1,6 +1,7 @@
 import { type CallShape, shapeCall, type ToolCall } from "./call-shape.js";
 import type { Decision, ReasonCode, Violation } from "./decision.js";
-import { evaluateRule, violation } from "./evaluate-rule.js";
+import { type FoundTargets, findTargets } from "./eval-network.js";
+import { type DecisionScratch, evaluateRule, violation } from "./evaluate-rule.js";
 import type { CompiledPolicy, CompiledRule } from "./ir.js";
 import { type SessionState, stateFromHistory } from "./session-state.js";
 import { closest } from "./suggest.js";
@@ -56,13 +57,26 @@ export function decideInState(
     bindings ??= { tool: call.tool, args: call.arguments, context };
     return bindings;
   };
+  let targetsMemo: Map<unknown, FoundTargets> | undefined;
+  const scratch: DecisionScratch = {
+    bindings: getBindings,
+    targets(network) {
+      targetsMemo ??= new Map();
+      let found = targetsMemo.get(network.paths);
+      if (!found) {
+        found = findTargets(network, call.arguments);
+        targetsMemo.set(network.paths, found);
+      }
+      return found;
+    },
+  };
   let allowedBy: CompiledRule | undefined;
 
   for (const rule of candidates) {
     if (known === undefined && rule.scope !== null && !matchAnyToolPattern(rule.scope, call.tool)) continue;
     try {
       if (!whenHolds(rule, getBindings, whenMemo)) continue;
-      const out = evaluateRule(rule, call, getBindings, state);
+      const out = evaluateRule(rule, call, scratch, state);
       if (out.mentioned) mentioned[rule.packIndex] = 1;
       if (out.allowed) allowedBy ??= rule;
       for (const v of out.violations) violations.push(v);
@@ -89,10 +103,17 @@ export function decideInState(
     }
     const hint = closest(call.tool, pack.knownTools);
     const base = `tool \`${call.tool}\` is not listed by pack \`${pack.id}\` (defaults: ${pack.defaults})`;
+    // The tool is listed, but only by rules whose `when` does not hold in this context.
+    const more =
+      hint === call.tool
+        ? "; the rules listing it do not apply in this context"
+        : hint
+          ? `; did you mean \`${hint}\`?`
+          : "";
     violations.push({
       rule_id: pack.defaultsRuleId,
       path: "/tool",
-      message: hint ? `${base}; did you mean \`${hint}\`?` : base,
+      message: `${base}${more}`,
       reason_code: pack.defaults === "deny" ? "tool_not_allowed" : "default_warn",
       effect: pack.defaults,
       severity: null,
@@ -140,7 +161,9 @@ function finish(
       effect: deciding.effect,
       rule_id: deciding.rule_id,
       reason_code: deciding.reason_code,
-      message: rule?.message ?? deciding.message,
+      // An evaluation error says what failed; the rule's own advice would mislead.
+      message:
+        deciding.reason_code === "evaluation_error" ? deciding.message : (rule?.message ?? deciding.message),
       violations,
       policy_digest: policy.digest,
     };

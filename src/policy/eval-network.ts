@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import ipaddr from "ipaddr.js";
+import { type IpBits, ipBits } from "./ip-bits.js";
 import type { CidrSet, HostSet, NetworkIR } from "./network-ir.js";
 import { normalizeHost } from "./network-ir.js";
 
@@ -10,6 +10,8 @@ export interface NetTarget {
   readonly scheme: string | null;
   readonly host: string;
   readonly ip: string | null;
+  /** The IP in numeric form, for range checks. */
+  readonly bits: IpBits | null;
   readonly port: number | null;
 }
 
@@ -61,6 +63,14 @@ const MAX_TARGETS = 256;
 const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
 const URL_END = /[\s"'<>`\\|;,(){}]/;
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*):/;
+// `http:10.0.0.1`, `http:/10.0.0.1`, `http:\\10.0.0.1`: a special scheme without `//` that WHATWG
+// URL parsers (and so `fetch`) still accept. `host:8080[/...]` is a port, not a scheme.
+const BARE_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:(?!\d+(?:[/?#]|$))/;
+// Under a host key, a value that starts like a file path names no host (`/workspace/out`, `C:\\x`).
+const PATH_LIKE = /^(?:[/\\.~]|[A-Za-z]:[/\\])/;
+// Schemes whose URLs always have a host, however many slashes follow the colon.
+const SPECIAL_SCHEMES = new Set(["http", "https", "ws", "wss", "ftp"]);
 
 /** The destinations a rule found; `overflow` when there were more candidates than it reads. */
 export interface FoundTargets {
@@ -170,15 +180,21 @@ export function parseTarget(raw: string, pointer: string, bareHostOk: boolean): 
   if (value === "") return null;
   const bare = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
   if (isIP(bare)) return target(pointer, raw, null, bare, null);
-  const hasScheme = HAS_SCHEME.test(value);
-  if (!hasScheme && !bareHostOk) return null;
+  const slashes = HAS_SCHEME.test(value);
+  const prefix = slashes || BARE_SCHEME.test(value) ? SCHEME_PREFIX.exec(value) : null;
+  const scheme = prefix ? (prefix[1] as string).toLowerCase() : null;
+  if (scheme === null && (!bareHostOk || PATH_LIKE.test(value))) return null;
+  // `file:/etc/passwd`, `javascript:...`: a scheme to check, but no host.
+  if (scheme !== null && !slashes && !SPECIAL_SCHEMES.has(scheme))
+    return target(pointer, raw, scheme, "", null);
   let url: URL;
   try {
-    url = new URL(schemeAndAuthority(hasScheme ? value : `http://${value}`));
+    url = new URL(
+      `${scheme ?? "http"}://${authorityOf(scheme === null ? value : value.slice(scheme.length + 1))}`,
+    );
   } catch {
     return null;
   }
-  const scheme = hasScheme ? url.protocol.slice(0, -1).toLowerCase() : null;
   if (url.hostname === "") return scheme ? target(pointer, raw, scheme, "", null) : null;
   const port = url.port !== "" ? Number(url.port) : scheme ? (DEFAULT_PORTS[scheme] ?? null) : null;
   return target(pointer, raw, scheme, url.hostname, port);
@@ -189,14 +205,16 @@ export function parseTarget(raw: string, pointer: string, bareHostOk: boolean): 
  * long URL costs no more to check than a short one. Same host and port as the whole URL: for
  * special schemes the authority ends at the first `/`, `\`, `?` or `#` after any leading slashes.
  */
-function schemeAndAuthority(url: string): string {
-  let i = url.indexOf("://") + 3;
-  while (i < url.length && (url[i] === "/" || url[i] === "\\")) i++;
-  for (; i < url.length; i++) {
-    const c = url[i];
-    if (c === "/" || c === "\\" || c === "?" || c === "#") return url.slice(0, i);
+/** The authority of what follows a URL's `scheme:`: leading slashes skipped, up to the path, query or fragment. */
+function authorityOf(rest: string): string {
+  let i = 0;
+  while (i < rest.length && (rest[i] === "/" || rest[i] === "\\")) i++;
+  const start = i;
+  for (; i < rest.length; i++) {
+    const c = rest[i];
+    if (c === "/" || c === "\\" || c === "?" || c === "#") break;
   }
-  return url;
+  return rest.slice(start, i);
 }
 
 function target(
@@ -207,33 +225,16 @@ function target(
   port: number | null,
 ): NetTarget {
   const host = normalizeHost(hostIn.startsWith("[") ? hostIn.slice(1, -1) : hostIn);
-  return { pointer, raw, scheme, host, ip: isIP(host) ? host : null, port };
+  const ip = isIP(host) ? host : null;
+  return { pointer, raw, scheme, host, ip, bits: ip ? ipBits(ip) : null, port };
 }
 
-/** The IPv4 address embedded in an IPv4-mapped (::ffff:0:0/96) or NAT64 (64:ff9b::/96) IPv6 address. */
-function embeddedV4(ip: string): string | null {
-  if (isIP(ip) !== 6) return null;
-  try {
-    const a = ipaddr.IPv6.parse(ip);
-    if (a.isIPv4MappedAddress()) return a.toIPv4Address().toString();
-    const p = a.parts;
-    if (p[0] === 0x64 && p[1] === 0xff9b && p[2] === 0 && p[3] === 0 && p[4] === 0 && p[5] === 0) {
-      return `${(p[6] ?? 0) >> 8}.${(p[6] ?? 0) & 255}.${(p[7] ?? 0) >> 8}.${(p[7] ?? 0) & 255}`;
-    }
-  } catch {
-    return null;
-  }
-  return null;
-}
-
-function inCidrs(set: CidrSet, ip: string): string | null {
-  const candidates = [ip];
-  const v4 = embeddedV4(ip);
-  if (v4) candidates.push(v4);
-  for (const addr of candidates) {
-    const family = isIP(addr) === 4 ? "ipv4" : "ipv6";
-    if (!set.all.check(addr, family)) continue;
-    for (const e of set.entries) if (e.list.check(addr, family)) return e.cidr;
+function inCidrs(set: CidrSet, bits: IpBits | null): string | null {
+  if (!bits) return null;
+  for (const e of set.entries) {
+    if (e.family === 4) {
+      if (bits.v4 !== null && (bits.v4 & (e.mask as number)) >>> 0 === e.base) return e.cidr;
+    } else if (bits.v6 !== null && (bits.v6 & (e.mask as bigint)) === e.base) return e.cidr;
   }
   return null;
 }
@@ -245,9 +246,12 @@ function inHosts(set: HostSet, host: string): boolean {
 }
 
 /** Every reason the rule refuses one of the call's destinations ([] = all allowed). */
-export function evaluateNetwork(ir: NetworkIR, args: Record<string, unknown>): NetFinding[] {
+export function evaluateNetwork(
+  ir: NetworkIR,
+  args: Record<string, unknown>,
+  found: FoundTargets = findTargets(ir, args),
+): NetFinding[] {
   const findings: NetFinding[] = [];
-  const found = findTargets(ir, args);
   if (found.overflow) {
     findings.push({
       pointer: "/arguments",
@@ -264,13 +268,13 @@ export function evaluateNetwork(ir: NetworkIR, args: Record<string, unknown>): N
     }
     if (t.host === "") continue;
     if (t.ip) {
-      const denied = ir.denyCidrs ? inCidrs(ir.denyCidrs, t.ip) : null;
+      const denied = ir.denyCidrs ? inCidrs(ir.denyCidrs, t.bits) : null;
       if (denied) findings.push({ pointer: t.pointer, message: `${what} is in denied range \`${denied}\`` });
       else if (ir.denyHosts?.exact.has(t.ip))
         findings.push({ pointer: t.pointer, message: `${what} is a denied host` });
       if (
         ir.allowCidrs &&
-        !inCidrs(ir.allowCidrs, t.ip) &&
+        !inCidrs(ir.allowCidrs, t.bits) &&
         !(ir.allowHosts && inHosts(ir.allowHosts, t.ip))
       ) {
         findings.push({ pointer: t.pointer, message: `${what} is outside the allowed ranges` });

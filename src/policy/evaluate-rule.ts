@@ -1,8 +1,9 @@
 import type { ErrorObject } from "ajv";
 import type { ToolCall } from "./call-shape.js";
 import type { ReasonCode, Violation } from "./decision.js";
-import { evaluateNetwork } from "./eval-network.js";
+import { evaluateNetwork, type FoundTargets } from "./eval-network.js";
 import type { CompiledRule, SequenceRule } from "./ir.js";
+import type { NetworkIR } from "./network-ir.js";
 import type { SessionState } from "./session-state.js";
 import { matchAnyToolPattern, matchToolPattern } from "./tool-pattern.js";
 
@@ -22,10 +23,18 @@ const MAX_SCHEMA_VIOLATIONS = 8;
  * Run one compiled rule on a call. Plain reads of prebuilt data: nothing here compiles,
  * parses policy or touches the file system. Throws only when the evaluator itself fails.
  */
+/** Per-decision work shared by the rules of one decision, computed on first use. */
+export interface DecisionScratch {
+  /** The CEL variables: `tool`, `args`, `context`. */
+  bindings(): Record<string, unknown>;
+  /** The destinations a network check reads (rules with the same `paths` share one scan). */
+  targets(network: NetworkIR): FoundTargets;
+}
+
 export function evaluateRule(
   rule: CompiledRule,
   call: ToolCall,
-  bindings: () => Record<string, unknown>,
+  scratch: DecisionScratch,
   state: SessionState,
 ): RuleOutcome {
   switch (rule.kind) {
@@ -50,7 +59,7 @@ export function evaluateRule(
       return outcome(errors.map((e) => violation(rule, "args_invalid", argPointer(e), schemaMessage(e))));
     }
     case "expr": {
-      const result = rule.program.run(bindings());
+      const result = rule.program.run(scratch.bindings());
       if (result === true) return PASS;
       if (result === false) {
         return outcome([
@@ -60,7 +69,7 @@ export function evaluateRule(
       throw new Error(`assertion \`${rule.program.source}\` gave ${typeof result}, not a bool`);
     }
     case "network": {
-      const findings = evaluateNetwork(rule.network, call.arguments);
+      const findings = evaluateNetwork(rule.network, call.arguments, scratch.targets(rule.network));
       if (findings.length === 0) return PASS;
       return outcome(findings.map((f) => violation(rule, "network_denied", f.pointer, f.message)));
     }

@@ -1,12 +1,19 @@
-import { BlockList, isIP } from "node:net";
+import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 import { AssayError } from "../lib/errors.js";
+import { ipBits, v4Mask, v6Mask } from "./ip-bits.js";
 import type { NetworkCheck } from "./pack-types.js";
 
 /** A CIDR set that can also say which of its entries matched (for the deny message). */
+export interface CidrEntry {
+  readonly cidr: string;
+  readonly family: 4 | 6;
+  /** The network address, already masked: uint32 for IPv4, bigint for IPv6. */
+  readonly base: number | bigint;
+  readonly mask: number | bigint;
+}
 export interface CidrSet {
-  readonly all: BlockList;
-  readonly entries: readonly { readonly cidr: string; readonly list: BlockList }[];
+  readonly entries: readonly CidrEntry[];
 }
 
 /** Hostname patterns: exact names and `*.suffix` wildcards, lowercased, without a trailing dot. */
@@ -32,15 +39,17 @@ export interface NetworkIR {
 export function compileNetwork(check: NetworkCheck, pointer: string): NetworkIR {
   const cidrs = (list: string[] | undefined, key: string): CidrSet | null => {
     if (!list) return null;
-    const all = new BlockList();
-    const entries = list.map((cidr, i) => {
-      const one = new BlockList();
+    const entries = list.map((cidr, i): CidrEntry => {
       const { address, prefix, family } = parseCidr(cidr, `${pointer}/${key}/${i}`);
-      all.addSubnet(address, prefix, family);
-      one.addSubnet(address, prefix, family);
-      return Object.freeze({ cidr, list: one });
+      const bits = ipBits(address);
+      if (family === "ipv4") {
+        const mask = v4Mask(prefix);
+        return Object.freeze({ cidr, family: 4, mask, base: ((bits?.v4 ?? 0) & mask) >>> 0 });
+      }
+      const mask = v6Mask(prefix);
+      return Object.freeze({ cidr, family: 6, mask, base: (bits?.v6 ?? 0n) & mask });
     });
-    return Object.freeze({ all, entries: Object.freeze(entries) });
+    return Object.freeze({ entries: Object.freeze(entries) });
   };
   return Object.freeze({
     paths: check.paths ? Object.freeze(check.paths.map((p) => Object.freeze(p.split(".")))) : null,

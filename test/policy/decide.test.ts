@@ -329,3 +329,39 @@ describe("decide: properties", () => {
     );
   });
 });
+
+describe("decision messages", () => {
+  test("an evaluation error reports what failed, not the rule's advice", () => {
+    const policy = compilePolicy([
+      pack(
+        "m",
+        [
+          rule("q", {
+            message: "queries must be short",
+            expr: { tools: ["search"], assert: "size(args.query) < 10" },
+          }),
+        ],
+        {
+          defaults: "allow",
+        },
+      ),
+    ]);
+    const d = decide(policy, { tool: "search", arguments: {} });
+    assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", "q", "evaluation_error"]);
+    assert.notEqual(d.message, "queries must be short");
+    const ok = decide(policy, { tool: "search", arguments: { query: "a long query here" } });
+    assert.equal(ok.message, "queries must be short");
+  });
+
+  test("a tool listed only by a rule whose `when` fails is not offered as its own did-you-mean", () => {
+    const policy = compilePolicy([
+      pack("w", [
+        rule("staging-deploy", { when: ["context.stage == 'staging'"], tools: { allow: ["deploy"] } }),
+      ]),
+    ]);
+    const d = decide(policy, { tool: "deploy", arguments: {} }, { stage: "prod" });
+    assert.deepEqual([d.effect, d.reason_code], ["deny", "tool_not_allowed"]);
+    assert.doesNotMatch(d.message, /did you mean `deploy`/);
+    assert.equal(decide(policy, { tool: "deploy", arguments: {} }, { stage: "staging" }).effect, "allow");
+  });
+});

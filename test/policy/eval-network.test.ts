@@ -237,3 +237,67 @@ describe("network: hosts, ports, schemes", () => {
     );
   });
 });
+
+describe("network: URL forms fetch accepts without `//`", () => {
+  const check = netPolicy({ deny_cidrs: ["169.254.0.0/16", "10.0.0.0/8"], allow_schemes: ["http", "https"] });
+
+  test("a special scheme followed by the host directly, one slash or backslashes is still checked", () => {
+    denied(check({ url: "http:169.254.169.254/latest/meta-data/" }), "/arguments/url");
+    denied(check({ url: "http:/10.0.0.1/x" }));
+    denied(check({ url: "http:\\\\169.254.169.254\\" }));
+    allowed(check({ url: "http:example.com/" }));
+  });
+
+  test("a non-special scheme without `//` is a scheme to check, not a host", () => {
+    denied(check({ url: "file:/etc/passwd" }));
+    denied(check({ url: "javascript:alert(1)" }));
+  });
+
+  test("host:port under a host key is a port, not a scheme; path-like values name no host", () => {
+    const hosts = netPolicy({ allow_hosts: ["db.internal.example"] });
+    allowed(hosts({ host: "db.internal.example:5432" }));
+    denied(hosts({ host: "evil.example:5432" }));
+    allowed(hosts({ destination: "/tmp/out" }));
+    allowed(hosts({ target: "./build" }));
+  });
+});
+
+describe("network: numeric ranges", () => {
+  test("prefix edges for IPv4 and IPv6, /0 and host routes", () => {
+    const check = netPolicy({ deny_cidrs: ["192.168.0.0/16", "2001:db8::/32", "203.0.113.7", "::1/128"] });
+    denied(check({ url: "http://192.168.255.255/" }));
+    allowed(check({ url: "http://192.169.0.0/" }));
+    denied(check({ url: "http://[2001:db8:ffff::1]/" }));
+    allowed(check({ url: "http://[2001:db9::1]/" }));
+    denied(check({ host: "203.0.113.7" }));
+    allowed(check({ host: "203.0.113.8" }));
+    denied(check({ url: "http://[::1]:8080/" }));
+    const all = netPolicy({ deny_cidrs: ["0.0.0.0/0"] });
+    denied(all({ host: "8.8.8.8" }));
+    denied(all({ host: "::ffff:8.8.8.8" }));
+    allowed(all({ host: "2001:4860::8888" }));
+  });
+
+  test("several network rules in one decision agree with each deciding alone", () => {
+    const rules = [
+      rule("a", { network: { deny_cidrs: ["10.0.0.0/8"] } }),
+      rule("b", { network: { deny_hosts: ["*.internal"] } }),
+      rule("c", { network: { paths: ["target"], deny_cidrs: ["10.0.0.0/8"] } }),
+    ];
+    const policy = compilePolicy([pack("multi", rules, { defaults: "allow" })]);
+    const d = decide(policy, {
+      tool: "fetch",
+      arguments: { url: "http://10.0.0.1/", target: "10.2.3.4", h: "x" },
+    });
+    assert.deepEqual(
+      d.violations.map((v) => [v.rule_id, v.path]),
+      [
+        ["a", "/arguments/url"],
+        ["a", "/arguments/target"],
+        ["c", "/arguments/target"],
+      ],
+    );
+    const e = decide(policy, { tool: "fetch", arguments: { endpoint: "https://api.internal/" } });
+    assert.deepEqual([e.effect, e.rule_id], ["deny", "b"]);
+  });
+});

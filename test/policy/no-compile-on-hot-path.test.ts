@@ -30,6 +30,7 @@ const EVALUATION_MODULES = [
 const ALLOWED_HELPERS = [
   "policy/suggest.ts", // did-you-mean over a precomputed list
   "policy/network-ir.ts", // normalizeHost; its compileNetwork is banned below
+  "policy/ip-bits.ts", // parses IP literals found in arguments into numbers, not policy
 ];
 
 /** Modules that compile or parse: an evaluation module must not import them (types excepted). */
