@@ -47,43 +47,59 @@ export function shapeCall(value: unknown, limits: CallLimits): CallShape {
 }
 
 function checkBounds(args: Record<string, unknown>, limits: CallLimits): CallShape | undefined {
+  // Only objects and arrays get an entry; a JSON pointer is built only when something is wrong.
+  const nodes: object[] = [args];
+  const depths: number[] = [1];
+  const parents: number[] = [-1];
+  const keys: string[] = [""];
+  const pointer = (node: number, child?: string): string => {
+    const parts = child === undefined ? [] : [child];
+    for (let i = node; i > 0; i = parents[i] as number) parts.push(keys[i] as string);
+    return `/arguments${parts.reverse().join("")}`;
+  };
+  const stack = [0];
   let total = 0;
-  const stack: { v: unknown; depth: number; pointer: () => string }[] = [
-    { v: args, depth: 1, pointer: () => "/arguments" },
-  ];
   while (stack.length > 0) {
-    const { v, depth, pointer } = stack.pop() as (typeof stack)[number];
-    if (typeof v === "string") {
-      if (v.length > limits.maxStringLength) {
+    const i = stack.pop() as number;
+    const node = nodes[i] as Record<string, unknown>;
+    const depth = depths[i] as number;
+    if (depth > limits.maxDepth)
+      return bad("call_too_large", pointer(i), `arguments nest deeper than ${limits.maxDepth} levels`);
+    const isArray = Array.isArray(node);
+    const names = isArray ? undefined : Object.keys(node);
+    const count = isArray ? (node as unknown as unknown[]).length : (names as string[]).length;
+    total += 2;
+    for (let j = 0; j < count; j++) {
+      const name = names ? (names[j] as string) : undefined;
+      const v = name === undefined ? (node as unknown as unknown[])[j] : node[name];
+      total += name === undefined ? 1 : name.length + 4;
+      if (typeof v === "string") {
+        if (v.length > limits.maxStringLength) {
+          const at = pointer(i, `/${name === undefined ? j : escapeKey(name)}`);
+          return bad(
+            "call_too_large",
+            at,
+            `string of ${v.length} characters is over the ${limits.maxStringLength} limit`,
+          );
+        }
+        total += v.length + 2;
+      } else if (v !== null && typeof v === "object") {
+        nodes.push(v);
+        depths.push(depth + 1);
+        parents.push(i);
+        keys.push(`/${name === undefined ? j : escapeKey(name)}`);
+        stack.push(nodes.length - 1);
+      } else {
+        total += 8;
+      }
+      if (total > limits.maxTotalBytes) {
         return bad(
           "call_too_large",
-          pointer(),
-          `string of ${v.length} characters is over the ${limits.maxStringLength} limit`,
+          "/arguments",
+          `arguments are over the ${limits.maxTotalBytes} byte limit`,
         );
       }
-      total += v.length + 2;
-    } else if (v !== null && typeof v === "object") {
-      if (depth > limits.maxDepth)
-        return bad("call_too_large", pointer(), `arguments nest deeper than ${limits.maxDepth} levels`);
-      if (Array.isArray(v)) {
-        total += 2 + v.length;
-        for (let i = 0; i < v.length; i++)
-          stack.push({ v: v[i], depth: depth + 1, pointer: () => `${pointer()}/${i}` });
-      } else {
-        for (const k of Object.keys(v)) {
-          total += k.length + 4;
-          stack.push({
-            v: (v as Record<string, unknown>)[k],
-            depth: depth + 1,
-            pointer: () => `${pointer()}/${escapeKey(k)}`,
-          });
-        }
-      }
-    } else {
-      total += 8;
     }
-    if (total > limits.maxTotalBytes)
-      return bad("call_too_large", "/arguments", `arguments are over the ${limits.maxTotalBytes} byte limit`);
   }
   return undefined;
 }

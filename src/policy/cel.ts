@@ -1,4 +1,4 @@
-import { celEnv, isCelError, parse, plan } from "@bufbuild/cel";
+import { celEnv, celMap, isCelError, parse, plan } from "@bufbuild/cel";
 import { AssayError } from "../lib/errors.js";
 import { compileRegex, type Matcher } from "./regex.js";
 
@@ -17,6 +17,16 @@ const TYPE_IDENTS = new Set([
   "type",
   "dyn",
 ]);
+
+/**
+ * The variables of one decision in the engine's own map form. The engine would otherwise copy
+ * `args` and `context` into a new map on every variable access of every expression.
+ */
+export function celBindings(tool: string, args: Record<string, unknown>, context: Record<string, unknown>) {
+  // JSON values are CEL inputs; the engine's input type is narrower than what it accepts at run time.
+  const asMap = (o: Record<string, unknown>) => celMap(new Map(Object.entries(o)) as Map<string, never>);
+  return { tool, args: asMap(args), context: asMap(context) };
+}
 
 /** A planned CEL program: evaluating it never parses or compiles. */
 export interface CelProgram {

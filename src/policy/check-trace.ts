@@ -35,7 +35,7 @@ export function checkTrace(policy: CompiledPolicy, trace: Trace): TraceViolation
     tools.push(tool);
     if (shaped.ok) recordCall(policy, state, tool);
   });
-  const bindings = { tool: "", args: {}, context: traceContext };
+  const bindings = policy.celBindings("", {}, traceContext);
   for (const rule of policy.offlineRules) {
     let applies: boolean;
     try {

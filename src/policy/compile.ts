@@ -1,7 +1,7 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { canonicalDigest } from "../lib/canonical-json.js";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
-import { CelCompiler, type CelProgram } from "./cel.js";
+import { CelCompiler, type CelProgram, celBindings } from "./cel.js";
 import type {
   CallLimits,
   CompiledPack,
@@ -180,11 +180,13 @@ export function compilePolicy(
     digest: canonicalDigest({ packs: normalized }),
     packs: Object.freeze(compiledPacks),
     rules: Object.freeze(rules),
+    ruleById: new Map(rules.map((r) => [r.id, r])),
     byTool,
     otherTools,
     offlineRules: Object.freeze(rules.filter((r): r is SequenceRule => r.kind === "sequence" && !r.online)),
     counters: Object.freeze(counters),
     limits: Object.freeze({ ...DEFAULT_CALL_LIMITS, ...options.limits }),
+    celBindings,
   });
 }
 

@@ -47,14 +47,13 @@ export function decideInState(
     );
   }
   const call = shaped.call;
-  const known = policy.byTool.get(call.tool);
-  const candidates = known ?? policy.otherTools;
+  const candidates = candidatesFor(policy, call.tool);
   const mentioned = new Uint8Array(policy.packs.length);
   const violations: Violation[] = [];
   const whenMemo = new Map<unknown, boolean>();
   let bindings: Record<string, unknown> | undefined;
   const getBindings = () => {
-    bindings ??= { tool: call.tool, args: call.arguments, context };
+    bindings ??= policy.celBindings(call.tool, call.arguments, context);
     return bindings;
   };
   let targetsMemo: Map<unknown, FoundTargets> | undefined;
@@ -73,7 +72,6 @@ export function decideInState(
   let allowedBy: CompiledRule | undefined;
 
   for (const rule of candidates) {
-    if (known === undefined && rule.scope !== null && !matchAnyToolPattern(rule.scope, call.tool)) continue;
     try {
       if (!whenHolds(rule, getBindings, whenMemo)) continue;
       const out = evaluateRule(rule, call, scratch, state);
@@ -128,6 +126,29 @@ export function decideInState(
   );
 }
 
+// Tool names no pattern spells out exactly get their candidate list computed on first sight.
+// A memo beside the frozen IR, bounded so that a stream of invented names cannot grow it forever.
+const MAX_MEMO_TOOLS = 4096;
+const candidateMemo = new WeakMap<CompiledPolicy, Map<string, readonly CompiledRule[]>>();
+
+function candidatesFor(policy: CompiledPolicy, tool: string): readonly CompiledRule[] {
+  const known = policy.byTool.get(tool);
+  if (known) return known;
+  let memo = candidateMemo.get(policy);
+  if (!memo) {
+    memo = new Map();
+    candidateMemo.set(policy, memo);
+  }
+  let list = memo.get(tool);
+  if (!list) {
+    list = policy.otherTools.filter(
+      (r) => r.scope === null || matchAnyToolPattern(r.scope, tool) !== undefined,
+    );
+    if (memo.size < MAX_MEMO_TOOLS) memo.set(tool, list);
+  }
+  return list;
+}
+
 function whenHolds(
   rule: CompiledRule,
   bindings: () => Record<string, unknown>,
@@ -154,9 +175,16 @@ function finish(
   allowReason: ReasonCode = "allowed",
   call?: ToolCall,
 ): Decision {
-  const deciding = violations.find((v) => v.effect === "deny") ?? violations.find((v) => v.effect === "warn");
+  let deciding: Violation | undefined;
+  for (const v of violations) {
+    if (v.effect === "deny") {
+      deciding = v;
+      break;
+    }
+    if (v.effect === "warn") deciding ??= v;
+  }
   if (deciding) {
-    const rule = deciding.rule_id === null ? undefined : policy.rules.find((r) => r.id === deciding.rule_id);
+    const rule = deciding.rule_id === null ? undefined : policy.ruleById.get(deciding.rule_id);
     return {
       effect: deciding.effect,
       rule_id: deciding.rule_id,

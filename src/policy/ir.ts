@@ -105,6 +105,8 @@ export interface CompiledPolicy {
   readonly digest: string;
   readonly packs: readonly CompiledPack[];
   readonly rules: readonly CompiledRule[];
+  /** Rules by the id decisions report. */
+  readonly ruleById: ReadonlyMap<string, CompiledRule>;
   /** Candidate rules for every tool name some pattern spells out exactly. */
   readonly byTool: ReadonlyMap<string, readonly CompiledRule[]>;
   /** Candidate rules for any other tool name (scope still to be matched). */
@@ -112,4 +114,10 @@ export interface CompiledPolicy {
   readonly offlineRules: readonly SequenceRule[];
   readonly counters: readonly Counter[];
   readonly limits: CallLimits;
+  /** Builds the CEL variables of one decision (once per decision, only if a CEL program runs). */
+  readonly celBindings: (
+    tool: string,
+    args: Record<string, unknown>,
+    context: Record<string, unknown>,
+  ) => Record<string, unknown>;
 }

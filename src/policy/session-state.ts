@@ -18,10 +18,20 @@ export function recordCall(policy: CompiledPolicy, state: SessionState, tool: st
     if (matchToolPattern(c.pattern, tool)) state.counts[c.slot] = (state.counts[c.slot] ?? 0) + 1;
 }
 
-/** A session state rebuilt from the tool names of earlier calls (`context.history`). */
+// The state of a session with no calls yet, shared by every history-less decision (never recorded into).
+const emptyStates = new WeakMap<CompiledPolicy, SessionState>();
+
+/** A session state rebuilt from the tool names of earlier calls (`context.history`). Read-only when empty. */
 export function stateFromHistory(policy: CompiledPolicy, history: unknown): SessionState {
+  if (!Array.isArray(history) || history.length === 0) {
+    let empty = emptyStates.get(policy);
+    if (!empty) {
+      empty = Object.freeze(newSessionState(policy));
+      emptyStates.set(policy, empty);
+    }
+    return empty;
+  }
   const state = newSessionState(policy);
-  if (!Array.isArray(history)) return state;
   for (const h of history) {
     const tool =
       typeof h === "string"
