@@ -47,4 +47,10 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
+// A reader that goes away (`assay ... | head`) is not an error worth a stack trace.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 await main(process.argv.slice(2));
