@@ -43,6 +43,7 @@ test("the reason codes are pinned", async () => {
       "evaluation_error",
       "call_invalid",
       "call_too_large",
+      "context_invalid",
     ],
   );
 });

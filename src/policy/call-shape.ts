@@ -32,7 +32,12 @@ export function shapeCall(value: unknown, limits: CallLimits): CallShape {
       return bad("call_invalid", "/params", "a `tools/call` request needs `params` to be an object");
     body = value.params;
   }
-  const tool = body.tool ?? body.name;
+  // An MCP server runs `params.name` and nothing else; a plain call may say `tool` or `name`, never two names.
+  const viaRpc = body !== value;
+  if (!viaRpc && body.tool !== undefined && body.name !== undefined && body.tool !== body.name) {
+    return bad("call_invalid", "/tool", "`tool` and `name` name different tools");
+  }
+  const tool = viaRpc ? body.name : (body.tool ?? body.name);
   if (typeof tool !== "string" || tool.length === 0) {
     return bad("call_invalid", "/tool", "a call needs a non-empty string `tool` (or `name`)");
   }

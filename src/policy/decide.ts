@@ -15,12 +15,19 @@ export type DecisionContext = Record<string, unknown>;
  * calls are `context.history` (none by default). Never throws for a bad call: it denies.
  */
 export function decide(policy: CompiledPolicy, call: unknown, context: DecisionContext = {}): Decision {
-  return decideInState(
-    policy,
-    shapeCall(call, policy.limits),
-    context,
-    stateFromHistory(policy, context.history),
-  );
+  const state = stateFromHistory(policy, context.history);
+  if ("error" in state) {
+    const v: Violation = {
+      rule_id: null,
+      path: state.path,
+      message: state.error,
+      reason_code: "context_invalid",
+      effect: "deny",
+      severity: null,
+    };
+    return finish(policy, [v], undefined);
+  }
+  return decideInState(policy, shapeCall(call, policy.limits), context, state);
 }
 
 /** Decide an already-shaped call against an explicit session state (used by sessions and trace checks). */

@@ -15,6 +15,7 @@ export const REASON_CODES = [
   "evaluation_error",
   "call_invalid",
   "call_too_large",
+  "context_invalid",
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

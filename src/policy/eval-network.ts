@@ -61,12 +61,24 @@ const DEFAULT_PORTS: Record<string, number> = {
 // stopped reading would let one bad URL hide behind many harmless ones.
 const MAX_TARGETS = 256;
 const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
-const URL_END = /[\s"'<>`\\|;,(){}]/;
+// A backslash does not end a URL: special-scheme parsers read it as a path separator.
+const URL_END = /[\s"'<>`|;,(){}]/;
 const HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 const SCHEME_PREFIX = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 // `http:10.0.0.1`, `http:/10.0.0.1`, `http:\\10.0.0.1`: a special scheme without `//` that WHATWG
 // URL parsers (and so `fetch`) still accept. `host:8080[/...]` is a port, not a scheme.
-const BARE_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:(?!\d+(?:[/?#]|$))/;
+// `user:pw@host` is userinfo, not a scheme.
+const BARE_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:(?!\d+(?:[/?#]|$))(?![^/?#]*@)/;
+const SCHEME_NO_SLASHES = /(?:^|[^A-Za-z0-9+.-])(?:https?|wss?|ftp|file|gopher):(?!\/\/)/i;
+const SCHEME_NO_SLASHES_ALL = /(?:^|[^A-Za-z0-9+.-])((?:https?|wss?|ftp|file|gopher):)(?!\/\/)/gi;
+// C0 controls and spaces around a URL, and tabs and newlines inside it, are dropped by WHATWG parsers.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching C0 controls is the point here
+const URL_TRIM = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g;
+const URL_TAB_NEWLINE = /[\t\n\r]/g;
+const URL_SHAPED = /[:@\\/]/;
+const NUMERIC_HOST_KEYS = new Set(["ip", "ip_address", "host", "hostname"]);
+/** A value that names a destination but cannot be read as one without guessing. */
+export const UNREADABLE = Symbol("unreadable");
 // Under a host key, a value that starts like a file path names no host (`/workspace/out`, `C:\\x`).
 const PATH_LIKE = /^(?:[/\\.~]|[A-Za-z]:[/\\])/;
 // Schemes whose URLs always have a host, however many slashes follow the colon.
@@ -75,13 +87,15 @@ const SPECIAL_SCHEMES = new Set(["http", "https", "ws", "wss", "ftp"]);
 /** The destinations a rule found; `overflow` when there were more candidates than it reads. */
 export interface FoundTargets {
   readonly targets: NetTarget[];
+  /** Values that look like a destination but could not be read unambiguously: refused, never skipped. */
+  readonly unreadable: { pointer: string; raw: string }[];
   candidates: number;
   overflow: boolean;
 }
 
 /** Every destination in `args` the rule looks at. */
 export function findTargets(ir: NetworkIR, args: Record<string, unknown>): FoundTargets {
-  const out: FoundTargets = { targets: [], candidates: 0, overflow: false };
+  const out: FoundTargets = { targets: [], unreadable: [], candidates: 0, overflow: false };
   if (ir.paths) {
     for (const path of ir.paths) collectPath(args, path, 0, "/arguments", out);
   } else {
@@ -99,11 +113,7 @@ function collectPath(
 ): void {
   if (out.overflow) return;
   if (i === path.length) {
-    if (typeof value === "string") pushTarget(value, pointer, true, out);
-    else if (Array.isArray(value)) {
-      for (const [k, v] of value.entries())
-        if (typeof v === "string") pushTarget(v, `${pointer}/${k}`, true, out);
-    }
+    collectAll(value, pointer, out);
     return;
   }
   if (value === null || typeof value !== "object") return;
@@ -122,6 +132,19 @@ function collectPath(
   }
 }
 
+/** Every string and number at or under a configured path is a destination, whatever its shape. */
+function collectAll(value: unknown, pointer: string, out: FoundTargets): void {
+  // INVARIANT: the caller has already bounded the arguments' depth and size.
+  if (out.overflow) return;
+  if (typeof value === "string") pushTarget(value, pointer, true, out);
+  else if (typeof value === "number") pushTarget(String(value), pointer, true, out);
+  else if (Array.isArray(value)) {
+    for (const [k, v] of value.entries()) collectAll(v, `${pointer}/${k}`, out);
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) collectAll(v, `${pointer}/${escapePointerKey(k)}`, out);
+  }
+}
+
 function scan(args: Record<string, unknown>, out: FoundTargets): void {
   // INVARIANT: the caller has already bounded the arguments' depth and size.
   const stack: { value: unknown; pointer: string; key: string }[] = [
@@ -131,7 +154,10 @@ function scan(args: Record<string, unknown>, out: FoundTargets): void {
     const { value, pointer, key } = stack.pop() as { value: unknown; pointer: string; key: string };
     if (typeof value === "string") {
       if (HOST_KEYS.has(key.toLowerCase())) pushTarget(value, pointer, true, out);
-      else if (value.includes("://")) pushEmbeddedUrls(value, pointer, out);
+      else if (value.includes("://") || SCHEME_NO_SLASHES.test(value)) pushEmbeddedUrls(value, pointer, out);
+    } else if (typeof value === "number") {
+      // `{"ip": 2852039166}` is 169.254.169.254 to anything that connects to it.
+      if (NUMERIC_HOST_KEYS.has(key.toLowerCase())) pushTarget(String(value), pointer, true, out);
     } else if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--)
         stack.push({ value: value[i], pointer: `${pointer}/${i}`, key });
@@ -147,6 +173,7 @@ function scan(args: Record<string, unknown>, out: FoundTargets): void {
 
 /** URLs inside free text (`curl http://10.0.0.1/`): from each `://` back to the scheme, forward to a delimiter. */
 function pushEmbeddedUrls(text: string, pointer: string, out: FoundTargets): void {
+  pushSlashlessUrls(text, pointer, out);
   let from = 0;
   let end = 0;
   while (!out.overflow) {
@@ -164,19 +191,41 @@ function pushEmbeddedUrls(text: string, pointer: string, out: FoundTargets): voi
   }
 }
 
+/** `curl http:169.254.169.254/`: special schemes fetch accepts without `//`, anywhere in free text. */
+function pushSlashlessUrls(text: string, pointer: string, out: FoundTargets): void {
+  SCHEME_NO_SLASHES_ALL.lastIndex = 0;
+  let end = 0;
+  for (
+    let m = SCHEME_NO_SLASHES_ALL.exec(text);
+    m !== null && !out.overflow;
+    m = SCHEME_NO_SLASHES_ALL.exec(text)
+  ) {
+    const start = m.index + (m[0].length - (m[1] as string).length);
+    if (start < end) continue;
+    end = start + (m[1] as string).length;
+    while (end < text.length && !URL_END.test(text[end] as string)) end++;
+    pushTarget(text.slice(start, end), pointer, false, out);
+  }
+}
+
 function pushTarget(value: string, pointer: string, bareHostOk: boolean, out: FoundTargets): void {
   if (++out.candidates > MAX_TARGETS) {
     out.overflow = true;
     return;
   }
   const t = parseTarget(value, pointer, bareHostOk);
-  if (t) out.targets.push(t);
+  if (t === UNREADABLE) out.unreadable.push({ pointer, raw: value });
+  else if (t) out.targets.push(t);
 }
 
 /** Parse a URL, `host`, `host:port`, `[v6]:port` or IP literal into a normalized destination. */
-export function parseTarget(raw: string, pointer: string, bareHostOk: boolean): NetTarget | null {
-  const value = raw.trim();
+export function parseTarget(
+  raw: string,
+  pointer: string,
+  bareHostOk: boolean,
+): NetTarget | typeof UNREADABLE | null {
   // No length cap: skipping a long URL would allow it. Only its authority is parsed (below).
+  const value = raw.replace(URL_TRIM, "").replace(URL_TAB_NEWLINE, "");
   if (value === "") return null;
   const bare = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
   if (isIP(bare)) return target(pointer, raw, null, bare, null);
@@ -185,15 +234,20 @@ export function parseTarget(raw: string, pointer: string, bareHostOk: boolean): 
   const scheme = prefix ? (prefix[1] as string).toLowerCase() : null;
   if (scheme === null && (!bareHostOk || PATH_LIKE.test(value))) return null;
   // `file:/etc/passwd`, `javascript:...`: a scheme to check, but no host.
-  if (scheme !== null && !slashes && !SPECIAL_SCHEMES.has(scheme))
+  if (scheme !== null && ((!slashes && !SPECIAL_SCHEMES.has(scheme)) || scheme === "file")) {
     return target(pointer, raw, scheme, "", null);
+  }
+  const rest = scheme === null ? value : value.slice(scheme.length + 1);
+  const authority = authorityOf(rest);
+  // `http://a.example\@10.0.0.1/`: WHATWG reads host a.example, curl and Python read 10.0.0.1.
+  const rawAuthority = rawAuthorityOf(rest);
+  if (rawAuthority.includes("@") && rawAuthority.includes("\\")) return UNREADABLE;
   let url: URL;
   try {
-    url = new URL(
-      `${scheme ?? "http"}://${authorityOf(scheme === null ? value : value.slice(scheme.length + 1))}`,
-    );
+    url = new URL(`${scheme ?? "http"}://${authority}`);
   } catch {
-    return null;
+    // A value that is shaped like a URL but does not parse is refused; plain words are not destinations.
+    return scheme !== null || URL_SHAPED.test(value) ? UNREADABLE : null;
   }
   if (url.hostname === "") return scheme ? target(pointer, raw, scheme, "", null) : null;
   const port = url.port !== "" ? Number(url.port) : scheme ? (DEFAULT_PORTS[scheme] ?? null) : null;
@@ -205,6 +259,15 @@ export function parseTarget(raw: string, pointer: string, bareHostOk: boolean): 
  * long URL costs no more to check than a short one. Same host and port as the whole URL: for
  * special schemes the authority ends at the first `/`, `\`, `?` or `#` after any leading slashes.
  */
+/** Like authorityOf, but ends only at `/`, `?` or `#`: what a parser that keeps backslashes reads. */
+function rawAuthorityOf(rest: string): string {
+  let i = 0;
+  while (i < rest.length && (rest[i] === "/" || rest[i] === "\\")) i++;
+  const start = i;
+  while (i < rest.length && rest[i] !== "/" && rest[i] !== "?" && rest[i] !== "#") i++;
+  return rest.slice(start, i);
+}
+
 /** The authority of what follows a URL's `scheme:`: leading slashes skipped, up to the path, query or fragment. */
 function authorityOf(rest: string): string {
   let i = 0;
@@ -252,6 +315,13 @@ export function evaluateNetwork(
   found: FoundTargets = findTargets(ir, args),
 ): NetFinding[] {
   const findings: NetFinding[] = [];
+  for (const u of found.unreadable) {
+    const shown = u.raw.length > 120 ? `${u.raw.slice(0, 117)}...` : u.raw;
+    findings.push({
+      pointer: u.pointer,
+      message: `\`${shown}\` names a destination that cannot be read unambiguously`,
+    });
+  }
   if (found.overflow) {
     findings.push({
       pointer: "/arguments",

@@ -1,3 +1,4 @@
+import { shapeCall } from "./call-shape.js";
 import type { CompiledPolicy } from "./ir.js";
 import { matchToolPattern } from "./tool-pattern.js";
 
@@ -21,9 +22,12 @@ export function recordCall(policy: CompiledPolicy, state: SessionState, tool: st
 // The state of a session with no calls yet, shared by every history-less decision (never recorded into).
 const emptyStates = new WeakMap<CompiledPolicy, SessionState>();
 
-/** A session state rebuilt from the tool names of earlier calls (`context.history`). Read-only when empty. */
-export function stateFromHistory(policy: CompiledPolicy, history: unknown): SessionState {
-  if (!Array.isArray(history) || history.length === 0) {
+/** A session state rebuilt from earlier calls (`context.history`), or why the history cannot be read. */
+export function stateFromHistory(
+  policy: CompiledPolicy,
+  history: unknown,
+): SessionState | { error: string; path: string } {
+  if (history === undefined || (Array.isArray(history) && history.length === 0)) {
     let empty = emptyStates.get(policy);
     if (!empty) {
       empty = Object.freeze(newSessionState(policy));
@@ -31,15 +35,24 @@ export function stateFromHistory(policy: CompiledPolicy, history: unknown): Sess
     }
     return empty;
   }
+  // A history that cannot be read would silently switch off limit and sequence rules: refuse it.
+  if (!Array.isArray(history))
+    return { error: "`context.history` must be a list of earlier calls", path: "/context/history" };
   const state = newSessionState(policy);
-  for (const h of history) {
-    const tool =
-      typeof h === "string"
-        ? h
-        : h && typeof h === "object"
-          ? ((h as { tool?: unknown; name?: unknown }).tool ?? (h as { name?: unknown }).name)
-          : undefined;
-    if (typeof tool === "string") recordCall(policy, state, tool);
+  for (const [i, h] of history.entries()) {
+    let tool: string | undefined;
+    if (typeof h === "string") tool = h;
+    else {
+      const shaped = shapeCall(h, policy.limits);
+      if (shaped.ok) tool = shaped.call.tool;
+    }
+    if (tool === undefined || tool === "") {
+      return {
+        error: `\`context.history[${i}]\` is neither a tool name nor a call`,
+        path: `/context/history/${i}`,
+      };
+    }
+    recordCall(policy, state, tool);
   }
   return state;
 }

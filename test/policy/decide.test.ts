@@ -231,6 +231,53 @@ describe("decide: details", () => {
     assert.equal(check(policy, { tool: "t", arguments: { s: "a".repeat(100_000) } }).effect, "allow");
   });
 
+  test("a history that cannot be read denies (context_invalid) instead of switching off sequence rules", () => {
+    const policy = compilePolicy([
+      pack(
+        "h",
+        [rule("nap", { sequence: { never_after: { trigger: "read_secret", forbidden: "http_post" } } })],
+        {
+          defaults: "allow",
+        },
+      ),
+    ]);
+    const post = { tool: "http_post", arguments: {} };
+    const mcp = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "read_secret", arguments: {} },
+    };
+    assert.equal(check(policy, post, { history: [mcp] }).rule_id, "nap");
+    assert.equal(check(policy, post, { history: ["read_secret"] }).rule_id, "nap");
+    assert.equal(check(policy, post, { history: [] }).effect, "allow");
+    for (const history of [{ tools: ["read_secret"] }, [42], [{ method: "ping" }], "read_secret"]) {
+      const d = check(policy, post, { history });
+      assert.deepEqual(
+        [d.effect, d.reason_code, d.rule_id],
+        ["deny", "context_invalid", null],
+        JSON.stringify(history),
+      );
+    }
+  });
+
+  test("a call naming two different tools is refused: the server would run `name`", () => {
+    const policy = compilePolicy([pack("t", [rule("only-fetch", { tools: { allow: ["fetch"] } })])]);
+    const plain = check(policy, { tool: "fetch", name: "exec", arguments: {} });
+    assert.deepEqual([plain.effect, plain.reason_code], ["deny", "call_invalid"]);
+    const rpc = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { tool: "fetch", name: "exec", arguments: {} },
+    };
+    assert.deepEqual(
+      [check(policy, rpc).effect, check(policy, rpc).reason_code],
+      ["deny", "tool_not_allowed"],
+    );
+    assert.equal(check(policy, { name: "fetch", arguments: {} }).effect, "allow");
+  });
+
   test("deciding the same call twice gives the same decision", () => {
     const policy = policyOf(["p1.yaml"]);
     const call = { tool: "read_file", arguments: { path: "/etc/passwd" } };

@@ -116,7 +116,7 @@ describe("network: CIDRs", () => {
       fc.property(url, (u) => {
         const t = parseTarget(u, "/arguments/url", false);
         const whole = new URL(u);
-        assert.ok(t, u);
+        assert.ok(t && typeof t === "object", u);
         assert.equal(
           t.host,
           whole.hostname
@@ -299,5 +299,56 @@ describe("network: numeric ranges", () => {
     );
     const e = decide(policy, { tool: "fetch", arguments: { endpoint: "https://api.internal/" } });
     assert.deepEqual([e.effect, e.rule_id], ["deny", "b"]);
+  });
+});
+
+describe("network: values parsers disagree on are refused, not skipped", () => {
+  const check = netPolicy({ deny_cidrs: ["169.254.0.0/16", "10.0.0.0/8"] });
+  const allowList = netPolicy({ allow_hosts: ["api.example.com"] });
+
+  test("C0 controls around a URL and tabs inside it are dropped, as WHATWG parsers drop them", () => {
+    denied(check({ url: "\u0001http://169.254.169.254/latest" }));
+    denied(check({ url: "\u0000http://169.254.169.254/" }));
+    denied(check({ url: "ht\ttp://0xa9fea9fe/" }));
+    denied(allowList({ url: "\u0001http://evil.example/" }));
+    allowed(allowList({ url: " https://api.example.com/v1 " }));
+  });
+
+  test("a backslash before `@` (WHATWG and curl read different hosts) is refused", () => {
+    denied(check({ url: "http://example.com\\@169.254.169.254/latest/meta-data/" }));
+    denied(check({ q: "curl http://example.com\\@169.254.169.254/" }));
+    allowed(check({ url: "http://user@example.com/a\\b" }));
+  });
+
+  test("a URL-shaped value that does not parse is refused; plain words are not destinations", () => {
+    denied(allowList({ url: "http://exa mple.com/" }));
+    allowed(allowList({ address: "221B Baker Street" }));
+  });
+
+  test("slashless special-scheme URLs are found in free text", () => {
+    denied(check({ resource: "http:169.254.169.254/latest" }));
+    denied(check({ resource: "see http:/10.0.0.1/ and more" }));
+    denied(check({ resource: "http:\\\\169.254.169.254\\latest" }));
+    const schemes = netPolicy({ allow_schemes: ["http", "https"] });
+    denied(schemes({ resource: "file:/etc/passwd" }));
+    allowed(schemes({ resource: "a sentence with no url: just words" }));
+  });
+
+  test("userinfo without a scheme is userinfo, not a scheme", () => {
+    denied(check({ proxy: "user:pw@169.254.169.254:80" }));
+    denied(check({ host: "a:b@10.0.0.1" }));
+  });
+
+  test("numbers under IP keys and any shape under a configured path are read", () => {
+    denied(check({ ip: 2852039166 }));
+    const paths = netPolicy({ paths: ["requests.*.url"], deny_cidrs: ["10.0.0.0/8"] });
+    denied(paths({ requests: [{ url: { href: "http://10.0.0.1/" } }] }));
+    denied(paths({ requests: [{ url: [["http://10.0.0.1/"]] }] }));
+    allowed(paths({ requests: [{ url: "https://example.com/" }] }));
+  });
+
+  test("file: URLs carry no host", () => {
+    const hosts = netPolicy({ deny_hosts: ["etc"] });
+    allowed(hosts({ url: "file:///etc/passwd" }));
   });
 });
