@@ -19,7 +19,7 @@ import { normalizePack } from "./normalize-pack.js";
 import { type PackDoc, type RuleDoc, ruleKind } from "./pack-types.js";
 import { compileRegex } from "./regex.js";
 import { closest } from "./suggest.js";
-import { matchToolPattern, parseToolPattern, type ToolPattern } from "./tool-pattern.js";
+import { foldToolName, matchToolPattern, parseToolPattern, type ToolPattern } from "./tool-pattern.js";
 
 export const DEFAULT_CALL_LIMITS: CallLimits = Object.freeze({
   maxDepth: 64,
@@ -203,7 +203,10 @@ function compileRule(rule: RuleDoc, base: Omit<RuleBase, "scope">, ctx: RuleComp
     case "tools": {
       const allow = patterns(rule.tools?.allow);
       const deny = patterns(rule.tools?.deny);
-      return { ...base, kind: "tools", allow, deny, scope: Object.freeze([...deny, ...allow]) };
+      const denyFolded = Object.freeze(deny.map((p) => parseToolPattern(foldToolName(p.source))));
+      // Any spelling of a denied name must reach the rule, so a rule that denies is consulted for every tool.
+      const scope = deny.length > 0 ? null : allow;
+      return { ...base, kind: "tools", allow, deny, denyFolded, scope };
     }
     case "args": {
       const check = rule.args as NonNullable<RuleDoc["args"]>;

@@ -5,7 +5,7 @@ import { type DecisionScratch, evaluateRule, violation } from "./evaluate-rule.j
 import type { CompiledPolicy, CompiledRule } from "./ir.js";
 import { type SessionState, stateFromHistory } from "./session-state.js";
 import { closest } from "./suggest.js";
-import { matchAnyToolPattern } from "./tool-pattern.js";
+import { foldToolName, matchAnyToolPattern } from "./tool-pattern.js";
 
 /** Extra facts a decision may use: anything CEL reads as `context`, plus `history` (earlier tool names). */
 export type DecisionContext = Record<string, unknown>;
@@ -64,8 +64,13 @@ export function decideInState(
     return bindings;
   };
   let targetsMemo: Map<unknown, FoundTargets> | undefined;
+  let folded: string | undefined;
   const scratch: DecisionScratch = {
     bindings: getBindings,
+    foldedTool: () => {
+      folded ??= foldToolName(call.tool);
+      return folded;
+    },
     targets(network) {
       targetsMemo ??= new Map();
       let found = targetsMemo.get(network.paths);

@@ -27,6 +27,8 @@ const MAX_SCHEMA_VIOLATIONS = 8;
 export interface DecisionScratch {
   /** The CEL variables: `tool`, `args`, `context`. */
   bindings(): Record<string, unknown>;
+  /** The tool name in folded spelling (see foldToolName). */
+  foldedTool(): string;
   /** The destinations a network check reads (rules with the same `paths` share one scan). */
   targets(network: NetworkIR): FoundTargets;
 }
@@ -39,7 +41,9 @@ export function evaluateRule(
 ): RuleOutcome {
   switch (rule.kind) {
     case "tools": {
-      const denied = matchAnyToolPattern(rule.deny, call.tool);
+      const denied =
+        matchAnyToolPattern(rule.deny, call.tool) ??
+        matchAnyToolPattern(rule.denyFolded, scratch.foldedTool());
       if (denied) {
         const how = denied.kind === "exact" ? "" : ` by pattern \`${denied.source}\``;
         return outcome(

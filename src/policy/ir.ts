@@ -29,6 +29,8 @@ export interface ToolsRule extends RuleBase {
   readonly kind: "tools";
   readonly allow: readonly ToolPattern[];
   readonly deny: readonly ToolPattern[];
+  /** The deny patterns in folded spelling (see foldToolName), matched against the folded tool name. */
+  readonly denyFolded: readonly ToolPattern[];
 }
 export interface ArgsRule extends RuleBase {
   readonly kind: "args";

@@ -50,3 +50,14 @@ export function matchAnyToolPattern(patterns: readonly ToolPattern[], name: stri
   for (const p of patterns) if (matchToolPattern(p, name)) return p;
   return undefined;
 }
+
+const CAMEL_BOUNDARY = /([a-z0-9])([A-Z])/g;
+const SEPARATORS = /[-.\s]/g;
+
+/**
+ * A tool name in one spelling: `runCommand`, `Run-Command` and `run.command` all become
+ * `run_command`. Deny lists also match folded names, so a renamed spelling cannot slip past them.
+ */
+export function foldToolName(name: string): string {
+  return name.replace(CAMEL_BOUNDARY, "$1_$2").toLowerCase().replace(SEPARATORS, "_");
+}

@@ -412,3 +412,30 @@ describe("decision messages", () => {
     assert.equal(decide(policy, { tool: "deploy", arguments: {} }, { stage: "staging" }).effect, "allow");
   });
 });
+
+describe("deny lists match every spelling of a name", () => {
+  const policy = compilePolicy([
+    pack("s", [rule("no-shell", { tools: { deny: ["bash", "run_command", "*shell*", "delete_*"] } })], {
+      defaults: "allow",
+    }),
+  ]);
+  test("case, camelCase, kebab and dotted spellings are denied", () => {
+    for (const tool of [
+      "Bash",
+      "BASH",
+      "runCommand",
+      "Run-Command",
+      "run.command",
+      "PowerShell",
+      "deleteFile",
+      "delete-file",
+    ]) {
+      const d = check(policy, { tool, arguments: {} });
+      assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", "no-shell", "tool_denied"], tool);
+    }
+  });
+  test("names that only look alike are not", () => {
+    for (const tool of ["bashful", "run_commands", "read_file"])
+      assert.equal(check(policy, { tool, arguments: {} }).effect, "allow", tool);
+  });
+});
