@@ -18,8 +18,9 @@ import { compileNetwork } from "./network-ir.js";
 import { normalizePack } from "./normalize-pack.js";
 import { type PackDoc, type RuleDoc, ruleKind } from "./pack-types.js";
 import { compileRegex } from "./regex.js";
+import { ruleConsultedFor } from "./rule-scope.js";
 import { closest } from "./suggest.js";
-import { foldToolName, matchToolPattern, parseToolPattern, type ToolPattern } from "./tool-pattern.js";
+import { foldToolName, parseToolPattern, type ToolPattern } from "./tool-pattern.js";
 
 export const DEFAULT_CALL_LIMITS: CallLimits = Object.freeze({
   maxDepth: 64,
@@ -204,8 +205,8 @@ function compileRule(rule: RuleDoc, base: Omit<RuleBase, "scope">, ctx: RuleComp
       const allow = patterns(rule.tools?.allow);
       const deny = patterns(rule.tools?.deny);
       const denyFolded = Object.freeze(deny.map((p) => parseToolPattern(foldToolName(p.source))));
-      // Any spelling of a denied name must reach the rule, so a rule that denies is consulted for every tool.
-      const scope = deny.length > 0 ? null : allow;
+      // Other spellings of a denied name reach the rule through denyFolded (see rule-scope.ts).
+      const scope = Object.freeze([...deny, ...allow]);
       return { ...base, kind: "tools", allow, deny, denyFolded, scope };
     }
     case "args": {
@@ -313,22 +314,14 @@ function compileSequence(
 
 /** Precompute, for every exactly-named tool, the rules a decision must consult, in rule order. */
 function indexRules(rules: readonly CompiledRule[]): Pick<CompiledPolicy, "byTool" | "otherTools"> {
-  const consulted = rules.filter((r) => r.kind !== "sequence" || r.online);
+  const consulted = Object.freeze(rules.filter((r) => r.kind !== "sequence" || r.online));
   const exactNames = new Set<string>();
   for (const r of consulted) for (const p of r.scope ?? []) if (p.kind === "exact") exactNames.add(p.source);
   const byTool = new Map<string, readonly CompiledRule[]>();
   for (const name of [...exactNames].sort()) {
-    byTool.set(
-      name,
-      Object.freeze(
-        consulted.filter((r) => r.scope === null || r.scope.some((p) => matchToolPattern(p, name))),
-      ),
-    );
+    byTool.set(name, Object.freeze(consulted.filter((r) => ruleConsultedFor(r, name))));
   }
-  const otherTools = Object.freeze(
-    consulted.filter((r) => r.scope === null || r.scope.some((p) => p.kind !== "exact")),
-  );
-  return { byTool, otherTools };
+  return { byTool, otherTools: consulted };
 }
 
 /** ajv's regex hook: RE2 semantics, so schema `pattern`s cannot backtrack on hostile arguments. */

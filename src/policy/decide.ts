@@ -3,9 +3,10 @@ import type { Decision, ReasonCode, Violation } from "./decision.js";
 import { type FoundTargets, findTargets } from "./eval-network.js";
 import { type DecisionScratch, evaluateRule, violation } from "./evaluate-rule.js";
 import type { CompiledPolicy, CompiledRule } from "./ir.js";
+import { ruleConsultedFor } from "./rule-scope.js";
 import { type SessionState, stateFromHistory } from "./session-state.js";
 import { closest } from "./suggest.js";
-import { foldToolName, matchAnyToolPattern } from "./tool-pattern.js";
+import { foldToolName } from "./tool-pattern.js";
 
 /** Extra facts a decision may use: anything CEL reads as `context`, plus `history` (earlier tool names). */
 export type DecisionContext = Record<string, unknown>;
@@ -68,7 +69,7 @@ export function decideInState(
   const scratch: DecisionScratch = {
     bindings: getBindings,
     foldedTool: () => {
-      folded ??= foldToolName(call.tool);
+      folded ??= foldedName(call.tool);
       return folded;
     },
     targets(network) {
@@ -143,6 +144,16 @@ export function decideInState(
 const MAX_MEMO_TOOLS = 4096;
 const candidateMemo = new WeakMap<CompiledPolicy, Map<string, readonly CompiledRule[]>>();
 
+const foldMemo = new Map<string, string>();
+function foldedName(tool: string): string {
+  let f = foldMemo.get(tool);
+  if (f === undefined) {
+    f = foldToolName(tool);
+    if (foldMemo.size < MAX_MEMO_TOOLS) foldMemo.set(tool, f);
+  }
+  return f;
+}
+
 function candidatesFor(policy: CompiledPolicy, tool: string): readonly CompiledRule[] {
   const known = policy.byTool.get(tool);
   if (known) return known;
@@ -153,9 +164,8 @@ function candidatesFor(policy: CompiledPolicy, tool: string): readonly CompiledR
   }
   let list = memo.get(tool);
   if (!list) {
-    list = policy.otherTools.filter(
-      (r) => r.scope === null || matchAnyToolPattern(r.scope, tool) !== undefined,
-    );
+    const folded = foldedName(tool);
+    list = policy.otherTools.filter((r) => ruleConsultedFor(r, tool, folded));
     if (memo.size < MAX_MEMO_TOOLS) memo.set(tool, list);
   }
   return list;

@@ -111,7 +111,7 @@ export interface CompiledPolicy {
   readonly ruleById: ReadonlyMap<string, CompiledRule>;
   /** Candidate rules for every tool name some pattern spells out exactly. */
   readonly byTool: ReadonlyMap<string, readonly CompiledRule[]>;
-  /** Candidate rules for any other tool name (scope still to be matched). */
+  /** Every rule a decision may consult; filtered (and memoized) per tool name not in byTool. */
   readonly otherTools: readonly CompiledRule[];
   readonly offlineRules: readonly SequenceRule[];
   readonly counters: readonly Counter[];

@@ -24,6 +24,7 @@ const EVALUATION_MODULES = [
   "policy/call-shape.ts",
   "policy/tool-pattern.ts",
   "policy/decision.ts",
+  "policy/rule-scope.ts",
 ];
 
 /** Helpers evaluation modules may import; each only reads data built at compile time. */
