@@ -3,6 +3,7 @@ import type { Decision, ReasonCode, Violation } from "./decision.js";
 import { type FoundTargets, findTargets } from "./eval-network.js";
 import { type DecisionScratch, evaluateRule, violation } from "./evaluate-rule.js";
 import type { CompiledPolicy, CompiledRule } from "./ir.js";
+import type { NetworkIR } from "./network-ir.js";
 import { ruleConsultedFor } from "./rule-scope.js";
 import { type SessionState, stateFromHistory } from "./session-state.js";
 import { closest } from "./suggest.js";
@@ -58,35 +59,12 @@ export function decideInState(
   const candidates = candidatesFor(policy, call.tool);
   const mentioned = new Uint8Array(policy.packs.length);
   const violations: Violation[] = [];
-  const whenMemo = new Map<unknown, boolean>();
-  let bindings: Record<string, unknown> | undefined;
-  const getBindings = () => {
-    bindings ??= policy.celBindings(call.tool, call.arguments, context);
-    return bindings;
-  };
-  let targetsMemo: Map<unknown, FoundTargets> | undefined;
-  let folded: string | undefined;
-  const scratch: DecisionScratch = {
-    bindings: getBindings,
-    foldedTool: () => {
-      folded ??= foldedName(call.tool);
-      return folded;
-    },
-    targets(network) {
-      targetsMemo ??= new Map();
-      let found = targetsMemo.get(network.paths);
-      if (!found) {
-        found = findTargets(network, call.arguments);
-        targetsMemo.set(network.paths, found);
-      }
-      return found;
-    },
-  };
+  const scratch = new Scratch(policy, call, context);
   let allowedBy: CompiledRule | undefined;
 
   for (const rule of candidates) {
     try {
-      if (!whenHolds(rule, getBindings, whenMemo)) continue;
+      if (rule.when.length > 0 && !scratch.whenHolds(rule)) continue;
       const out = evaluateRule(rule, call, scratch, state);
       if (out.mentioned) mentioned[rule.packIndex] = 1;
       if (out.allowed) allowedBy ??= rule;
@@ -171,23 +149,55 @@ function candidatesFor(policy: CompiledPolicy, tool: string): readonly CompiledR
   return list;
 }
 
-function whenHolds(
-  rule: CompiledRule,
-  bindings: () => Record<string, unknown>,
-  memo: Map<unknown, boolean>,
-): boolean {
-  for (const program of rule.when) {
-    let holds = memo.get(program);
-    if (holds === undefined) {
-      const result = program.run(bindings());
-      if (typeof result !== "boolean")
-        throw new Error(`condition \`${program.source}\` gave ${typeof result}, not a bool`);
-      holds = result;
-      memo.set(program, holds);
-    }
-    if (!holds) return false;
+/** The lazily computed, per-decision work rules share: one object, no closures. */
+class Scratch implements DecisionScratch {
+  private cel: Record<string, unknown> | undefined;
+  private folded: string | undefined;
+  private found: Map<unknown, FoundTargets> | undefined;
+  private when: Map<unknown, boolean> | undefined;
+
+  constructor(
+    private readonly policy: CompiledPolicy,
+    private readonly call: ToolCall,
+    private readonly context: DecisionContext,
+  ) {}
+
+  bindings(): Record<string, unknown> {
+    this.cel ??= this.policy.celBindings(this.call.tool, this.call.arguments, this.context);
+    return this.cel;
   }
-  return true;
+
+  foldedTool(): string {
+    this.folded ??= foldedName(this.call.tool);
+    return this.folded;
+  }
+
+  targets(network: NetworkIR): FoundTargets {
+    this.found ??= new Map();
+    let found = this.found.get(network.paths);
+    if (!found) {
+      found = findTargets(network, this.call.arguments);
+      this.found.set(network.paths, found);
+    }
+    return found;
+  }
+
+  /** Do all of the rule's conditions hold? Each condition runs at most once per decision. */
+  whenHolds(rule: CompiledRule): boolean {
+    this.when ??= new Map();
+    for (const program of rule.when) {
+      let holds = this.when.get(program);
+      if (holds === undefined) {
+        const result = program.run(this.bindings());
+        if (typeof result !== "boolean")
+          throw new Error(`condition \`${program.source}\` gave ${typeof result}, not a bool`);
+        holds = result;
+        this.when.set(program, holds);
+      }
+      if (!holds) return false;
+    }
+    return true;
+  }
 }
 
 function finish(
