@@ -55,7 +55,7 @@ import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { RE2JS } from "re2js";
 import type { Decision, PackDoc, RuleDoc } from "../src/index.js";
-import { compileRegex } from "../src/policy/regex.js";
+import { ARGS_AJV_OPTIONS } from "../src/policy/compile.js";
 import { matchAnyToolPattern, parseToolPattern, type ToolPattern } from "../src/policy/tool-pattern.js";
 import { mean, median, percentile, round, table, timeBatch, timeEach } from "./stats.js";
 
@@ -308,20 +308,6 @@ function generateCalls(): BenchCall[] {
 // ---------------------------------------------------------------------------------------------
 // The naive evaluator (see the header): per-call Ajv + schema compile + RE2 compile, then decide().
 
-const AJV_OPTIONS = {
-  allErrors: true,
-  strict: true,
-  strictTypes: false,
-  strictTuples: false,
-  strictRequired: false,
-  allowUnionTypes: true,
-  logger: false as const,
-};
-function re2Engine(pattern: string, _flags: string): { test(s: string): boolean } {
-  return compileRegex(pattern);
-}
-re2Engine.code = "re2Engine";
-
 interface NaiveRule {
   kind: "args" | "expr";
   id: string;
@@ -363,7 +349,7 @@ function naiveDecide(
   // Without `sharedAjv`: a fresh Ajv per call, as the old hot path did (it pays Ajv's own
   // meta-schema compilation on each call). With it: the conservative variant, where only the
   // rule's schema is compiled per call (a clone, so Ajv's per-schema cache cannot answer).
-  const ajv = sharedAjv ?? new Ajv2020({ ...AJV_OPTIONS, code: { regExp: re2Engine } });
+  const ajv = sharedAjv ?? new Ajv2020(ARGS_AJV_OPTIONS);
   let argsOk = true;
   for (const r of rules) {
     if (matchAnyToolPattern(r.tools, bc.call.tool) === undefined) continue;
@@ -507,7 +493,7 @@ function main(): void {
   const naiveMean = mean(naive) / 1000;
   const speedupMean = naiveMean / compiledMean;
   const speedupP99 = naiveP99 / p99;
-  const sharedAjv = new Ajv2020({ ...AJV_OPTIONS, code: { regExp: re2Engine } });
+  const sharedAjv = new Ajv2020(ARGS_AJV_OPTIONS);
   for (let i = 0; i < n; i++) naiveDecide(policy, nRules, at(i), true, sharedAjv);
   const naiveShared = timeEach(naiveN, (i) => naiveDecide(policy, nRules, at(i), false, sharedAjv));
   const naiveSharedMean = mean(naiveShared) / 1000;

@@ -32,6 +32,18 @@ export interface CompileOptions {
   limits?: Partial<CallLimits>;
 }
 
+/** How `args` schemas are compiled: strict about unknown keywords, RE2 for every `pattern`. */
+export const ARGS_AJV_OPTIONS = {
+  allErrors: true,
+  strict: true,
+  strictTypes: false,
+  strictTuples: false,
+  strictRequired: false,
+  allowUnionTypes: true,
+  logger: false,
+  code: { regExp: re2Engine },
+} as const;
+
 const RESERVED_RULE_IDS = new Set(["defaults"]);
 const BARE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
 
@@ -71,16 +83,7 @@ export function compilePolicy(
   };
 
   const cel = new CelCompiler();
-  const ajv = new Ajv2020({
-    allErrors: true,
-    strict: true,
-    strictTypes: false,
-    strictTuples: false,
-    strictRequired: false,
-    allowUnionTypes: true,
-    logger: false,
-    code: { regExp: re2Engine },
-  });
+  const ajv = new Ajv2020(ARGS_AJV_OPTIONS);
 
   // Rule ids collide across packs only "where needed": then both become `pack/rule`.
   const owners = new Map<string, Set<string>>();
