@@ -1,4 +1,4 @@
-import { celEnv, celMap, isCelError, parse, plan } from "@bufbuild/cel";
+import { celEnv, celList, celMap, isCelError, parse, plan } from "@bufbuild/cel";
 import { AssayError } from "../lib/errors.js";
 import { compileRegex, type Matcher } from "./regex.js";
 
@@ -19,13 +19,23 @@ const TYPE_IDENTS = new Set([
 ]);
 
 /**
- * The variables of one decision in the engine's own map form. The engine would otherwise copy
- * `args` and `context` into a new map on every variable access of every expression.
+ * The variables of one decision in the engine's own list and map form, converted once. The engine
+ * would otherwise copy every object into a new map on every access, in every expression.
  */
 export function celBindings(tool: string, args: Record<string, unknown>, context: Record<string, unknown>) {
-  // JSON values are CEL inputs; the engine's input type is narrower than what it accepts at run time.
-  const asMap = (o: Record<string, unknown>) => celMap(new Map(Object.entries(o)) as Map<string, never>);
-  return { tool, args: asMap(args), context: asMap(context) };
+  return { tool, args: toCelValue(args), context: toCelValue(context) };
+}
+
+// INVARIANT: arguments were bounded in depth and size before any rule ran (call-shape.ts).
+function toCelValue(v: unknown): unknown {
+  if (Array.isArray(v)) return celList(v.map(toCelValue) as never[]);
+  if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    const m = new Map<string, unknown>();
+    for (const k of Object.keys(v)) m.set(k, toCelValue((v as Record<string, unknown>)[k]));
+    // JSON values are CEL inputs; the engine's input type is narrower than what it accepts at run time.
+    return celMap(m as Map<string, never>);
+  }
+  return v;
 }
 
 /** A planned CEL program: evaluating it never parses or compiles. */

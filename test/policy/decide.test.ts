@@ -439,3 +439,34 @@ describe("deny lists match every spelling of a name", () => {
       assert.equal(check(policy, { tool, arguments: {} }).effect, "allow", tool);
   });
 });
+
+describe("CEL over converted arguments", () => {
+  test("lists, nested maps, macros, `in` and has() see the call's JSON as written", () => {
+    const exprs = [
+      "args.items.exists(i, i.n > 3)",
+      'args.recipients.all(r, r.endsWith("@x.com"))',
+      "size(args.headers) <= 2",
+      '"a" in args.tags',
+      'args.m["k"] == 1.0',
+      "has(args.m.k) && !has(args.m.z)",
+      "args.items[1].n == 5.0",
+      'args.nested.deep[0].x == "y"',
+    ];
+    const rules = exprs.map((assert, i) => rule(`e${i}`, { expr: { tools: ["t"], assert } }));
+    const policy = compilePolicy([pack("c", rules, { defaults: "allow" })]);
+    const args = {
+      items: [{ n: 1 }, { n: 5 }],
+      recipients: ["a@x.com", "b@x.com"],
+      headers: { A: "1", B: "2" },
+      tags: ["a", "b"],
+      m: { k: 1 },
+      nested: { deep: [{ x: "y" }] },
+    };
+    assert.deepEqual(check(policy, { tool: "t", arguments: args }).violations, []);
+    const bad = { ...args, items: [{ n: 1 }], tags: ["b"], nested: { deep: [{ x: "z" }] } };
+    assert.deepEqual(
+      check(policy, { tool: "t", arguments: bad }).violations.map((v) => v.rule_id),
+      ["e0", "e3", "e6", "e7"],
+    );
+  });
+});
