@@ -1,7 +1,8 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import type { ErrorObject } from "ajv";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
+import { readTextFile } from "../lib/read-text.js";
 import { pointerSegments, pointerToPath } from "./json-pointer.js";
 import { packSchemaErrors } from "./pack-schema.js";
 import type { PackDoc } from "./pack-types.js";
@@ -37,19 +38,7 @@ export async function loadPack(path: string): Promise<LoadedPack> {
       where: path,
     });
   }
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new AssayError(
-      "pack_unreadable",
-      `cannot read pack: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      {
-        where: path,
-        cause: err,
-      },
-    );
-  }
+  const text = await readTextFile(path, "pack_unreadable", "pack");
   return parsePack(text, path);
 }
 

@@ -1,8 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse as parseYaml } from "yaml";
 import { AssayError } from "../lib/errors.js";
+import { readTextFile } from "../lib/read-text.js";
 import { checkTrace } from "./check-trace.js";
 import { compilePolicy } from "./compile.js";
 import { decide } from "./decide.js";
@@ -43,16 +43,7 @@ const validateTestFile = new Ajv2020({ allErrors: true, strict: false }).compile
 
 /** Run every case of one test file against the packs it names. */
 export async function runPolicyTestFile(path: string): Promise<CaseResult[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new AssayError(
-      "input_unreadable",
-      `cannot read test file: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      { where: path },
-    );
-  }
+  const text = await readTextFile(path, "input_unreadable", "test file");
   let doc: unknown;
   try {
     doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
