@@ -1,191 +1,149 @@
-import { celEnv, celList, celMap, isCelError, parse, plan } from "@bufbuild/cel";
+import { type ASTNode, Environment, serialize } from "@marcbachmann/cel-js";
 import { AssayError } from "../lib/errors.js";
 import { compileRegex, type Matcher } from "./regex.js";
 
 /** The variables a policy expression sees. */
 export const CEL_VARIABLES = ["tool", "args", "context"] as const;
-const TYPE_IDENTS = new Set([
-  "int",
-  "uint",
-  "double",
-  "bool",
-  "string",
-  "bytes",
-  "list",
-  "map",
-  "null_type",
-  "type",
-  "dyn",
-]);
 
 /**
- * The variables of one decision in the engine's own list and map form, converted once. The engine
- * would otherwise copy every object into a new map on every access, in every expression.
+ * The variables of one decision. The engine reads plain JSON objects and arrays directly (own
+ * properties only), so nothing is converted.
  */
 export function celBindings(tool: string, args: Record<string, unknown>, context: Record<string, unknown>) {
-  return { tool, args: toCelValue(args), context: toCelValue(context) };
+  return { tool, args, context };
 }
 
-// INVARIANT: arguments were bounded in depth and size before any rule ran (call-shape.ts).
-function toCelValue(v: unknown): unknown {
-  if (Array.isArray(v)) return celList(v.map(toCelValue) as never[]);
-  if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-    const m = new Map<string, unknown>();
-    for (const k of Object.keys(v)) m.set(k, toCelValue((v as Record<string, unknown>)[k]));
-    // JSON values are CEL inputs; the engine's input type is narrower than what it accepts at run time.
-    return celMap(m as Map<string, never>);
-  }
-  return v;
-}
-
-/** A planned CEL program: evaluating it never parses or compiles. */
+/** A checked, compiled CEL program: evaluating it never parses or compiles. */
 export interface CelProgram {
   readonly source: string;
   run(bindings: Record<string, unknown>): unknown;
 }
 
 /**
- * One CEL environment per compiled policy. `matches()` patterns are compiled to RE2 when an
- * expression is compiled; at evaluation the engine's regex hook only looks them up.
+ * The engine's own `matches()` builds a backtracking JS RegExp on every call, and arguments are
+ * attacker-controlled. So every `matches()` in a policy expression is rewritten to this function,
+ * whose pattern (a string literal, required) was compiled to RE2 with the policy.
+ */
+const RE2_MATCHES = "assayRe2Matches";
+
+/**
+ * One CEL environment per compiled policy (@marcbachmann/cel-js; see docs/architecture.md for why
+ * this engine). Expressions are parsed, type-checked against the declared variables, and their
+ * `matches()` patterns compiled to RE2 here, once.
  */
 export class CelCompiler {
   private readonly regexes = new Map<string, Matcher>();
-  private readonly env = celEnv({
-    re2: {
-      compile: (pattern: string): Matcher => {
-        const m = this.regexes.get(pattern);
-        if (!m) throw new Error(`regex \`${pattern}\` was not compiled with the policy`);
-        return m;
-      },
-    },
-  });
+  private readonly env: Environment;
 
-  /** Parse, check and plan `source`; `where` locates it for errors. */
-  compile(source: string, where: string, extraVariables: readonly string[] = []): CelProgram {
-    let parsed: ReturnType<typeof parse>;
-    try {
-      parsed = parse(source);
-    } catch (err) {
-      throw new AssayError(
-        "pack_invalid_cel",
-        `invalid CEL \`${source}\`: ${(err as Error).message.replace(/^<input>:/, "")}`,
-        {
-          where,
-          cause: err,
-        },
-      );
-    }
-    const variables = new Set<string>([...CEL_VARIABLES, ...extraVariables]);
-    walk(
-      parsed.expr,
-      variables,
-      (pattern) => {
-        if (!this.regexes.has(pattern)) this.regexes.set(pattern, compileRegex(pattern, where));
-      },
-      source,
-      where,
-    );
-    let program: ReturnType<typeof plan>;
-    try {
-      program = plan(this.env, parsed);
-    } catch (err) {
-      throw new AssayError("pack_invalid_cel", `invalid CEL \`${source}\`: ${(err as Error).message}`, {
+  constructor() {
+    const lookup = (pattern: string): Matcher => {
+      const m = this.regexes.get(pattern);
+      if (!m) throw new Error(`regex \`${pattern}\` was not compiled with the policy`);
+      return m;
+    };
+    this.env = new Environment({ unlistedVariablesAreDyn: false })
+      .registerVariable("tool", "string")
+      .registerVariable("args", "map<string, dyn>")
+      .registerVariable("context", "map<string, dyn>")
+      .registerFunction(`string.${RE2_MATCHES}(string): bool`, (s: string, p: string) => lookup(p).test(s))
+      .registerFunction(`${RE2_MATCHES}(string, string): bool`, (s: string, p: string) => lookup(p).test(s));
+  }
+
+  /** Parse, check and compile `source`; `where` locates it for errors. */
+  compile(source: string, where: string): CelProgram {
+    const env = this.env;
+    const fail = (detail: string, cause?: unknown): never => {
+      throw new AssayError("pack_invalid_cel", `invalid CEL \`${source}\`: ${detail}`, {
         where,
-        cause: err,
+        ...(cause === undefined ? {} : { cause }),
       });
+    };
+    let parsed: ReturnType<Environment["parse"]>;
+    try {
+      parsed = env.parse(source);
+    } catch (err) {
+      return fail(firstLine(err), err);
+    }
+    const rewritten = rewriteMatches(parsed.ast, (pattern) => {
+      if (!this.regexes.has(pattern)) this.regexes.set(pattern, compileRegex(pattern, where));
+    });
+    if (rewritten === "non-literal") {
+      return fail("matches() needs a string literal pattern, so it can be compiled with the policy");
+    }
+    const text = rewritten ? serialize(parsed.ast) : source;
+    let evaluate: ReturnType<Environment["parse"]>;
+    try {
+      evaluate = rewritten ? env.parse(text) : parsed;
+    } catch (err) {
+      return fail(firstLine(err), err);
+    }
+    // The engine's own matches() backtracks: refuse to build a program that could still reach it.
+    forEachCall(evaluate.ast, (call) => {
+      if (call[0] === "matches") fail("matches() could not be bound to the linear-time engine");
+    });
+    const checked = evaluate.check();
+    if (!checked.valid) return fail(firstLine(checked.error));
+    if (checked.type !== "bool" && checked.type !== "dyn") {
+      return fail(`it gives ${checked.type}, but a policy expression must give a bool`);
     }
     return Object.freeze({
       source,
       run(bindings: Record<string, unknown>): unknown {
-        const out = program(bindings as never);
-        if (isCelError(out)) throw new Error(out.message);
-        return out;
+        return evaluate(bindings);
       },
     });
   }
 }
 
-// The parsed AST is a protobuf message; only the shape we walk is typed here.
-interface ExprNode {
-  exprKind: { case: string | undefined; value?: unknown };
+const VARIABLES_HINT = `expressions see ${CEL_VARIABLES.map((v) => `\`${v}\``).join(", ")}`;
+
+/** The engine's message without its source excerpt, with a hint for the commonest mistake. */
+function firstLine(err: unknown): string {
+  const message = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+  const unknown = /^Unknown variable: (\S+)$/.exec(message);
+  return unknown ? `unknown variable \`${unknown[1]}\` (${VARIABLES_HINT})` : message;
 }
 
-function walk(
-  root: ExprNode,
-  outer: Set<string>,
-  onPattern: (p: string) => void,
-  source: string,
-  where: string,
-): void {
-  const stack: { node: ExprNode | undefined; scope: Set<string> }[] = [{ node: root, scope: outer }];
-  while (stack.length > 0) {
-    const { node, scope } = stack.pop() as { node: ExprNode | undefined; scope: Set<string> };
-    if (!node) continue;
-    const { case: kind, value } = node.exprKind;
-    switch (kind) {
-      case "identExpr": {
-        const name = (value as { name: string }).name;
-        if (!scope.has(name) && !TYPE_IDENTS.has(name)) {
-          throw new AssayError(
-            "pack_invalid_cel",
-            `invalid CEL \`${source}\`: unknown variable \`${name}\` (expressions see ${CEL_VARIABLES.map((v) => `\`${v}\``).join(", ")})`,
-            { where },
-          );
-        }
-        break;
-      }
-      case "selectExpr":
-        stack.push({ node: (value as { operand: ExprNode }).operand, scope });
-        break;
-      case "callExpr": {
-        const call = value as { function: string; target?: ExprNode; args: ExprNode[] };
-        if (call.function === "matches") {
-          const pattern = call.args[call.args.length - 1];
-          const literal =
-            pattern?.exprKind.case === "constExpr"
-              ? (pattern.exprKind.value as { constantKind: { case: string; value: unknown } }).constantKind
-              : undefined;
-          if (literal?.case !== "stringValue") {
-            throw new AssayError(
-              "pack_invalid_cel",
-              `invalid CEL \`${source}\`: matches() needs a string literal pattern, so it can be compiled with the policy`,
-              { where },
-            );
-          }
-          onPattern(literal.value as string);
-        }
-        if (call.target) stack.push({ node: call.target, scope });
-        for (const a of call.args) stack.push({ node: a, scope });
-        break;
-      }
-      case "listExpr":
-        for (const e of (value as { elements: ExprNode[] }).elements) stack.push({ node: e, scope });
-        break;
-      case "structExpr":
-        for (const e of (value as { entries: { mapKey?: ExprNode; value?: ExprNode }[] }).entries) {
-          stack.push({ node: e.mapKey, scope }, { node: e.value, scope });
-        }
-        break;
-      case "comprehensionExpr": {
-        const c = value as {
-          iterVar: string;
-          iterVar2: string;
-          accuVar: string;
-          iterRange: ExprNode;
-          accuInit: ExprNode;
-          loopCondition: ExprNode;
-          loopStep: ExprNode;
-          result: ExprNode;
-        };
-        const inner = new Set(scope);
-        for (const v of [c.iterVar, c.iterVar2, c.accuVar]) if (v) inner.add(v);
-        stack.push({ node: c.iterRange, scope }, { node: c.accuInit, scope });
-        stack.push({ node: c.loopCondition, scope: inner }, { node: c.loopStep, scope: inner });
-        stack.push({ node: c.result, scope: inner });
-        break;
-      }
-      default:
-        break;
+/**
+ * Rename every `matches()` call in `root` to the RE2-backed function, reporting each pattern.
+ * Returns whether anything was renamed, or "non-literal" when a pattern is not a string literal.
+ */
+function rewriteMatches(root: ASTNode, onPattern: (pattern: string) => void): boolean | "non-literal" {
+  let renamed = false;
+  let nonLiteral = false;
+  forEachCall(root, (call) => {
+    if (call[0] !== "matches") return;
+    const callArgs = call[call.length - 1] as unknown[];
+    const pattern = callArgs[callArgs.length - 1];
+    if (!isNode(pattern) || pattern.op !== "value" || typeof pattern.args !== "string") {
+      nonLiteral = true;
+      return;
     }
+    onPattern(pattern.args);
+    call[0] = RE2_MATCHES;
+    renamed = true;
+  });
+  return nonLiteral ? "non-literal" : renamed;
+}
+
+/** Visit the operands (`[name, ...]`) of every function and method call in the tree. */
+function forEachCall(root: ASTNode, visit: (call: unknown[]) => void): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) {
+      for (const n of node) stack.push(n);
+      continue;
+    }
+    if (!isNode(node)) continue;
+    if ((node.op === "rcall" || node.op === "call") && Array.isArray(node.args)) visit(node.args);
+    // Operands are a node (unary operators), a list of nodes, or a mix of names and nodes.
+    stack.push(node.args);
   }
+}
+
+function isNode(v: unknown): v is { op: string; args: unknown } {
+  return (
+    typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { op?: unknown }).op === "string"
+  );
 }

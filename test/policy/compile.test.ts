@@ -144,6 +144,12 @@ describe("compile: problems are errors, never a silent allow", () => {
     assayError(() => compileOne(rule("e", expr("args.items.all(i, i > 0) && i > 0"))), "pack_invalid_cel");
   });
 
+  test("a CEL assertion must give a bool", () => {
+    const err = assayError(() => compileOne(rule("e", expr("size(args.q)"))), "pack_invalid_cel");
+    assert.match(err.message, /gives int, but a policy expression must give a bool/);
+    compileOne(rule("e", expr("args.flag"))); // dyn: checked when it runs
+  });
+
   test("CEL matches() needs a literal pattern", () => {
     assayError(() => compileOne(rule("e", expr("args.q.matches(args.p)"))), "pack_invalid_cel");
     assayError(() => compileOne(rule("e", expr('matches(args.q, "a" + "b")'))), "pack_invalid_cel");

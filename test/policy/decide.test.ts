@@ -231,6 +231,30 @@ describe("decide: details", () => {
     assert.equal(check(policy, { tool: "t", arguments: { s: "a".repeat(100_000) } }).effect, "allow");
   });
 
+  test("CEL matches() runs on RE2, never on a backtracking RegExp (both call forms)", () => {
+    const policy = compilePolicy([
+      pack(
+        "cel-re2",
+        [
+          rule("method", { expr: { tools: ["t"], assert: '!args.s.matches("^(a+)+$")' } }),
+          // `\\z` is end-of-text in RE2 and a literal `z` in JS RegExp: the verdict tells the engines apart.
+          rule("global", { expr: { tools: ["u"], assert: 'matches(args.s, "c\\\\z")' } }),
+        ],
+        { defaults: "allow" },
+      ),
+    ]);
+    const evil = `${"a".repeat(100_000)}!`;
+    const start = performance.now();
+    let d = check(policy, { tool: "t", arguments: { s: evil } });
+    const ms = performance.now() - start;
+    assert.deepEqual([d.effect, d.violations], ["allow", []]);
+    assert.ok(ms < 1000, `took ${ms} ms`);
+    d = check(policy, { tool: "t", arguments: { s: "a".repeat(100_000) } });
+    assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", "method", "expr_failed"]);
+    assert.equal(check(policy, { tool: "u", arguments: { s: "abc" } }).effect, "allow");
+    assert.equal(check(policy, { tool: "u", arguments: { s: "abcz" } }).reason_code, "expr_failed");
+  });
+
   test("a history that cannot be read denies (context_invalid) instead of switching off sequence rules", () => {
     const policy = compilePolicy([
       pack(

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { Environment } from "@marcbachmann/cel-js";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { RE2JS } from "re2js";
 import { CelCompiler } from "../../src/policy/cel.js";
@@ -44,7 +45,7 @@ const COMPILE_MODULES = [
   "policy/normalize-pack.ts",
 ];
 const COMPILE_PACKAGES =
-  /^(ajv(\/.*)?|@bufbuild\/cel(\/.*)?|re2js|yaml|canonicalize|node:fs(\/promises)?|fs(\/promises)?)$/;
+  /^(ajv(\/.*)?|@marcbachmann\/cel-js(\/.*)?|re2js|yaml|canonicalize|node:fs(\/promises)?|fs(\/promises)?)$/;
 
 /** Calls that compile or parse, as text. */
 const FORBIDDEN: [string, RegExp][] = [
@@ -56,7 +57,8 @@ const FORBIDDEN: [string, RegExp][] = [
   ["compileRegex", /\bcompileRegex\b/],
   ["Ajv", /\bAjv/],
   ["ajv", /\bajv\b/],
-  ["@bufbuild/cel", /@bufbuild\/cel/],
+  ["@marcbachmann/cel-js", /@marcbachmann\/cel-js/],
+  ["serialize(", /(?<![\w.$])serialize\s*\(/],
   ["parse(", /(?<![\w.$])parse\s*\(/],
   ["plan(", /(?<![\w.$])plan\s*\(/],
   ["yaml", /["']yaml["']/],
@@ -190,8 +192,8 @@ describe("deciding never compiles: the source", () => {
   test("the closures compile modules hand to the hot path compile nothing", () => {
     const hot = [
       ["policy/cel.ts", bodyAfter(read("policy/cel.ts"), "run(bindings")],
-      // The CEL engine's regex hook runs while evaluating `matches()`: a lookup only.
-      ["policy/cel.ts", bodyAfter(read("policy/cel.ts"), "compile: (pattern: string): Matcher =>")],
+      // The RE2-backed `matches()` runs while evaluating: a lookup of a precompiled pattern only.
+      ["policy/cel.ts", bodyAfter(read("policy/cel.ts"), "const lookup = (pattern: string): Matcher =>")],
       ["policy/regex.ts", bodyAfter(read("policy/regex.ts"), "test: (text: string) =>")],
     ];
     for (const [m, body] of hot) {
@@ -206,7 +208,7 @@ describe("deciding never compiles: the source", () => {
       'import { RE2JS } from "re2js";',
       "const r = new RegExp(x);",
       "const v = ajv.compile(schema);",
-      'import { parse } from "@bufbuild/cel";\nparse(src);',
+      'import { Environment } from "@marcbachmann/cel-js";\nenv.parse(src);',
       "const doc = JSON.parse(text);",
       'import { readFileSync } from "node:fs";',
       "const p = parseToolPattern(s);",
@@ -248,6 +250,7 @@ describe("deciding never compiles: at run time", () => {
   const originalRe2 = RE2JS.compile;
   const originalAjv = Ajv2020.prototype.compile;
   const originalCel = CelCompiler.prototype.compile;
+  const originalCelParse = Environment.prototype.parse;
 
   before(() => {
     RE2JS.compile = function (this: unknown, ...a: Parameters<typeof RE2JS.compile>) {
@@ -262,11 +265,17 @@ describe("deciding never compiles: at run time", () => {
       celCompiles++;
       return originalCel.apply(this, a);
     };
+    // The engine's own parse, in case anything reached it without going through CelCompiler.
+    Environment.prototype.parse = function (this: Environment, ...a: Parameters<Environment["parse"]>) {
+      celCompiles++;
+      return originalCelParse.apply(this, a);
+    };
   });
   after(() => {
     RE2JS.compile = originalRe2;
     Ajv2020.prototype.compile = originalAjv;
     CelCompiler.prototype.compile = originalCel;
+    Environment.prototype.parse = originalCelParse;
   });
 
   test("1,000 decisions across every rule kind compile nothing", () => {
