@@ -44,6 +44,7 @@ test("the reason codes are pinned", async () => {
       "call_invalid",
       "call_too_large",
       "context_invalid",
+      "tool_drift",
     ],
   );
 });

@@ -2,6 +2,8 @@ import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EXIT } from "../lib/errors.js";
 import { reportError } from "./io.js";
+import { registerMcpPins } from "./mcp-pins.js";
+import { registerMcpWrap } from "./mcp-wrap.js";
 import { registerPolicyCheck } from "./policy-check.js";
 import { registerPolicyEval } from "./policy-eval.js";
 import { registerPolicyTest } from "./policy-test.js";
@@ -31,6 +33,13 @@ export function buildProgram(): Command {
   registerPolicyEval(policy, run);
   registerPolicyTest(policy, run);
   for (const c of policy.commands) c.exitOverride();
+  const mcp = program
+    .command("mcp")
+    .description("the MCP gate: wrap servers, proxy remote ones, pin tools")
+    .exitOverride();
+  registerMcpWrap(mcp, run);
+  registerMcpPins(mcp, run);
+  for (const c of mcp.commands) c.exitOverride();
   return program;
 }
 

@@ -16,6 +16,7 @@ export const REASON_CODES = [
   "call_invalid",
   "call_too_large",
   "context_invalid",
+  "tool_drift",
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

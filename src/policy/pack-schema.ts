@@ -1,11 +1,5 @@
-import { readFileSync } from "node:fs";
 import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-
-/** Read one of the JSON Schemas shipped in schemas/ (at module load, never on a decision path). */
-export function readSchema(name: string): Record<string, unknown> {
-  // INVARIANT: this module sits two levels below the package root in both src/ and dist/.
-  return JSON.parse(readFileSync(new URL(`../../schemas/${name}`, import.meta.url), "utf8"));
-}
+import { readSchema } from "../lib/read-schema.js";
 
 export const packSchema = readSchema("policy-pack.schema.json");
 

@@ -2,13 +2,13 @@ import { dirname, resolve } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse as parseYaml } from "yaml";
 import { AssayError } from "../lib/errors.js";
+import { readSchema } from "../lib/read-schema.js";
 import { readTextFile } from "../lib/read-text.js";
 import { checkTrace } from "./check-trace.js";
 import { compilePolicy } from "./compile.js";
 import { decide } from "./decide.js";
 import type { CompiledPolicy } from "./ir.js";
 import { loadPack } from "./load-pack.js";
-import { readSchema } from "./pack-schema.js";
 
 /** One expectation that did not hold: what the case expected and what the policy did. */
 export interface Mismatch {

@@ -1,0 +1,56 @@
+import type { Command } from "commander";
+import { listServerTools } from "../gate/list-server-tools.js";
+import { loadPins, type PinsDoc, pinChanges, pinTool, savePins, type ToolPin } from "../gate/pins.js";
+import { EXIT } from "../lib/errors.js";
+
+export function registerMcpPins(mcp: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
+  const pins = mcp.command("pins").description("tool pins against rug pulls").exitOverride();
+  pins
+    .command("update")
+    .description("re-approve tools: read the server's tools/list and write their pins")
+    .requiredOption("--pins <file>", "the pins file to write (created when missing)")
+    .option("--tool <name...>", "re-approve only these tools (default: every tool the server lists)")
+    .argument("<server...>", "the server command and its arguments, after `--`")
+    .addHelpText(
+      "after",
+      "\nExample:\n  assay mcp pins update --pins pins.json -- npx -y @modelcontextprotocol/server-everything\n\nExit codes: 0 written; 2 unreadable pins file or a server that cannot be listed.",
+    )
+    .exitOverride()
+    .action((server: string[], opts: { pins: string; tool?: string[] }) =>
+      run(async () => {
+        const [command, ...args] = server;
+        const before = (await loadPins(opts.pins)) ?? { schema_version: 1 as const, tools: {} };
+        const listed = await listServerTools(command as string, args);
+        const only = opts.tool ? new Set(opts.tool) : undefined;
+        const tools: Record<string, ToolPin> = { ...before.tools };
+        const lines: string[] = [];
+        for (const t of listed) {
+          if (only && !only.has(t.name)) continue;
+          const now = pinTool(t);
+          const old = before.tools[t.name];
+          if (!old) lines.push(`  + ${t.name}`);
+          else {
+            const changed = pinChanges(old, now);
+            if (changed.length > 0) lines.push(`  ~ ${t.name} (${changed.join(", ")})`);
+          }
+          tools[t.name] = now;
+        }
+        for (const name of only ?? []) {
+          if (!listed.some((t) => t.name === name))
+            lines.push(`  ? ${name}: not listed by the server, pin kept as it was`);
+        }
+        const doc: PinsDoc = {
+          schema_version: 1,
+          tools: Object.fromEntries(
+            Object.keys(tools)
+              .sort()
+              .map((n) => [n, tools[n] as ToolPin]),
+          ),
+        };
+        await savePins(opts.pins, doc);
+        process.stdout.write(`${lines.length === 0 ? "no changes" : lines.join("\n")}\n`);
+        process.stdout.write(`${Object.keys(doc.tools).length} tools pinned in ${opts.pins}\n`);
+        return EXIT.ok;
+      }),
+    );
+}

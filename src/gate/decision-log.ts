@@ -1,0 +1,106 @@
+import { type FileHandle, open, stat, truncate } from "node:fs/promises";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { readSchema } from "../lib/read-schema.js";
+import type { AnyGateEvent } from "./decision-event.js";
+
+/** Where the gate's records go. `append` resolves once the record is stored; a rejection fails the call closed. */
+export interface DecisionSink {
+  append(event: AnyGateEvent): Promise<void>;
+  close(): Promise<void>;
+}
+
+const validateEvent = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true }).compile(
+  readSchema("decision-event.schema.json"),
+);
+
+/** Check a record against schemas/decision-event.schema.json; the first problem as text, or undefined. */
+export function decisionEventProblem(event: unknown): string | undefined {
+  if (validateEvent(event)) return undefined;
+  const e = validateEvent.errors?.[0];
+  return e ? `${e.instancePath || "/"} ${e.message ?? "is invalid"}` : "is invalid";
+}
+
+/**
+ * The decision log file: NDJSON, one CloudEvent per line, appended. Each record is one write of
+ * one complete line, and a line cut short by a crash is removed when the log is opened again
+ * (the call it described was never forwarded: records are written first). Readers skip a last
+ * line without its newline, so a reader racing a writer never sees half a record.
+ */
+export class FileDecisionLog implements DecisionSink {
+  private constructor(private readonly file: FileHandle) {}
+
+  static async open(path: string): Promise<FileDecisionLog> {
+    await dropPartialLastLine(path);
+    return new FileDecisionLog(await open(path, "a", 0o644));
+  }
+
+  async append(event: AnyGateEvent): Promise<void> {
+    const problem = decisionEventProblem(event);
+    if (problem) throw new Error(`decision record does not match its schema: ${problem}`);
+    const line = Buffer.from(`${JSON.stringify(event)}\n`, "utf8");
+    let off = 0;
+    while (off < line.length) {
+      const { bytesWritten } = await this.file.write(line, off, line.length - off);
+      off += bytesWritten;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.file.close();
+  }
+}
+
+/** Records kept in memory (tests, embedding). */
+export class MemoryDecisionLog implements DecisionSink {
+  readonly events: AnyGateEvent[] = [];
+  async append(event: AnyGateEvent): Promise<void> {
+    const problem = decisionEventProblem(event);
+    if (problem) throw new Error(`decision record does not match its schema: ${problem}`);
+    this.events.push(event);
+  }
+  async close(): Promise<void> {}
+}
+
+/** Parse a decision log's text: complete lines only (a last line without "\n" is still being written). */
+export function parseDecisionLog(text: string): AnyGateEvent[] {
+  const end = text.lastIndexOf("\n");
+  if (end < 0) return [];
+  return text
+    .slice(0, end)
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as AnyGateEvent);
+}
+
+async function dropPartialLastLine(path: string): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw err;
+  }
+  if (size === 0) return;
+  const fh = await open(path, "r");
+  try {
+    // Scan back from the end for the last newline, a block at a time.
+    const block = Buffer.alloc(64 * 1024);
+    let pos = size;
+    while (pos > 0) {
+      const len = Math.min(block.length, pos);
+      pos -= len;
+      await fh.read(block, 0, len, pos);
+      const nl = block.subarray(0, len).lastIndexOf(0x0a);
+      if (nl >= 0) {
+        const keep = pos + nl + 1;
+        if (keep === size) return;
+        await fh.close();
+        await truncate(path, keep);
+        return;
+      }
+    }
+  } finally {
+    await fh.close().catch(() => {});
+  }
+  await truncate(path, 0);
+}

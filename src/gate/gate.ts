@@ -1,0 +1,366 @@
+import { randomUUID } from "node:crypto";
+import { canonicalDigest } from "../lib/canonical-json.js";
+import { type Clock, systemClock } from "../lib/clock.js";
+import type { DecisionContext } from "../policy/decide.js";
+import type { Decision, Violation } from "../policy/decision.js";
+import type { CompiledPolicy } from "../policy/ir.js";
+import { PolicySession } from "../policy/session.js";
+import { toolDeniedOutright } from "../policy/tool-verdict.js";
+import {
+  type AnyGateEvent,
+  DECISION_EVENT_TYPE,
+  type DecisionEventData,
+  FRAME_REJECTED_EVENT_TYPE,
+  type FrameRejectedData,
+  type GateOutcome,
+} from "./decision-event.js";
+import type { DecisionSink } from "./decision-log.js";
+import { classify, errorResponse, type JsonRpcId, RPC, resultResponse } from "./jsonrpc.js";
+import type { ListedTool, PinSet, PinsDoc } from "./pins.js";
+
+export type DenyMode = "result" | "error";
+
+export interface GateOptions {
+  policy: CompiledPolicy;
+  /** Where decision records go; none means decisions are made but not recorded. */
+  sink?: DecisionSink;
+  /** How a denied call is answered: a tool result with isError (default) or a JSON-RPC error. */
+  denyMode?: DenyMode;
+  /** Decide and record `would_deny`, but forward every call. */
+  dryRun?: boolean;
+  /** Remove tools the policy denies outright from `tools/list` results (default true). */
+  filterTools?: boolean;
+  /** Tool pins; drifted tools are denied with `tool_drift`. */
+  pins?: PinSet;
+  /** Called when `tools/list` pinned tools not seen before (e.g. to write a new pins file). */
+  onPinsAdded?: (doc: PinsDoc) => Promise<void>;
+  /** Names the gate in records (`source`). */
+  label?: string;
+  /** What `context` holds for every decision of this gate (e.g. `{env: "prod"}`). */
+  context?: DecisionContext;
+  sessionId?: string;
+  /** Put the call's arguments in decision records (default: only their digest). */
+  logArguments?: boolean;
+  clock?: Clock;
+}
+
+/**
+ * What to do with one message. `forward`: pass it on, as received unless `replacement` is set.
+ * `reply`: answer the side it came from (the gate speaks for the other side).
+ */
+export interface GateStep {
+  forward: boolean;
+  replacement?: unknown;
+  reply?: unknown;
+}
+
+const PASS: GateStep = Object.freeze({ forward: true });
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+/** Where a denied result carries the decision for clients that read `_meta`. */
+export const DECISION_META_KEY = "dev.assay/decision";
+
+/**
+ * The MCP gate, independent of any transport: every `tools/call` from the client is decided
+ * (and recorded) before anything is forwarded; `tools/list` results are filtered and pinned;
+ * everything else passes unchanged. The stdio wrapper, the in-process transport and the
+ * Streamable HTTP proxy all drive this one class.
+ */
+export class McpGate {
+  readonly sessionId: string;
+  readonly policy: CompiledPolicy;
+  private readonly session: PolicySession;
+  private readonly source: string;
+  private readonly clock: Clock;
+  private readonly context: DecisionContext;
+  /** Client requests forwarded and not answered yet, by id key. */
+  private readonly pending = new Map<string, { id: JsonRpcId; method: string }>();
+  /** Tools whose last listing declared an outputSchema: a deny result must not carry structuredContent. */
+  private readonly withOutputSchema = new Set<string>();
+  private seq = 0;
+
+  constructor(private readonly opts: GateOptions) {
+    this.policy = opts.policy;
+    this.session = new PolicySession(opts.policy);
+    this.sessionId = opts.sessionId ?? randomUUID();
+    this.source = `urn:assay:mcp-gate:${encodeURIComponent(opts.label ?? "mcp")}`;
+    this.clock = opts.clock ?? systemClock;
+    this.context = opts.context ?? {};
+  }
+
+  /** A message from the client, parsed. `bytes` is its size on the wire (for records). */
+  async fromClient(msg: unknown, bytes = 0): Promise<GateStep> {
+    const m = classify(msg);
+    switch (m.kind) {
+      case "request":
+        if (m.method === "tools/call") return this.toolCall(msg as Record<string, unknown>, m.id);
+        this.pending.set(idKey(m.id), { id: m.id, method: m.method });
+        return PASS;
+      case "notification":
+      case "response":
+        return PASS;
+      case "batch":
+        return this.batch(msg as unknown[], bytes);
+      case "invalid":
+        return this.reject("invalid_message", m.id, `invalid JSON-RPC message: ${m.reason}`, bytes);
+    }
+  }
+
+  /** A client frame that could not be read as JSON (or was too large to try). */
+  async rejectFrame(
+    reason: "unparsable" | "undecodable" | "oversize",
+    id: JsonRpcId | undefined,
+    message: string,
+    bytes: number,
+  ): Promise<GateStep> {
+    return this.reject(reason, id, message, bytes);
+  }
+
+  /** A message from the server, parsed. */
+  async fromServer(msg: unknown): Promise<GateStep> {
+    const m = classify(msg);
+    if (m.kind !== "response" || m.id === null) return PASS;
+    const pending = this.pending.get(idKey(m.id));
+    if (!pending) return PASS;
+    this.pending.delete(idKey(m.id));
+    if (pending.method !== "tools/list") return PASS;
+    return this.toolsList(msg as { result?: { tools?: unknown } });
+  }
+
+  /** Error answers for every client request still waiting when the server went away. */
+  serverGone(why: string): unknown[] {
+    const out = [...this.pending.values()].map((p) => errorResponse(p.id, RPC.serverGone, why));
+    this.pending.clear();
+    return out;
+  }
+
+  private async toolCall(msg: Record<string, unknown>, id: JsonRpcId): Promise<GateStep> {
+    const params = msg.params as Record<string, unknown> | undefined;
+    const tool = typeof params?.name === "string" ? params.name : null;
+    const meta =
+      params && typeof params._meta === "object" && params._meta !== null ? params._meta : undefined;
+    const t0 = this.clock.monotonicNs();
+    const decision = this.decideCall(msg, tool);
+    const latencyUs = Number(this.clock.monotonicNs() - t0) / 1000;
+    const denied = decision.effect === "deny";
+    const outcome: GateOutcome = !denied ? "forwarded" : this.opts.dryRun ? "would_deny" : "denied";
+
+    const data: DecisionEventData = {
+      ...decision,
+      tool,
+      tool_call_id: toolCallId(meta) ?? `${this.sessionId}:${typeof id}:${id}`,
+      request_id: id,
+      session_id: this.sessionId,
+      outcome,
+      dry_run: this.opts.dryRun === true,
+      latency_us: Math.round(latencyUs * 1000) / 1000,
+      arguments_digest: argumentsDigest(params?.arguments),
+    };
+    if (this.opts.logArguments && params && "arguments" in params) data.arguments = params.arguments;
+    const tp = (meta as Record<string, unknown> | undefined)?.traceparent;
+    if (typeof tp === "string" && TRACEPARENT.test(tp)) data.traceparent = tp;
+
+    try {
+      await this.record(DECISION_EVENT_TYPE, data, tool ?? undefined);
+    } catch (err) {
+      // Fail closed: a call that could not be recorded is not forwarded.
+      return {
+        forward: false,
+        reply: errorResponse(
+          id,
+          RPC.internalError,
+          `assay gate: the decision could not be recorded: ${text(err)}`,
+        ),
+      };
+    }
+    if (outcome === "denied") return { forward: false, reply: this.denyReply(id, tool, decision) };
+    this.pending.set(idKey(id), { id, method: "tools/call" });
+    return PASS;
+  }
+
+  private decideCall(msg: Record<string, unknown>, tool: string | null): Decision {
+    try {
+      const drift = tool === null ? undefined : this.opts.pins?.drift(tool);
+      if (drift) return driftDecision(this.policy, tool as string, drift);
+      return this.session.decide(msg, this.context);
+    } catch (err) {
+      // decide() denies rather than throws; this is the net under it.
+      const v: Violation = {
+        rule_id: null,
+        path: "",
+        message: `the gate could not evaluate the call: ${text(err)}`,
+        reason_code: "evaluation_error",
+        effect: "deny",
+        severity: null,
+      };
+      return {
+        effect: "deny",
+        rule_id: null,
+        reason_code: v.reason_code,
+        message: v.message,
+        violations: [v],
+        policy_digest: this.policy.digest,
+      };
+    }
+  }
+
+  private denyReply(id: JsonRpcId, tool: string | null, d: Decision): unknown {
+    const toolLevel = d.reason_code === "tool_not_allowed" || d.reason_code === "tool_denied";
+    if (this.opts.denyMode === "error") {
+      // A tool the allowlist does not admit looks exactly like a tool the server does not have.
+      if (toolLevel) return errorResponse(id, RPC.invalidParams, `Unknown tool: ${tool}`);
+      return errorResponse(id, RPC.policyDenied, denyText(d), d);
+    }
+    const result: Record<string, unknown> = {
+      content: [{ type: "text", text: denyText(d) }],
+      isError: true,
+      _meta: { [DECISION_META_KEY]: d },
+    };
+    // Clients validate structuredContent against a tool's outputSchema (the SDK does even on errors).
+    if (tool === null || !this.withOutputSchema.has(tool)) result.structuredContent = d;
+    return resultResponse(id, result);
+  }
+
+  private async toolsList(msg: { result?: { tools?: unknown } }): Promise<GateStep> {
+    const tools = msg.result?.tools;
+    if (!Array.isArray(tools)) return PASS;
+    const listed = tools.filter(
+      (t): t is ListedTool =>
+        typeof t === "object" && t !== null && typeof (t as ListedTool).name === "string",
+    );
+    for (const t of listed) {
+      if ((t as { outputSchema?: unknown }).outputSchema !== undefined) this.withOutputSchema.add(t.name);
+      else this.withOutputSchema.delete(t.name);
+    }
+    if (this.opts.pins) {
+      const { added } = this.opts.pins.observe(listed);
+      if (added.length > 0 && this.opts.onPinsAdded) await this.opts.onPinsAdded(this.opts.pins.toDoc());
+    }
+    if (this.opts.filterTools === false) return PASS;
+    const kept = tools.filter((t) => {
+      if (typeof t !== "object" || t === null || typeof (t as ListedTool).name !== "string") return false;
+      const name = (t as ListedTool).name;
+      if (this.opts.pins?.drift(name)) return false;
+      return toolDeniedOutright(this.policy, name, this.context) === undefined;
+    });
+    if (kept.length === tools.length) return PASS;
+    return { forward: true, replacement: { ...msg, result: { ...msg.result, tools: kept } } };
+  }
+
+  private async batch(items: unknown[], bytes: number): Promise<GateStep> {
+    // MCP no longer sends batches; one carrying a tool call would need every member decided
+    // and recorded as one unit. Refuse those; pass the rest.
+    const calls = items.filter((i) => {
+      const k = classify(i);
+      return k.kind === "request" && k.method === "tools/call";
+    });
+    if (calls.length === 0) {
+      for (const i of items) {
+        const k = classify(i);
+        if (k.kind === "request") this.pending.set(idKey(k.id), { id: k.id, method: k.method });
+      }
+      return PASS;
+    }
+    const message =
+      "a JSON-RPC batch carrying tools/call is not accepted by the gate; send calls one per message";
+    const step = await this.reject("batch_with_tool_call", undefined, message, bytes);
+    const replies = items.flatMap((i) => {
+      const k = classify(i);
+      return k.kind === "request" ? [errorResponse(k.id, RPC.invalidRequest, message)] : [];
+    });
+    return { ...step, reply: replies.length > 0 ? replies : undefined };
+  }
+
+  private async reject(
+    reason: FrameRejectedData["reason"],
+    id: JsonRpcId | undefined,
+    message: string,
+    bytes: number,
+  ): Promise<GateStep> {
+    const data: FrameRejectedData = {
+      request_id: id ?? null,
+      session_id: this.sessionId,
+      reason,
+      message,
+      bytes,
+    };
+    let note = message;
+    try {
+      await this.record(FRAME_REJECTED_EVENT_TYPE, data);
+    } catch (err) {
+      note = `${message}; it could not be recorded: ${text(err)}`;
+    }
+    if (id === undefined) return { forward: false };
+    const code = reason === "unparsable" || reason === "undecodable" ? RPC.parseError : RPC.invalidRequest;
+    return { forward: false, reply: errorResponse(id, code, `assay gate: ${note}`) };
+  }
+
+  private async record(
+    type: AnyGateEvent["type"],
+    data: DecisionEventData | FrameRejectedData,
+    subject?: string,
+  ) {
+    if (!this.opts.sink) return;
+    const event = {
+      specversion: "1.0",
+      id: `${this.sessionId}:${this.seq++}`,
+      source: this.source,
+      type,
+      time: this.clock.nowIso(),
+      datacontenttype: "application/json",
+      ...(subject === undefined ? {} : { subject }),
+      data,
+    } as AnyGateEvent;
+    await this.opts.sink.append(event);
+  }
+}
+
+function driftDecision(policy: CompiledPolicy, tool: string, fields: string[]): Decision {
+  const message = `tool \`${tool}\` changed since it was pinned (${fields.join(", ")}): re-approve it with \`assay mcp pins update\``;
+  const v: Violation = {
+    rule_id: null,
+    path: "/tool",
+    message,
+    reason_code: "tool_drift",
+    effect: "deny",
+    severity: null,
+  };
+  return {
+    effect: "deny",
+    rule_id: null,
+    reason_code: "tool_drift",
+    message,
+    violations: [v],
+    policy_digest: policy.digest,
+  };
+}
+
+function denyText(d: Decision): string {
+  return `denied by policy${d.rule_id ? ` rule \`${d.rule_id}\`` : ""} (${d.reason_code}): ${d.message}`;
+}
+
+function toolCallId(meta: object | undefined): string | undefined {
+  if (!meta) return undefined;
+  const m = meta as Record<string, unknown>;
+  for (const key of ["tool_call_id", "toolCallId", "dev.assay/tool_call_id"]) {
+    const v = m[key];
+    if (typeof v === "string" && v.length > 0 && v.length <= 256) return v;
+  }
+  return undefined;
+}
+
+function argumentsDigest(args: unknown): string | null {
+  if (args === undefined) return null;
+  try {
+    return canonicalDigest(args);
+  } catch {
+    return null;
+  }
+}
+
+function idKey(id: JsonRpcId): string {
+  return typeof id === "number" ? `n:${id}` : `s:${id}`;
+}
+
+function text(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,86 @@
+/** How much of an oversize frame is kept to find its id. */
+const PEEK_BYTES = 64 * 1024;
+
+export interface LineHandlers {
+  line(text: string): void;
+  /** A frame longer than the limit: dropped unparsed; `prefix` is its start, for its id. */
+  oversize(prefix: string, bytes: number): void;
+  /** A frame that is not valid UTF-8: dropped, since decoding it would change what was sent. */
+  undecodable(prefix: string): void;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Newline-delimited frames (the MCP stdio transport) from a byte stream, with a size bound:
+ * memory stays under the limit whatever the peer sends. Splits on bytes, so a UTF-8 character
+ * cut between chunks is reassembled before decoding.
+ */
+export class LineSplitter {
+  private parts: Buffer[] = [];
+  private buffered = 0;
+  /** Set while skipping the rest of an oversize frame. */
+  private skipping: { prefix: string; bytes: number } | undefined;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly on: LineHandlers,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(0x0a, start);
+      const end = nl < 0 ? chunk.length : nl;
+      this.take(chunk.subarray(start, end));
+      if (nl < 0) return;
+      this.finishFrame();
+      start = nl + 1;
+    }
+  }
+
+  /** The stream ended: a frame without its newline is still a frame. */
+  end(): void {
+    if (this.buffered > 0 || this.skipping) this.finishFrame();
+  }
+
+  private take(piece: Buffer): void {
+    if (piece.length === 0) return;
+    if (this.skipping) {
+      this.skipping.bytes += piece.length;
+      return;
+    }
+    if (this.buffered + piece.length > this.maxBytes) {
+      const head = Buffer.concat([...this.parts, piece]).subarray(0, PEEK_BYTES);
+      this.skipping = { prefix: head.toString("utf8"), bytes: this.buffered + piece.length };
+      this.parts = [];
+      this.buffered = 0;
+      return;
+    }
+    this.parts.push(piece);
+    this.buffered += piece.length;
+  }
+
+  private finishFrame(): void {
+    if (this.skipping) {
+      const { prefix, bytes } = this.skipping;
+      this.skipping = undefined;
+      this.on.oversize(prefix, bytes);
+      return;
+    }
+    const buf = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
+    this.parts = [];
+    this.buffered = 0;
+    let text: string;
+    try {
+      text = utf8.decode(buf);
+    } catch {
+      this.on.undecodable(buf.subarray(0, PEEK_BYTES).toString("utf8"));
+      return;
+    }
+    if (text.endsWith("\r")) text = text.slice(0, -1);
+    // Blank lines carry no message; the stdio transport allows none, but dropping them loses nothing.
+    if (text.trim() === "") return;
+    this.on.line(text);
+  }
+}
