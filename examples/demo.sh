@@ -24,3 +24,6 @@ $assay policy eval "${packs[@]}" --call examples/calls/secret-in-args.json --con
 
 step assay policy test packs/
 $assay policy test packs/ || exit $?
+
+step node examples/gate-demo.mjs
+node examples/gate-demo.mjs || exit $?
