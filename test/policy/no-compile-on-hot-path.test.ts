@@ -26,6 +26,7 @@ const EVALUATION_MODULES = [
   "policy/tool-pattern.ts",
   "policy/decision.ts",
   "policy/rule-scope.ts",
+  "policy/tool-verdict.ts", // the gate's tools/list filter
 ];
 
 /** Helpers evaluation modules may import; each only reads data built at compile time. */
