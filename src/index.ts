@@ -1,4 +1,15 @@
 /** Assay's public library API. */
+
+export { createGate, type Gate, type GatedTransport } from "./gate/create-gate.js";
+export type { AnyGateEvent, DecisionEvent, DecisionEventData, GateOutcome } from "./gate/decision-event.js";
+export {
+  type DecisionSink,
+  FileDecisionLog,
+  MemoryDecisionLog,
+  parseDecisionLog,
+} from "./gate/decision-log.js";
+export { DECISION_META_KEY, type DenyMode, type GateOptions, type GateStep, McpGate } from "./gate/gate.js";
+export { loadPins, PinSet, type PinsDoc, savePins } from "./gate/pins.js";
 export { canonicalDigest, canonicalJson, sha256Digest } from "./lib/canonical-json.js";
 export { AssayError, type AssayErrorCode, type Diagnostic, EXIT, exitCodeFor } from "./lib/errors.js";
 export type { ToolCall } from "./policy/call-shape.js";

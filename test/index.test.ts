@@ -4,19 +4,28 @@ import { test } from "node:test";
 // The pinned public surface: a change here is a deliberate API change (CHANGELOG entry).
 const EXPORTS = [
   "AssayError",
+  "DECISION_META_KEY",
   "DEFAULT_CALL_LIMITS",
   "EXIT",
+  "FileDecisionLog",
+  "McpGate",
+  "MemoryDecisionLog",
+  "PinSet",
   "PolicySession",
   "REASON_CODES",
   "canonicalDigest",
   "canonicalJson",
   "checkTrace",
   "compilePolicy",
+  "createGate",
   "decide",
   "exitCodeFor",
   "loadPack",
+  "loadPins",
   "packFromObject",
+  "parseDecisionLog",
   "parsePack",
+  "savePins",
   "sha256Digest",
 ];
 

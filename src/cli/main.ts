@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { EXIT } from "../lib/errors.js";
 import { reportError } from "./io.js";
 import { registerMcpPins } from "./mcp-pins.js";
+import { registerMcpProxy } from "./mcp-proxy.js";
 import { registerMcpWrap } from "./mcp-wrap.js";
 import { registerPolicyCheck } from "./policy-check.js";
 import { registerPolicyEval } from "./policy-eval.js";
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
     .description("the MCP gate: wrap servers, proxy remote ones, pin tools")
     .exitOverride();
   registerMcpWrap(mcp, run);
+  registerMcpProxy(mcp, run);
   registerMcpPins(mcp, run);
   for (const c of mcp.commands) c.exitOverride();
   return program;

@@ -93,9 +93,19 @@ export class McpGate {
     switch (m.kind) {
       case "request":
         if (m.method === "tools/call") return this.toolCall(msg as Record<string, unknown>, m.id);
+        if (disguisedToolCall(m.method)) {
+          const message = `method \`${m.method}\` is refused: it is spelled like \`tools/call\` but is not it`;
+          return this.reject("invalid_message", m.id, message, bytes);
+        }
         this.pending.set(idKey(m.id), { id: m.id, method: m.method });
         return PASS;
       case "notification":
+        if (m.method === "tools/call" || disguisedToolCall(m.method)) {
+          // Without an id it could be neither answered nor told apart in the log: never forwarded.
+          const message = `a \`${m.method}\` notification (no id) is refused: tool calls must be requests`;
+          return this.reject("invalid_message", undefined, message, bytes);
+        }
+        return PASS;
       case "response":
         return PASS;
       case "batch":
@@ -235,12 +245,13 @@ export class McpGate {
       const { added } = this.opts.pins.observe(listed);
       if (added.length > 0 && this.opts.onPinsAdded) await this.opts.onPinsAdded(this.opts.pins.toDoc());
     }
-    if (this.opts.filterTools === false) return PASS;
+    // A drifted tool is hidden even when filtering is off: its changed description is the attack.
+    const filter = this.opts.filterTools !== false;
     const kept = tools.filter((t) => {
-      if (typeof t !== "object" || t === null || typeof (t as ListedTool).name !== "string") return false;
+      if (typeof t !== "object" || t === null || typeof (t as ListedTool).name !== "string") return !filter;
       const name = (t as ListedTool).name;
       if (this.opts.pins?.drift(name)) return false;
-      return toolDeniedOutright(this.policy, name, this.context) === undefined;
+      return !filter || toolDeniedOutright(this.policy, name, this.context) === undefined;
     });
     if (kept.length === tools.length) return PASS;
     return { forward: true, replacement: { ...msg, result: { ...msg.result, tools: kept } } };
@@ -248,12 +259,19 @@ export class McpGate {
 
   private async batch(items: unknown[], bytes: number): Promise<GateStep> {
     // MCP no longer sends batches; one carrying a tool call would need every member decided
-    // and recorded as one unit. Refuse those; pass the rest.
-    const calls = items.filter((i) => {
+    // and recorded as one unit. Refuse those, and those with a member the gate would refuse on
+    // its own (invalid, nested); pass the rest.
+    let refused: "batch_with_tool_call" | "invalid_message" | undefined;
+    for (const i of items) {
       const k = classify(i);
-      return k.kind === "request" && k.method === "tools/call";
-    });
-    if (calls.length === 0) {
+      if (k.kind === "batch" || k.kind === "invalid") refused ??= "invalid_message";
+      else if (
+        (k.kind === "request" || k.kind === "notification") &&
+        (k.method === "tools/call" || disguisedToolCall(k.method))
+      )
+        refused = "batch_with_tool_call";
+    }
+    if (refused === undefined) {
       for (const i of items) {
         const k = classify(i);
         if (k.kind === "request") this.pending.set(idKey(k.id), { id: k.id, method: k.method });
@@ -261,8 +279,10 @@ export class McpGate {
       return PASS;
     }
     const message =
-      "a JSON-RPC batch carrying tools/call is not accepted by the gate; send calls one per message";
-    const step = await this.reject("batch_with_tool_call", undefined, message, bytes);
+      refused === "batch_with_tool_call"
+        ? "a JSON-RPC batch carrying tools/call is not accepted by the gate; send calls one per message"
+        : "a JSON-RPC batch with an invalid or nested member is not accepted by the gate";
+    const step = await this.reject(refused, undefined, message, bytes);
     const replies = items.flatMap((i) => {
       const k = classify(i);
       return k.kind === "request" ? [errorResponse(k.id, RPC.invalidRequest, message)] : [];
@@ -332,6 +352,20 @@ function driftDecision(policy: CompiledPolicy, tool: string, fields: string[]): 
     violations: [v],
     policy_digest: policy.digest,
   };
+}
+
+/**
+ * `tools/call` spelled so that a lenient server might still run it (`Tools/Call`, `tools/call `,
+ * `tools/call\u0000`, fullwidth letters): such a method is refused, never forwarded undecided.
+ */
+function disguisedToolCall(method: string): boolean {
+  if (method === "tools/call") return false;
+  return (
+    method
+      .normalize("NFKC")
+      .toLowerCase()
+      .replace(/[^a-z0-9/]/g, "") === "tools/call"
+  );
 }
 
 function denyText(d: Decision): string {

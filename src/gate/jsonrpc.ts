@@ -85,7 +85,13 @@ export function peekId(prefix: string): JsonRpcId | undefined {
       if (depth === 1 && prefix.slice(i, end + 1) === '"id"') {
         const m = /^\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(prefix.slice(end + 1));
         if (!m) return undefined;
-        const v: unknown = JSON.parse(m[1] as string);
+        let v: unknown;
+        try {
+          v = JSON.parse(m[1] as string);
+        } catch {
+          // `01` or a bad escape: not an id JSON would read.
+          return undefined;
+        }
         return isId(v) ? v : undefined;
       }
       i = end;

@@ -141,11 +141,14 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
         serverDo(async () => warn("dropped a frame from the server that is not valid UTF-8")),
     });
 
+    const signals: Array<[NodeJS.Signals, () => void]> = [];
     const finish = (code: number) => {
       if (finished) return;
       finished = true;
       input.removeListener("data", onInput);
       input.pause();
+      // A gate run in-process must not leave its handlers behind (nor stop signals ending the host).
+      for (const [sig, fn] of signals) process.removeListener(sig, fn);
       resolve(code);
     };
 
@@ -193,10 +196,12 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     });
 
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-      process.once(sig, () => {
+      const fn = () => {
         clientGone = true;
         child.kill(sig);
-      });
+      };
+      signals.push([sig, fn]);
+      process.once(sig, fn);
     }
   });
 }

@@ -1,0 +1,194 @@
+import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
+import { AssayError } from "../lib/errors.js";
+import { type GateOptions, McpGate } from "./gate.js";
+import { classify, errorResponse, RPC } from "./jsonrpc.js";
+import { PinSet } from "./pins.js";
+
+/** The in-process gate: one configuration, and one gated connection per `wrap`. */
+export interface Gate {
+  /**
+   * Put the gate between an MCP client and `transport`, the client's connection to one server.
+   * Each wrapped transport is its own gate session (limits, sequences, session id); the sink,
+   * pins and the rest of the options are shared.
+   */
+  wrap(transport: Transport): GatedTransport;
+}
+
+/**
+ * The gate of `assay mcp wrap`, in-process: same decisions, same records.
+ *
+ * ```ts
+ * const gate = createGate({ policy, sink: await FileDecisionLog.open("decisions.ndjson") });
+ * await client.connect(gate.wrap(new StdioClientTransport({ command: "my-server" })));
+ * ```
+ *
+ * Without `pins`, each connection pins its tools on the first `tools/list` (as `assay mcp wrap`
+ * does without `--pins`). The sink is the caller's: the gate never closes it.
+ */
+export function createGate(options: GateOptions): Gate {
+  if (typeof options?.policy !== "object" || options.policy === null) {
+    throw new AssayError("usage", "createGate needs a compiled `policy` (see compilePolicy)");
+  }
+  let wrapped = 0;
+  return {
+    wrap(transport) {
+      if (options.sessionId !== undefined && wrapped > 0) {
+        throw new AssayError(
+          "usage",
+          `a gate with the fixed session id \`${options.sessionId}\` wraps one transport: call createGate again for another connection`,
+        );
+      }
+      wrapped++;
+      return new GatedTransport(transport, new McpGate({ ...options, pins: options.pins ?? new PinSet() }));
+    },
+  };
+}
+
+/**
+ * A `Transport` decorator for the client's side of a connection: messages the client sends go
+ * through `McpGate.fromClient` before they reach `inner`, messages `inner` delivers go through
+ * `McpGate.fromServer` before they reach the client, and the gate's own answers (a denied call)
+ * go to the client. Each direction is handled strictly in order.
+ */
+export class GatedTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
+
+  /** Client → server: each message waits for the one before it to be decided and handed on. */
+  private outgoing: Promise<unknown> = Promise.resolve();
+  /** Server → client, and the close that ends it. */
+  private incoming: Promise<unknown> = Promise.resolve();
+  /** The client asked to close: requests still pending are not answered by the gate. */
+  private closing = false;
+  private closed = false;
+
+  constructor(
+    readonly inner: Transport,
+    readonly gate: McpGate,
+  ) {}
+
+  /** The inner transport's session (e.g. the Streamable HTTP `Mcp-Session-Id`), not the gate's. */
+  get sessionId(): string | undefined {
+    return this.inner.sessionId;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.inner.setProtocolVersion?.(version);
+  }
+
+  async start(): Promise<void> {
+    // Installed here, not in the constructor: the client sets its callbacks before start().
+    this.inner.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) =>
+      this.fromServer(message, extra);
+    this.inner.onerror = (error: Error) => this.report(error);
+    this.inner.onclose = () => this.serverClosed();
+    await this.inner.start();
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (this.closed) throw new Error("assay gate: the connection is closed");
+    const k = classify(message);
+    const call = k.kind === "request" && k.method === "tools/call";
+    // The call forwarded is the call decided, whatever the caller does with its object meanwhile.
+    const msg = call ? structuredClone(message) : message;
+    // The size is only recorded for what the gate refuses; never for a call or a response.
+    const bytes = call || k.kind === "response" ? 0 : wireBytes(message);
+    const step = this.outgoing.then(() => this.clientStep(msg, bytes, options));
+    this.outgoing = step.catch(() => {});
+    const { sent } = await step;
+    await sent;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    try {
+      await this.inner.close();
+    } finally {
+      // Transports call onclose from close(); this covers one that does not.
+      this.serverClosed();
+      await this.incoming;
+    }
+  }
+
+  /** Decide one client message and hand it on; `sent` is not awaited here, so sends overlap as without the gate. */
+  private async clientStep(
+    message: JSONRPCMessage,
+    bytes: number,
+    options: TransportSendOptions | undefined,
+  ): Promise<{ sent?: Promise<void> }> {
+    const step = await this.gate.fromClient(message, bytes);
+    if (step.reply !== undefined) {
+      for (const r of Array.isArray(step.reply) ? step.reply : [step.reply]) this.deliver(r);
+    }
+    if (!step.forward) return {};
+    const out = (step.replacement ?? message) as JSONRPCMessage;
+    return { sent: this.inner.send(out, options) };
+  }
+
+  private fromServer(message: JSONRPCMessage, extra: MessageExtraInfo | undefined): void {
+    this.serverDo(async () => {
+      let out: unknown = message;
+      try {
+        const step = await this.gate.fromServer(message);
+        if (!step.forward) return;
+        if (step.replacement !== undefined) out = step.replacement;
+      } catch (err) {
+        this.report(err);
+        // Fail closed: the request gets an error rather than a listing the gate could not check.
+        const k = classify(message);
+        if (k.kind !== "response" || k.id === null) return;
+        out = errorResponse(k.id, RPC.internalError, `assay gate: ${asError(err).message}`);
+      }
+      this.deliver(out, extra);
+    });
+  }
+
+  private serverClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const outgoing = this.outgoing;
+    this.serverDo(async () => {
+      // Requests already on their way are registered as pending before their answers are made.
+      await outgoing;
+      const answers = this.gate.serverGone("the MCP server connection closed before it answered");
+      if (!this.closing) for (const a of answers) this.deliver(a);
+      this.onclose?.();
+    });
+  }
+
+  /** Run `fn` after everything the server sent before; a failure is reported and the next message still runs. */
+  private serverDo(fn: () => Promise<void>): void {
+    this.incoming = this.incoming.then(fn).catch((err) => this.report(err));
+  }
+
+  private report(err: unknown): void {
+    try {
+      this.onerror?.(asError(err));
+    } catch {
+      // The client's error handler failed too: nothing is left to tell.
+    }
+  }
+
+  private deliver(message: unknown, extra?: MessageExtraInfo): void {
+    try {
+      this.onmessage?.(message as JSONRPCMessage, extra);
+    } catch (err) {
+      // A throwing handler must not stop the messages behind it.
+      this.report(err);
+    }
+  }
+}
+
+function wireBytes(message: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(message) ?? "");
+  } catch {
+    return 0;
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

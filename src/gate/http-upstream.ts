@@ -1,0 +1,255 @@
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import https from "node:https";
+import type { McpGate } from "./gate.js";
+import { downstreamHeaders, mediaType, upstreamHeaders } from "./http-headers.js";
+import { errorResponse, type JsonRpcId, RPC } from "./jsonrpc.js";
+import { replaceEventData, type SseEvent, SseSplitter } from "./sse-splitter.js";
+
+/** Server messages are not policed, only bounded so a broken upstream cannot exhaust memory. */
+const MAX_SERVER_JSON_BYTES = 256 * 1024 * 1024;
+const MAX_SERVER_EVENT_CHARS = 256 * 1024 * 1024;
+
+/** One client request on its way to the upstream. */
+export interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The gate of the request's session: every server message of the answer goes through it. */
+  gate: McpGate;
+  /** The body to send (POST); GET and DELETE send none. */
+  body?: Buffer;
+  /** Ids of the requests in the body, to answer when the upstream cannot be reached. */
+  ids: readonly JsonRpcId[];
+  batch: boolean;
+  /** Sees the upstream's status and headers before anything reaches the client. */
+  onResponse?: (status: number, headers: IncomingHttpHeaders) => void;
+}
+
+/** The value a server message becomes: unchanged, dropped, or replaced by the gate. */
+const UNCHANGED = Symbol("unchanged");
+const DROPPED = Symbol("dropped");
+
+/**
+ * The upstream MCP endpoint. Forwards requests, and passes every server message of the answer
+ * (a JSON body or each `data:` of an SSE stream) through the session's gate; bytes the gate did
+ * not change are forwarded as they came. A client that goes away aborts its upstream request.
+ */
+export class Upstream {
+  private readonly inflight = new Set<AbortController>();
+  private readonly agent: http.Agent;
+
+  constructor(
+    readonly url: URL,
+    private readonly warn: (line: string) => void,
+  ) {
+    this.agent =
+      url.protocol === "https:" ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  }
+
+  /** Resolves when the client's response is over (answered, failed or abandoned). */
+  forward(x: Exchange): Promise<void> {
+    // The client left while the gate was deciding: nothing is sent on its behalf.
+    if (x.req.socket.destroyed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const ac = new AbortController();
+      this.inflight.add(ac);
+      x.res.on("close", () => {
+        // The client left (or the answer is complete): nothing more is read from the upstream.
+        if (!x.res.writableFinished) ac.abort();
+        this.inflight.delete(ac);
+        resolve();
+      });
+      const request = this.url.protocol === "https:" ? https.request : http.request;
+      const up = request(this.url, {
+        method: x.req.method ?? "GET",
+        headers: upstreamHeaders(x.req.headers, x.body),
+        signal: ac.signal,
+        agent: this.agent,
+      });
+      up.on("response", (ur) => {
+        this.relay(x, ur).catch((err) => {
+          if (ac.signal.aborted || x.res.headersSent) {
+            x.res.destroy();
+            return;
+          }
+          const why = `the upstream's answer broke off: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+          this.failed(x, why).catch(() => x.res.destroy());
+        });
+      });
+      up.on("error", (err: NodeJS.ErrnoException) => {
+        if (ac.signal.aborted) return;
+        if (x.res.headersSent) {
+          x.res.destroy();
+          return;
+        }
+        this.unreachable(x, err.code ?? err.message).catch(() => x.res.destroy());
+      });
+      up.end(x.body);
+    });
+  }
+
+  /** Abort every request in flight (the proxy is closing). */
+  abortAll(): void {
+    for (const ac of this.inflight) ac.abort();
+    this.inflight.clear();
+    this.agent.destroy();
+  }
+
+  private async relay(x: Exchange, ur: IncomingMessage): Promise<void> {
+    const status = ur.statusCode ?? 502;
+    x.onResponse?.(status, ur.headers);
+    const type = mediaType(ur.headers["content-type"]);
+    const inspected = type === "application/json" || type === "text/event-stream";
+    const encoding = (ur.headers["content-encoding"] ?? "identity").trim().toLowerCase();
+    if (inspected && encoding !== "identity") {
+      // Fail closed: messages the gate cannot read are not passed on.
+      ur.destroy();
+      await this.failed(x, `the upstream answered with content-encoding \`${encoding}\``);
+      return;
+    }
+    if (type === "text/event-stream") return this.relaySse(x, ur, status);
+    if (type === "application/json") return this.relayJson(x, ur, status);
+    x.res.writeHead(status, downstreamHeaders(ur.headers, true));
+    ur.pipe(x.res);
+  }
+
+  private async relayJson(x: Exchange, ur: IncomingMessage, status: number): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of ur as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_SERVER_JSON_BYTES) {
+        ur.destroy();
+        await this.failed(x, `the upstream's answer is over ${MAX_SERVER_JSON_BYTES} bytes`);
+        return;
+      }
+      chunks.push(chunk);
+    }
+    let out = Buffer.concat(chunks, size);
+    const msg = parseJson(out.toString("utf8"));
+    if (msg !== undefined) {
+      const after = await throughGate(x.gate, msg);
+      if (after === DROPPED) {
+        x.res.writeHead(202, downstreamHeaders(ur.headers, false)).end();
+        return;
+      }
+      if (after !== UNCHANGED) out = Buffer.from(JSON.stringify(after), "utf8");
+    }
+    const headers = downstreamHeaders(ur.headers, false);
+    headers["content-length"] = out.length;
+    x.res.writeHead(status, headers).end(out);
+  }
+
+  private relaySse(x: Exchange, ur: IncomingMessage, status: number): Promise<void> {
+    x.res.writeHead(status, downstreamHeaders(ur.headers, false));
+    x.res.flushHeaders();
+    // Events are handled strictly in order; a slow client pauses the upstream.
+    let chain: Promise<void> = Promise.resolve();
+    let waiting = false;
+    const write = (text: string) => {
+      if (x.res.destroyed) return;
+      if (!x.res.write(text) && !waiting) {
+        waiting = true;
+        ur.pause();
+        x.res.once("drain", () => {
+          waiting = false;
+          ur.resume();
+        });
+      }
+    };
+    const splitter = new SseSplitter(MAX_SERVER_EVENT_CHARS, {
+      event: (e) => {
+        chain = chain.then(async () => {
+          const text = await sseEvent(x.gate, e);
+          if (text !== undefined) write(text);
+        });
+      },
+      oversize: (bytes) => this.warn(`dropped a ${bytes} byte event from the upstream`),
+    });
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const settle = (end: boolean) => {
+        if (settled) return;
+        settled = true;
+        chain
+          .then(() => {
+            if (end) x.res.end();
+            else x.res.destroy();
+          })
+          .catch((err) => {
+            this.warn(`internal error relaying an upstream event: ${(err as Error).message}`);
+            x.res.destroy();
+          })
+          .finally(resolve);
+      };
+      ur.on("data", (chunk: Buffer) => splitter.push(chunk));
+      ur.on("end", () => {
+        splitter.end();
+        settle(true);
+      });
+      // The upstream dropped the stream: so does the proxy; the client may resume (Last-Event-ID).
+      ur.on("error", () => settle(false));
+      ur.on("close", () => settle(false));
+    });
+  }
+
+  private async unreachable(x: Exchange, why: string): Promise<void> {
+    await this.failed(x, `the upstream ${this.url.origin} could not be reached: ${why}`);
+  }
+
+  /** Answer 502 with a JSON-RPC error for each request of the exchange (the gate forgets them). */
+  private async failed(x: Exchange, why: string): Promise<void> {
+    this.warn(why);
+    const message = `assay gate: ${why}`;
+    const replies = x.ids.map((id) => errorResponse(id, RPC.serverGone, message));
+    for (const r of replies) await x.gate.fromServer(r);
+    if (x.res.headersSent || x.res.destroyed) {
+      x.res.destroy();
+      return;
+    }
+    const body =
+      x.batch && replies.length > 0 ? replies : (replies[0] ?? errorResponse(null, RPC.serverGone, message));
+    const bytes = Buffer.from(JSON.stringify(body), "utf8");
+    x.res.writeHead(502, { "content-type": "application/json", "content-length": bytes.length }).end(bytes);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One SSE event through the gate: its text to send, or undefined to send nothing. */
+async function sseEvent(gate: McpGate, e: SseEvent): Promise<string | undefined> {
+  if (e.data === undefined) return e.raw;
+  const msg = parseJson(e.data);
+  // Not ours to police (e.g. an empty priming event): the client reads what the server wrote.
+  if (msg === undefined) return e.raw;
+  const after = await throughGate(gate, msg);
+  if (after === UNCHANGED) return e.raw;
+  if (after === DROPPED) return undefined;
+  return replaceEventData(e.raw, JSON.stringify(after));
+}
+
+/** A server message, or a batch of them, through the gate. */
+async function throughGate(gate: McpGate, msg: unknown): Promise<unknown> {
+  if (!Array.isArray(msg)) {
+    const step = await gate.fromServer(msg);
+    if (!step.forward) return DROPPED;
+    return step.replacement === undefined ? UNCHANGED : step.replacement;
+  }
+  let changed = false;
+  const out: unknown[] = [];
+  for (const m of msg) {
+    const step = await gate.fromServer(m);
+    if (!step.forward) changed = true;
+    else if (step.replacement !== undefined) {
+      changed = true;
+      out.push(step.replacement);
+    } else out.push(m);
+  }
+  if (!changed) return UNCHANGED;
+  return out.length > 0 ? out : DROPPED;
+}

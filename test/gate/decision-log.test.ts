@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import type { AnyGateEvent, DecisionEvent, FrameRejectedEvent } from "../../src/gate/decision-event.js";
+import {
+  decisionEventProblem,
+  FileDecisionLog,
+  MemoryDecisionLog,
+  parseDecisionLog,
+} from "../../src/gate/decision-log.js";
+import { tempDir } from "./helpers.js";
+
+const SCHEMA = JSON.parse(
+  readFileSync(new URL("../../schemas/decision-event.schema.json", import.meta.url), "utf8"),
+);
+const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(SCHEMA);
+
+const DIGEST = `sha256:${"a".repeat(64)}`;
+
+function decisionEvent(seq: number, extra: Partial<DecisionEvent["data"]> = {}): DecisionEvent {
+  return {
+    specversion: "1.0",
+    id: `s1:${seq}`,
+    source: "urn:assay:mcp-gate:test",
+    type: "assay.tool.decision",
+    time: "2026-01-02T03:04:05.678Z",
+    datacontenttype: "application/json",
+    subject: "read_file",
+    data: {
+      effect: "allow",
+      rule_id: "fs",
+      reason_code: "allowed",
+      message: "tool `read_file` is allowed",
+      violations: [],
+      policy_digest: DIGEST,
+      tool: "read_file",
+      tool_call_id: `s1:number:${seq}`,
+      request_id: seq,
+      session_id: "s1",
+      outcome: "forwarded",
+      dry_run: false,
+      latency_us: 12.5,
+      arguments_digest: DIGEST,
+      ...extra,
+    },
+  };
+}
+
+function rejectedEvent(seq: number): FrameRejectedEvent {
+  return {
+    specversion: "1.0",
+    id: `s1:${seq}`,
+    source: "urn:assay:mcp-gate:test",
+    type: "assay.gate.frame_rejected",
+    time: "2026-01-02T03:04:05Z",
+    datacontenttype: "application/json",
+    data: {
+      request_id: null,
+      session_id: "s1",
+      reason: "unparsable",
+      message: "unparsable frame",
+      bytes: 12,
+    },
+  };
+}
+
+describe("decision records and their schema", () => {
+  test("well-formed records validate; the schema's own validator agrees with decisionEventProblem", () => {
+    const deny = decisionEvent(2, {
+      effect: "deny",
+      rule_id: "no-write",
+      reason_code: "tool_denied",
+      outcome: "denied",
+      violations: [
+        {
+          rule_id: "no-write",
+          path: "/tool",
+          message: "denied",
+          reason_code: "tool_denied",
+          effect: "deny",
+          severity: "high",
+        },
+      ],
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      arguments: { path: "/x" },
+    });
+    for (const e of [decisionEvent(1), deny, rejectedEvent(3)]) {
+      assert.equal(decisionEventProblem(e), undefined);
+      assert.ok(validate(e), JSON.stringify(validate.errors));
+    }
+  });
+
+  test("malformed records are refused with a pointer to the problem", () => {
+    const bad: unknown[] = [
+      { ...decisionEvent(1), specversion: "0.3" },
+      { ...decisionEvent(1), extra: true },
+      { ...decisionEvent(1), type: "assay.gate.frame_rejected" },
+      { ...decisionEvent(1), time: "yesterday" },
+      decisionEvent(1, { policy_digest: "md5:x" }),
+      decisionEvent(1, { outcome: "maybe" as never }),
+      decisionEvent(1, { traceparent: "not-a-traceparent" }),
+      decisionEvent(1, { reason_code: "because" as never }),
+      decisionEvent(1, { tool_call_id: "" }),
+      { ...rejectedEvent(1), data: { ...rejectedEvent(1).data, reason: "bored" } },
+    ];
+    for (const e of bad) {
+      const problem = decisionEventProblem(e);
+      assert.ok(problem, JSON.stringify(e));
+      assert.equal(validate(e), false, JSON.stringify(e));
+    }
+  });
+});
+
+describe("FileDecisionLog", () => {
+  test("appends one complete line per record, each valid against the schema", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const log = await FileDecisionLog.open(path);
+    const events: AnyGateEvent[] = [decisionEvent(0), rejectedEvent(1), decisionEvent(2)];
+    for (const e of events) await log.append(e);
+    await log.close();
+    const text = await readFile(path, "utf8");
+    assert.ok(text.endsWith("\n"));
+    const lines = text.slice(0, -1).split("\n");
+    assert.equal(lines.length, 3);
+    for (const l of lines) assert.ok(validate(JSON.parse(l)), JSON.stringify(validate.errors));
+    assert.deepEqual(parseDecisionLog(text), events);
+  });
+
+  test("a record that does not match the schema is not written, and append rejects", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const log = await FileDecisionLog.open(path);
+    await log.append(decisionEvent(0));
+    await assert.rejects(log.append({ ...decisionEvent(1), specversion: "2.0" } as never), /schema/);
+    await log.close();
+    assert.equal(parseDecisionLog(await readFile(path, "utf8")).length, 1);
+  });
+
+  test("reopening appends after what is there", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    for (const seq of [0, 1]) {
+      const log = await FileDecisionLog.open(path);
+      await log.append(decisionEvent(seq));
+      await log.close();
+    }
+    assert.deepEqual(
+      parseDecisionLog(await readFile(path, "utf8")).map((e) => e.id),
+      ["s1:0", "s1:1"],
+    );
+  });
+
+  test("a half-written last line left by a crash is dropped on reopen; earlier lines survive", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const log = await FileDecisionLog.open(path);
+    await log.append(decisionEvent(0));
+    await log.append(decisionEvent(1));
+    await log.close();
+    const complete = await readFile(path, "utf8");
+    // The crash: part of a third record, no newline.
+    const third = JSON.stringify(decisionEvent(2));
+    await appendFile(path, third.slice(0, Math.floor(third.length / 2)));
+    assert.equal(parseDecisionLog(await readFile(path, "utf8")).length, 2, "readers skip the partial line");
+
+    const reopened = await FileDecisionLog.open(path);
+    assert.equal(
+      await readFile(path, "utf8"),
+      complete,
+      "the partial line is gone, the rest is byte-identical",
+    );
+    await reopened.append(decisionEvent(3));
+    await reopened.close();
+    const text = await readFile(path, "utf8");
+    const lines = text.slice(0, -1).split("\n");
+    assert.equal(lines.length, 3);
+    for (const l of lines) assert.ok(validate(JSON.parse(l)), l);
+    assert.deepEqual(
+      parseDecisionLog(text).map((e) => e.id),
+      ["s1:0", "s1:1", "s1:3"],
+    );
+  });
+
+  test("a partial line longer than the scan block, and a file that is all partial line", async (t) => {
+    const dir = await tempDir(t);
+    const long = join(dir, "long.ndjson");
+    const first = `${JSON.stringify(decisionEvent(0))}\n`;
+    await writeFile(long, `${first}${"x".repeat(200 * 1024)}`);
+    await (await FileDecisionLog.open(long)).close();
+    assert.equal(await readFile(long, "utf8"), first);
+
+    const only = join(dir, "only.ndjson");
+    await writeFile(only, '{"specversion":"1.0","id":"s1:0","sour');
+    const log = await FileDecisionLog.open(only);
+    await log.append(decisionEvent(1));
+    await log.close();
+    assert.deepEqual(
+      parseDecisionLog(await readFile(only, "utf8")).map((e) => e.id),
+      ["s1:1"],
+    );
+  });
+
+  test("an empty or missing file opens cleanly", async (t) => {
+    const dir = await tempDir(t);
+    const empty = join(dir, "empty.ndjson");
+    await writeFile(empty, "");
+    await (await FileDecisionLog.open(empty)).close();
+    assert.equal(await readFile(empty, "utf8"), "");
+    const missing = join(dir, "missing.ndjson");
+    await (await FileDecisionLog.open(missing)).close();
+    assert.equal(await readFile(missing, "utf8"), "");
+  });
+
+  test("an unopenable path fails at open, not at the first call", async (t) => {
+    const dir = await tempDir(t);
+    await assert.rejects(FileDecisionLog.open(join(dir, "no-such-dir", "log.ndjson")));
+    await assert.rejects(FileDecisionLog.open(dir));
+  });
+});
+
+describe("parseDecisionLog", () => {
+  test("skips an unterminated last line (a record still being written)", () => {
+    const a = JSON.stringify(decisionEvent(0));
+    const b = JSON.stringify(decisionEvent(1));
+    assert.deepEqual(parseDecisionLog(""), []);
+    assert.deepEqual(parseDecisionLog(a), []);
+    assert.deepEqual(parseDecisionLog(`${a}\n`).length, 1);
+    assert.deepEqual(parseDecisionLog(`${a}\n${b.slice(0, 10)}`).length, 1);
+    assert.deepEqual(
+      parseDecisionLog(`${a}\n${b}`).length,
+      1,
+      "even a complete-looking JSON without newline",
+    );
+    assert.deepEqual(parseDecisionLog(`${a}\n${b}\n`).length, 2);
+  });
+});
+
+describe("MemoryDecisionLog", () => {
+  test("keeps valid records and refuses invalid ones", async () => {
+    const log = new MemoryDecisionLog();
+    await log.append(decisionEvent(0));
+    await assert.rejects(log.append({ ...decisionEvent(1), id: "" } as never), /schema/);
+    assert.equal(log.events.length, 1);
+  });
+});

@@ -1,0 +1,268 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { before, describe, type TestContext, test } from "node:test";
+import {
+  ASSAY_BIN,
+  assertBuilt,
+  decisions,
+  JsonLines,
+  killIfAlive,
+  pidAlive,
+  RECORDING_SERVER,
+  readLog,
+  tempDir,
+  waitFor,
+  within,
+  writePack,
+} from "./helpers.js";
+
+const PACK = `
+id: cli
+version: "1.0.0"
+defaults: allow
+rules:
+  - id: no-exec
+    dimension: security
+    severity: high
+    tools: { deny: ["exec"] }
+`;
+
+before(() => assertBuilt());
+
+function assay(args: string[], input = ""): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [ASSAY_BIN, ...args], { input, encoding: "utf8", timeout: 20_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assayAsync(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [ASSAY_BIN, ...args],
+      { timeout: 20_000 },
+      (err, _stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stderr });
+      },
+    );
+    child.stdin?.end();
+  });
+}
+
+interface Wrapped {
+  child: ChildProcess;
+  out: JsonLines;
+  exit: Promise<number | null>;
+  record: string;
+  log: string;
+  stderr(): string;
+  serverPid(): Promise<number>;
+}
+
+/** `assay mcp wrap` as a subprocess in front of the recording server; killed after the test if still running. */
+async function wrap(t: TestContext, extra: string[] = [], mode = "normal"): Promise<Wrapped> {
+  const dir = await mkdtemp(join(tmpdir(), "assay-cli-"));
+  const pack = await writePack(dir, "pack.yaml", PACK);
+  const record = join(dir, "received.bin");
+  await writeFile(record, "");
+  const log = join(dir, "decisions.ndjson");
+  const child = spawn(
+    process.execPath,
+    [
+      ASSAY_BIN,
+      "mcp",
+      "wrap",
+      "--policy",
+      pack,
+      "--decision-log",
+      log,
+      ...extra,
+      "--",
+      process.execPath,
+      RECORDING_SERVER,
+      record,
+      mode,
+    ],
+    { stdio: ["pipe", "pipe", "pipe"] },
+  );
+  let err = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    err += d.toString();
+  });
+  const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let pid: number | undefined;
+  const readPid = () => {
+    try {
+      pid = Number(readFileSync(`${record}.pid`, "utf8")) || pid;
+    } catch {
+      // Not written yet.
+    }
+    return pid;
+  };
+  // One cleanup, in order: stop wrap, make sure the server is gone, then remove the files.
+  t.after(async () => {
+    child.stdin?.end();
+    await within(6000, "wrap to exit", exit).catch(() => killIfAlive(child.pid));
+    killIfAlive(readPid());
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    child,
+    out: new JsonLines(child.stdout as NonNullable<typeof child.stdout>),
+    exit,
+    record,
+    log,
+    stderr: () => err,
+    serverPid: () => waitFor(10_000, "the recording server's pid", readPid),
+  };
+}
+
+const line = (msg: unknown) => `${JSON.stringify(msg)}\n`;
+
+describe("assay mcp wrap (subprocess)", () => {
+  test("the server dies with a call pending: the client gets an error, wrap exits with the server's code", async (t) => {
+    const w = await wrap(t);
+    w.child.stdin?.write(
+      line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "hang", arguments: {} } }),
+    );
+    w.child.stdin?.write(
+      line({
+        jsonrpc: "2.0",
+        id: 2,
+        method: "tools/call",
+        params: { name: "crash", arguments: { code: 5 } },
+      }),
+    );
+    // The client keeps its end open: wrap must still exit.
+    assert.equal(await within(10_000, "wrap to exit", w.exit), 5);
+    for (const id of [1, 2]) {
+      const r = (await w.out.reply(id, 2000)) as { error: { code: number } };
+      assert.equal(r.error.code, -32002);
+    }
+    assert.deepEqual(
+      decisions(w.log).map((d) => d.data.outcome),
+      ["forwarded", "forwarded"],
+    );
+    assert.match(w.stderr(), /server exited \(code 5\)/);
+  });
+
+  test("the client closes stdin: the server is stopped and wrap exits 0 (no orphan)", async (t) => {
+    const w = await wrap(t);
+    w.child.stdin?.write(line({ jsonrpc: "2.0", id: 1, method: "ping" }));
+    await w.out.reply(1, 10_000);
+    const pid = await w.serverPid();
+    w.child.stdin?.end();
+    assert.equal(await within(10_000, "wrap to exit", w.exit), 0);
+    await waitFor(3000, `server ${pid} to be gone`, () => !pidAlive(pid));
+  });
+
+  test("SIGTERM to wrap reaches a server that ignores its input closing; nothing is left running", async (t) => {
+    const w = await wrap(t, [], "stubborn");
+    w.child.stdin?.write(line({ jsonrpc: "2.0", id: 1, method: "ping" }));
+    await w.out.reply(1, 10_000);
+    const pid = await w.serverPid();
+    w.child.kill("SIGTERM");
+    const code = await within(10_000, "wrap to exit", w.exit);
+    assert.equal(code, 0, "the client asked it to stop: not a server failure");
+    await waitFor(3000, `server ${pid} to be gone`, () => !pidAlive(pid));
+  });
+
+  test("--max-frame-bytes: a larger frame is refused with its id and not forwarded", async (t) => {
+    const w = await wrap(t, ["--max-frame-bytes", "4096"]);
+    const big = {
+      jsonrpc: "2.0",
+      id: "big",
+      method: "tools/call",
+      params: { name: "read", arguments: { s: "x".repeat(8192) } },
+    };
+    w.child.stdin?.write(line(big));
+    w.child.stdin?.write(
+      line({ jsonrpc: "2.0", id: "small", method: "tools/call", params: { name: "read", arguments: {} } }),
+    );
+    const r = (await w.out.reply("big", 10_000)) as { error: { code: number; message: string } };
+    assert.equal(r.error.code, -32600);
+    assert.match(r.error.message, /4096/);
+    await w.out.reply("small", 5000);
+    const received = readFileSync(w.record, "utf8");
+    assert.ok(!received.includes('"big"'));
+    assert.ok(received.includes('"small"'));
+    const rejected = readLog(w.log).filter((e) => e.type === "assay.gate.frame_rejected");
+    assert.equal(rejected.length, 1);
+  });
+
+  test("bad invocations exit 2 with a one-line message and start nothing", async (t) => {
+    const dir = await tempDir(t);
+    const pack = await writePack(dir, "pack.yaml", PACK);
+    const badPack = await writePack(dir, "bad.yaml", "id: bad\nversion: 1\nrules: [{}]\n");
+    const badPins = join(dir, "pins.json");
+    await writeFile(badPins, '{"schema_version": 1, "tools": {"x": {"input_schema": "nope"}}}');
+    const server = ["--", process.execPath, RECORDING_SERVER, join(dir, "never.bin")];
+    const cases: Array<[string[], RegExp]> = [
+      [["mcp", "wrap", "--policy", pack, "--max-frame-bytes", "10", ...server], /--max-frame-bytes/],
+      [["mcp", "wrap", "--policy", pack, "--max-frame-bytes", "lots", ...server], /--max-frame-bytes/],
+      [["mcp", "wrap", "--policy", badPack, ...server], /bad\.yaml/],
+      [["mcp", "wrap", "--policy", join(dir, "missing.yaml"), ...server], /missing\.yaml/],
+      [["mcp", "wrap", "--policy", pack, "--pins", badPins, ...server], /pins\.json/],
+      [
+        ["mcp", "wrap", "--policy", pack, "--decision-log", join(dir, "no", "such", "dir.ndjson"), ...server],
+        /decision log/,
+      ],
+      [["mcp", "wrap", "--policy", pack, "--deny-mode", "silent", ...server], /deny-mode/],
+      [["mcp", "wrap", ...server], /policy/],
+      [
+        [
+          "mcp",
+          "pins",
+          "update",
+          "--pins",
+          badPins,
+          "--",
+          process.execPath,
+          RECORDING_SERVER,
+          join(dir, "never.bin"),
+        ],
+        /pins\.json/,
+      ],
+    ];
+    // Two at a time: each is a node start-up.
+    const results: Array<{ code: number | null; stderr: string }> = [];
+    for (let i = 0; i < cases.length; i += 2) {
+      results.push(...(await Promise.all(cases.slice(i, i + 2).map(([args]) => assayAsync(args)))));
+    }
+    for (const [i, [args, message]] of cases.entries()) {
+      const r = results[i] as { code: number | null; stderr: string };
+      assert.equal(r.code, 2, `${args.join(" ")}\n${r.stderr}`);
+      assert.match(r.stderr, message, args.join(" "));
+      assert.ok(!/\n\s+at /.test(r.stderr), `no stack trace: ${r.stderr}`);
+    }
+    assert.throws(() => readFileSync(join(dir, "never.bin.pid")), "no server was started");
+  });
+
+  test("a server that cannot be started: exit 2", () => {
+    const dir = "/nonexistent";
+    const r = assay([
+      "mcp",
+      "wrap",
+      "--policy",
+      "packs/mcp-baseline.yaml",
+      "--",
+      `${dir}/assay-no-such-server`,
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cannot start/);
+  });
+
+  test("--help on wrap and pins update", () => {
+    for (const args of [
+      ["mcp", "wrap", "--help"],
+      ["mcp", "pins", "update", "--help"],
+    ]) {
+      const r = assay(args);
+      assert.equal(r.code, 0, args.join(" "));
+      assert.match(r.stdout, /Usage:/);
+    }
+  });
+});
