@@ -154,8 +154,14 @@ export class McpGate {
     const denied = decision.effect === "deny";
     const outcome: GateOutcome = !denied ? "forwarded" : this.opts.dryRun ? "would_deny" : "denied";
 
+    // Fields listed, not spread: spreading the decision costs ~10 µs per call on Node 20 (bench:gate).
     const data: DecisionEventData = {
-      ...decision,
+      effect: decision.effect,
+      rule_id: decision.rule_id,
+      reason_code: decision.reason_code,
+      message: decision.message,
+      violations: decision.violations,
+      policy_digest: decision.policy_digest,
       tool,
       tool_call_id: toolCallId(meta) ?? `${this.sessionId}:${typeof id}:${id}`,
       request_id: id,
@@ -184,7 +190,10 @@ export class McpGate {
     }
     if (outcome === "denied") return { forward: false, reply: this.denyReply(id, tool, decision) };
     this.pending.set(idKey(id), { id, method: "tools/call" });
-    return PASS;
+    // Forward the call as it was parsed and decided, not its original bytes: a frame with a
+    // duplicate key ({"name": "exec", "name": "read_file"}) must not reach a server whose
+    // parser keeps a different copy than the one the policy saw.
+    return { forward: true, replacement: msg };
   }
 
   private decideCall(msg: Record<string, unknown>, tool: string | null): Decision {

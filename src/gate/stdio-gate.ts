@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { type GateOptions, McpGate } from "./gate.js";
-import { peekId } from "./jsonrpc.js";
+import { classify, errorResponse, peekId, RPC } from "./jsonrpc.js";
 import { LineSplitter } from "./line-splitter.js";
 
 /** Client frames over this size are refused unparsed (fail closed). */
@@ -88,7 +88,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
             if (step.reply) toClient(step.reply);
             return;
           }
-          const step = await gate.fromClient(msg, text.length);
+          const step = await gate.fromClient(msg, Buffer.byteLength(text));
           if (step.reply !== undefined) {
             for (const r of Array.isArray(step.reply) ? step.reply : [step.reply]) toClient(r);
           }
@@ -131,7 +131,18 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
             writeLine(output, text);
             return;
           }
-          const step = await gate.fromServer(msg);
+          let step: Awaited<ReturnType<McpGate["fromServer"]>>;
+          try {
+            step = await gate.fromServer(msg);
+          } catch (err) {
+            // E.g. the pins file could not be written: the client gets an error, not a hang.
+            warn(`could not process a message from the server: ${(err as Error).message}`);
+            const k = classify(msg);
+            if (k.kind === "response" && k.id !== null) {
+              toClient(errorResponse(k.id, RPC.internalError, `assay gate: ${(err as Error).message}`));
+            }
+            return;
+          }
           if (step.forward)
             writeLine(output, step.replacement === undefined ? text : JSON.stringify(step.replacement));
         }),

@@ -49,10 +49,12 @@ const rejectsOf = (log: MemoryDecisionLog) =>
   log.events.filter((e): e is FrameRejectedEvent => e.type === "assay.gate.frame_rejected");
 
 describe("McpGate: tools/call", () => {
-  test("an allowed call is forwarded unchanged after exactly one record", async () => {
+  test("an allowed call is forwarded as decided after exactly one record", async () => {
     const { g, log } = gate();
-    const step = await g.fromClient(call(1, "read_file", { path: "/workspace/a" }));
-    assert.deepEqual(step, { forward: true });
+    const msg = call(1, "read_file", { path: "/workspace/a" });
+    const step = await g.fromClient(msg);
+    // The parsed message the policy saw is what goes on (transports re-serialize it).
+    assert.deepEqual(step, { forward: true, replacement: msg });
     const [d, ...rest] = log.events;
     assert.equal(rest.length, 0);
     assert.equal(d?.type, "assay.tool.decision");
@@ -126,7 +128,8 @@ describe("McpGate: tools/call", () => {
 
   test("dry run: a denied call is forwarded and recorded as would_deny", async () => {
     const { g, log } = gate({ dryRun: true });
-    assert.deepEqual(await g.fromClient(call(5, "exec", {})), { forward: true });
+    const msg = call(5, "exec", {});
+    assert.deepEqual(await g.fromClient(msg), { forward: true, replacement: msg });
     const d = decisionsOf(log)[0]?.data;
     assert.equal(d?.effect, "deny");
     assert.equal(d?.outcome, "would_deny");

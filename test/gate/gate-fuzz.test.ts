@@ -259,11 +259,13 @@ describe("gate fuzz: random and mutated frames around tools/call", () => {
           g.send(bytes.subarray(start));
           await g.sync();
 
+          // Lines pass byte for byte, except tools/call requests, which go on as parsed and decided.
           const sentLines = new Set(
             bytes
               .toString("utf8")
               .split("\n")
-              .map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l)),
+              .map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l))
+              .flatMap((l) => [l, ...reparsed(l)]),
           );
           const lines = g.receivedLines();
           const fresh = lines.slice(seenLines).filter((l) => !l.includes('"id":"sync:'));
@@ -320,3 +322,11 @@ describe("gate fuzz: random and mutated frames around tools/call", () => {
     assert.ok(g.warnings.length > 0, "refused frames are reported");
   });
 });
+
+function reparsed(line: string): string[] {
+  try {
+    return [JSON.stringify(JSON.parse(line))];
+  } catch {
+    return [];
+  }
+}

@@ -47,7 +47,7 @@ const rejected = (logPath: string) =>
   readLog(logPath).filter((e): e is FrameRejectedEvent => e.type === "assay.gate.frame_rejected");
 
 describe("runStdioGate with a recording server", () => {
-  test("allowed calls reach the server byte for byte; denied and malformed ones never do", async (t) => {
+  test("allowed calls reach the server as decided; denied and malformed ones never do", async (t) => {
     const g = await startGate(t, { policy });
     g.send(
       rpc(0, "initialize", {
@@ -64,7 +64,7 @@ describe("runStdioGate with a recording server", () => {
       ["read_file", "list_dir"],
       "tools the policy denies outright are not listed",
     );
-    // Odd but valid spacing and key order: forwarded exactly as sent.
+    // Odd but valid spacing and key order: forwarded as parsed and decided (same keys, same order).
     const allowed =
       '{ "params" : {"arguments":{"path":"/workspace/a.txt"},"name":"read_file"}, "id":2, "method":"tools/call", "jsonrpc":"2.0" }';
     g.send(`${allowed}\r\n`);
@@ -77,6 +77,10 @@ describe("runStdioGate with a recording server", () => {
     g.send(rpc(9, "tools/call", { name: "read_file", arguments: ["/workspace/a"] }));
     g.send(rpc(10, "tools/call", ["read_file", { path: "/workspace/a" }]));
     g.send(rpc(11, "tools/call"));
+    // Duplicate keys: the policy sees the last `name`; so must the server, whatever its parser keeps.
+    const duplicate =
+      '{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"exec","name":"read_file","arguments":{"path":"/workspace/a.txt"}}}';
+    g.send(`${duplicate}\n`);
     await g.sync();
 
     const ran = (await g.replies.reply(2)) as { result: { content: Array<{ text: string }> } };
@@ -86,16 +90,21 @@ describe("runStdioGate with a recording server", () => {
       assert.equal(r.result?.isError, true, `call ${id} is answered by the gate as a denied tool result`);
     }
     const calls = g.receivedLines().filter((l) => l.includes("tools/call"));
-    assert.deepEqual(calls, [allowed], "only the allowed call reached the server, unchanged");
+    assert.deepEqual(
+      calls,
+      [JSON.stringify(JSON.parse(allowed)), JSON.stringify(JSON.parse(duplicate))],
+      "only the allowed calls reached the server, each exactly as the policy saw it",
+    );
+    assert.ok(!calls[1]?.includes("exec"), "the duplicate key the policy did not see is gone");
     const ds = decisions(g.logPath);
     assert.deepEqual(
       ds.map((d) => [d.data.request_id, d.data.outcome]),
-      [[2, "forwarded"], ...[3, 4, 5, 6, 7, 8, 9, 10, 11].map((id) => [id, "denied"])],
+      [[2, "forwarded"], ...[3, 4, 5, 6, 7, 8, 9, 10, 11].map((id) => [id, "denied"]), [12, "forwarded"]],
       "exactly one record per tools/call",
     );
     assert.deepEqual(
       ds.slice(5).map((d) => d.data.reason_code),
-      ["call_invalid", "call_invalid", "call_invalid", "call_invalid", "call_invalid"],
+      ["call_invalid", "call_invalid", "call_invalid", "call_invalid", "call_invalid", "allowed"],
     );
   });
 
