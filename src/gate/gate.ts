@@ -200,6 +200,15 @@ export class McpGate {
     try {
       const drift = tool === null ? undefined : this.opts.pins?.drift(tool);
       if (drift) return driftDecision(this.policy, tool as string, drift);
+      if (tool !== null && this.opts.pins?.unverified(tool)) {
+        // Pins are compared on tools/list; a call before any listing would skip the comparison.
+        return driftDecision(
+          this.policy,
+          tool,
+          undefined,
+          `tool \`${tool}\` is pinned but has not been listed in this session, so its pin could not be checked: call tools/list first`,
+        );
+      }
       return this.session.decide(msg, this.context);
     } catch (err) {
       // decide() denies rather than throws; this is the net under it.
@@ -343,8 +352,10 @@ export class McpGate {
   }
 }
 
-function driftDecision(policy: CompiledPolicy, tool: string, fields: string[]): Decision {
-  const message = `tool \`${tool}\` changed since it was pinned (${fields.join(", ")}): re-approve it with \`assay mcp pins update\``;
+function driftDecision(policy: CompiledPolicy, tool: string, fields?: string[], text?: string): Decision {
+  const message =
+    text ??
+    `tool \`${tool}\` changed since it was pinned (${(fields ?? []).join(", ")}): re-approve it with \`assay mcp pins update\``;
   const v: Violation = {
     rule_id: null,
     path: "/tool",

@@ -46,6 +46,8 @@ export function pinChanges(pinned: ToolPin, now: ToolPin): string[] {
 export class PinSet {
   private readonly pins = new Map<string, ToolPin>();
   private readonly drifted = new Map<string, string[]>();
+  /** Tools a `tools/list` has shown since this set was made: their pins have been compared. */
+  private readonly listed = new Set<string>();
 
   constructor(doc?: PinsDoc) {
     for (const [name, pin] of Object.entries(doc?.tools ?? {})) this.pins.set(name, pin);
@@ -60,6 +62,7 @@ export class PinSet {
     const added: string[] = [];
     const drifted: string[] = [];
     for (const tool of tools) {
+      this.listed.add(tool.name);
       const now = pinTool(tool);
       const pinned = this.pins.get(tool.name);
       if (!pinned) {
@@ -74,6 +77,14 @@ export class PinSet {
       } else this.drifted.delete(tool.name);
     }
     return { added, drifted };
+  }
+
+  /**
+   * A tool pinned by a pins file that no `tools/list` has shown yet: what the server would run
+   * cannot have been compared with its pin.
+   */
+  unverified(tool: string): boolean {
+    return this.pins.has(tool) && !this.listed.has(tool);
   }
 
   /** The fields that changed, when the tool is drifted. */

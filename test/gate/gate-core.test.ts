@@ -435,6 +435,22 @@ describe("McpGate: server side", () => {
     assert.equal(decisionsOf(log)[0]?.data.reason_code, "tool_drift");
   });
 
+  test("pins loaded from a file: a pinned tool called before any listing is denied, then allowed once listed unchanged", async () => {
+    const doc = { schema_version: 1 as const, tools: { list_dir: pinTool(tools[1] as never) } };
+    const { g, log } = gate({ pins: new PinSet(doc) });
+    const early = await g.fromClient(call(1, "list_dir", { path: "/workspace" }));
+    assert.equal(early.forward, false, "the pin could not be compared yet");
+    const d = decisionsOf(log)[0]?.data;
+    assert.equal(d?.reason_code, "tool_drift");
+    assert.match(d?.message ?? "", /has not been listed in this session/);
+    await list(g, 2);
+    const later = await g.fromClient(call(3, "list_dir", { path: "/workspace" }));
+    assert.equal(later.forward, true);
+    // A tool without a pin has nothing to compare: it is decided by the policy alone.
+    const unpinned = await g.fromClient(call(4, "read_file", { path: "/workspace/a" }));
+    assert.equal(unpinned.forward, true);
+  });
+
   test("server-to-client requests and notifications pass; pending calls get errors when the server dies", async () => {
     const { g } = gate();
     assert.deepEqual(
