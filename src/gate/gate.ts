@@ -130,10 +130,13 @@ export class McpGate {
     const m = classify(msg);
     if (m.kind !== "response" || m.id === null) return PASS;
     const pending = this.pending.get(idKey(m.id));
-    if (!pending) return PASS;
-    this.pending.delete(idKey(m.id));
-    if (pending.method !== "tools/list") return PASS;
-    return this.toolsList(msg as { result?: { tools?: unknown } });
+    if (pending) this.pending.delete(idKey(m.id));
+    const result = (msg as { result?: { tools?: unknown } }).result;
+    // Any result carrying a tool list is filtered and pinned, not only answers to the tools/list
+    // requests seen: ids can collide (clients sharing one gate) or the request may have been
+    // missed, and an unfiltered list must not slip through either way.
+    const listing = pending?.method === "tools/list" || Array.isArray(result?.tools);
+    return listing ? this.toolsList(msg as { result?: { tools?: unknown } }) : PASS;
   }
 
   /** Error answers for every client request still waiting when the server went away. */

@@ -377,8 +377,6 @@ describe("McpGate: server side", () => {
       ["read_file", "list_dir"],
     );
     assert.equal(result.nextCursor, "c");
-    // A response to an id the client never asked about with tools/list is left alone.
-    assert.deepEqual(await g.fromServer(listed(2)), { forward: true });
   });
 
   test("filterTools false keeps every tool", async () => {
@@ -449,6 +447,16 @@ describe("McpGate: server side", () => {
     // A tool without a pin has nothing to compare: it is decided by the policy alone.
     const unpinned = await g.fromClient(call(4, "read_file", { path: "/workspace/a" }));
     assert.equal(unpinned.forward, true);
+  });
+
+  test("a tool list is filtered even when its request was not seen (colliding or unknown id)", async () => {
+    const { g } = gate();
+    const step = await g.fromServer(listed(77));
+    const names = (
+      step.replacement as { result: { tools: Array<{ name: string }> } } | undefined
+    )?.result.tools.map((t) => t.name);
+    assert.ok(names, "the list was rewritten");
+    assert.ok(!names.includes("exec"), "a tool the policy denies is not offered");
   });
 
   test("server-to-client requests and notifications pass; pending calls get errors when the server dies", async () => {
