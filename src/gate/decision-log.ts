@@ -1,4 +1,4 @@
-import { writeSync } from "node:fs";
+import { ftruncateSync, writeSync } from "node:fs";
 import { type FileHandle, open, stat, truncate } from "node:fs/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { readSchema } from "../lib/read-schema.js";
@@ -28,21 +28,42 @@ export function decisionEventProblem(event: unknown): string | undefined {
  * line without its newline, so a reader racing a writer never sees half a record.
  */
 export class FileDecisionLog implements DecisionSink {
-  private constructor(private readonly file: FileHandle) {}
+  /** Set when a failed append could not be undone: every later append fails (closed). */
+  private broken: string | undefined;
+
+  private constructor(
+    private readonly file: FileHandle,
+    private size: number,
+  ) {}
 
   static async open(path: string): Promise<FileDecisionLog> {
     await dropPartialLastLine(path);
-    return new FileDecisionLog(await open(path, "a", 0o644));
+    const file = await open(path, "a", 0o644);
+    return new FileDecisionLog(file, (await file.stat()).size);
   }
 
   async append(event: AnyGateEvent): Promise<void> {
+    if (this.broken) throw new Error(`the decision log is unusable: ${this.broken}`);
     const problem = decisionEventProblem(event);
     if (problem) throw new Error(`decision record does not match its schema: ${problem}`);
     const line = Buffer.from(`${JSON.stringify(event)}\n`, "utf8");
     // A synchronous append on purpose: the call waits for its record either way, and a trip
     // through libuv's thread pool per record halved the gate's throughput (bench:gate).
     let off = 0;
-    while (off < line.length) off += writeSync(this.file.fd, line, off, line.length - off);
+    try {
+      while (off < line.length) off += writeSync(this.file.fd, line, off, line.length - off);
+    } catch (err) {
+      // A record cut short (disk full) must not stay: the next one would be glued to it.
+      if (off > 0) {
+        try {
+          ftruncateSync(this.file.fd, this.size);
+        } catch (undo) {
+          this.broken = `a partial record could not be removed: ${(undo as Error).message}`;
+        }
+      }
+      throw err;
+    }
+    this.size += line.length;
   }
 
   async close(): Promise<void> {

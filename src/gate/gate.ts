@@ -55,6 +55,7 @@ export interface GateStep {
 }
 
 const PASS: GateStep = Object.freeze({ forward: true });
+const MAX_PENDING = 10_000;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /** Where a denied result carries the decision for clients that read `_meta`. */
 export const DECISION_META_KEY = "dev.assay/decision";
@@ -87,8 +88,18 @@ export class McpGate {
     this.context = opts.context ?? {};
   }
 
-  /** A message from the client, parsed. `bytes` is its size on the wire (for records). */
+  /**
+   * A message from the client, parsed. `bytes` is its size on the wire (for records). Whatever is
+   * forwarded is the parsed message (`replacement`), never the client's bytes: a server whose JSON
+   * parser keeps the first of two duplicate keys, or decodes another charset, must see exactly
+   * what the gate saw.
+   */
   async fromClient(msg: unknown, bytes = 0): Promise<GateStep> {
+    const step = await this.clientStep(msg, bytes);
+    return step.forward && step.replacement === undefined ? { ...step, replacement: msg } : step;
+  }
+
+  private async clientStep(msg: unknown, bytes: number): Promise<GateStep> {
     const m = classify(msg);
     switch (m.kind) {
       case "request":
@@ -97,13 +108,18 @@ export class McpGate {
           const message = `method \`${m.method}\` is refused: it is spelled like \`tools/call\` but is not it`;
           return this.reject("invalid_message", m.id, message, bytes);
         }
-        this.pending.set(idKey(m.id), { id: m.id, method: m.method });
+        this.track(m.id, m.method);
         return PASS;
       case "notification":
         if (m.method === "tools/call" || disguisedToolCall(m.method)) {
           // Without an id it could be neither answered nor told apart in the log: never forwarded.
           const message = `a \`${m.method}\` notification (no id) is refused: tool calls must be requests`;
           return this.reject("invalid_message", undefined, message, bytes);
+        }
+        // A cancelled request gets no answer from the server: stop waiting for one.
+        if (m.method === "notifications/cancelled") {
+          const rid = (m.params as { requestId?: unknown } | undefined)?.requestId;
+          if (typeof rid === "string" || typeof rid === "number") this.forget(rid);
         }
         return PASS;
       case "response":
@@ -113,6 +129,21 @@ export class McpGate {
       case "invalid":
         return this.reject("invalid_message", m.id, `invalid JSON-RPC message: ${m.reason}`, bytes);
     }
+  }
+
+  /** Stop tracking a request whose answer will not come (cancelled, or its exchange ended). */
+  forget(id: JsonRpcId): void {
+    this.pending.delete(idKey(id));
+  }
+
+  private track(id: JsonRpcId, method: string): void {
+    // Bounded: a client that never reads answers (or a server that never sends them) cannot
+    // grow this without limit; the oldest entries only lose their "server gone" error.
+    if (this.pending.size >= MAX_PENDING) {
+      const oldest = this.pending.keys().next().value;
+      if (oldest !== undefined) this.pending.delete(oldest);
+    }
+    this.pending.set(idKey(id), { id, method });
   }
 
   /** A client frame that could not be read as JSON (or was too large to try). */
@@ -192,7 +223,7 @@ export class McpGate {
       };
     }
     if (outcome === "denied") return { forward: false, reply: this.denyReply(id, tool, decision) };
-    this.pending.set(idKey(id), { id, method: "tools/call" });
+    this.track(id, "tools/call");
     // Forward the call as it was parsed and decided, not its original bytes: a frame with a
     // duplicate key ({"name": "exec", "name": "read_file"}) must not reach a server whose
     // parser keeps a different copy than the one the policy saw.
@@ -295,7 +326,7 @@ export class McpGate {
     if (refused === undefined) {
       for (const i of items) {
         const k = classify(i);
-        if (k.kind === "request") this.pending.set(idKey(k.id), { id: k.id, method: k.method });
+        if (k.kind === "request") this.track(k.id, k.method);
       }
       return PASS;
     }

@@ -27,9 +27,20 @@ function copyHeaders(h: IncomingHttpHeaders, drop: readonly string[]): OutgoingH
  * `Last-Event-ID`, `Authorization` pass through). The body must stay readable: no encodings.
  */
 export function upstreamHeaders(h: IncomingHttpHeaders, body: Buffer | undefined): OutgoingHttpHeaders {
-  const out = copyHeaders(h, ["host", "content-length", "accept-encoding"]);
+  const out = copyHeaders(h, [
+    "host",
+    "content-length",
+    "accept-encoding",
+    "content-type",
+    "content-encoding",
+  ]);
   out["accept-encoding"] = "identity";
-  if (body !== undefined) out["content-length"] = body.length;
+  if (body !== undefined) {
+    // The body is the gate's own serialization of what it parsed: UTF-8 JSON, whatever the client
+    // declared (a `charset=utf-7` would otherwise let the server read other messages than the gate).
+    out["content-type"] = "application/json";
+    out["content-length"] = body.length;
+  } else if (h["content-type"] !== undefined) out["content-type"] = h["content-type"];
   return out;
 }
 

@@ -56,6 +56,8 @@ export class Upstream {
         // The client left (or the answer is complete): nothing more is read from the upstream.
         if (!x.res.writableFinished) ac.abort();
         this.inflight.delete(ac);
+        // Answers to this exchange's requests can only come on this exchange: stop waiting.
+        for (const id of x.ids) x.gate.forget(id);
         resolve();
       });
       const request = this.url.protocol === "https:" ? https.request : http.request;
@@ -126,6 +128,11 @@ export class Upstream {
     }
     let out = Buffer.concat(chunks, size);
     const msg = parseJson(out.toString("utf8"));
+    if (msg === undefined && size > 0) {
+      // Fail closed: an answer the gate cannot read could be a tool list it cannot filter.
+      await this.failed(x, "the upstream answered with JSON the gate cannot parse");
+      return;
+    }
     if (msg !== undefined) {
       const after = await throughGate(x.gate, msg);
       if (after === DROPPED) {
@@ -213,9 +220,10 @@ export class Upstream {
   }
 }
 
+/** Parse a server message; a leading byte-order mark is dropped first, as clients' parsers do. */
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch {
     return undefined;
   }
@@ -224,9 +232,11 @@ function parseJson(text: string): unknown {
 /** One SSE event through the gate: its text to send, or undefined to send nothing. */
 async function sseEvent(gate: McpGate, e: SseEvent): Promise<string | undefined> {
   if (e.data === undefined) return e.raw;
+  // An empty priming event carries no message: it passes as written.
+  if (e.data.trim() === "") return e.raw;
   const msg = parseJson(e.data);
-  // Not ours to police (e.g. an empty priming event): the client reads what the server wrote.
-  if (msg === undefined) return e.raw;
+  // Fail closed: data the gate cannot read could be a tool list it cannot filter.
+  if (msg === undefined) return undefined;
   const after = await throughGate(gate, msg);
   if (after === UNCHANGED) return e.raw;
   if (after === DROPPED) return undefined;

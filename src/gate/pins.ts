@@ -59,22 +59,29 @@ export class PinSet {
 
   /** Compare a `tools/list` page with the pins; tools seen for the first time are pinned. */
   observe(tools: readonly ListedTool[]): { added: string[]; drifted: string[] } {
+    // A listing may name a tool twice; it is drifted when any entry differs from the pin, so a
+    // matching duplicate cannot clear the drift of a changed one.
+    const byName = new Map<string, ToolPin[]>();
+    for (const tool of tools) {
+      const list = byName.get(tool.name);
+      if (list) list.push(pinTool(tool));
+      else byName.set(tool.name, [pinTool(tool)]);
+    }
     const added: string[] = [];
     const drifted: string[] = [];
-    for (const tool of tools) {
-      this.listed.add(tool.name);
-      const now = pinTool(tool);
-      const pinned = this.pins.get(tool.name);
+    for (const [name, seen] of byName) {
+      this.listed.add(name);
+      let pinned = this.pins.get(name);
       if (!pinned) {
-        this.pins.set(tool.name, now);
-        added.push(tool.name);
-        continue;
+        pinned = seen[0] as ToolPin;
+        this.pins.set(name, pinned);
+        added.push(name);
       }
-      const changes = pinChanges(pinned, now);
+      const changes = [...new Set(seen.flatMap((now) => pinChanges(pinned as ToolPin, now)))];
       if (changes.length > 0) {
-        this.drifted.set(tool.name, changes);
-        drifted.push(tool.name);
-      } else this.drifted.delete(tool.name);
+        this.drifted.set(name, changes);
+        drifted.push(name);
+      } else this.drifted.delete(name);
     }
     return { added, drifted };
   }

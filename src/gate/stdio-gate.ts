@@ -10,6 +10,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 const MAX_SERVER_FRAME_BYTES = 256 * 1024 * 1024;
 /** After the client leaves: how long the server gets to exit on its own, then after SIGTERM. */
 const GRACE_MS = 2000;
+/** After the server exits: how long its output may take to drain before the group is stopped. */
+const DRAIN_MS = 1000;
 
 export interface StdioGateOptions extends GateOptions {
   command: string;
@@ -37,9 +39,11 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
   return new Promise<number>((resolve) => {
     let child: ChildProcess;
     try {
+      // Its own process group, so stopping it also stops what it started (`npx`, shell wrappers).
       child = spawn(opts.command, [...opts.args], {
         stdio: ["pipe", "pipe", "inherit"],
         env: opts.env ?? process.env,
+        detached: true,
       });
     } catch (err) {
       warn(`cannot start \`${opts.command}\`: ${(err as Error).message}`);
@@ -48,6 +52,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     }
     let finished = false;
     let clientGone = false;
+    let waitingForDrain = false;
     let spawnFailed = false;
     const toClient = (msg: unknown) => writeLine(output, JSON.stringify(msg));
 
@@ -65,9 +70,13 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     const toServer = (line: string) => {
       const stdin = child.stdin;
       if (!stdin || stdin.destroyed || !stdin.writable) return;
-      if (!stdin.write(`${line}\n`)) {
+      if (!stdin.write(`${line}\n`) && !waitingForDrain) {
+        waitingForDrain = true;
         input.pause();
-        stdin.once("drain", () => input.resume());
+        stdin.once("drain", () => {
+          waitingForDrain = false;
+          input.resume();
+        });
       }
     };
 
@@ -125,10 +134,10 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
         serverDo(async () => {
           let msg: unknown;
           try {
-            msg = JSON.parse(text);
+            msg = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
           } catch {
-            // Not ours to police: the client reads what the server wrote.
-            writeLine(output, text);
+            // Fail closed: a line the gate cannot read could be a tool list it cannot filter.
+            warn("dropped a frame from the server that is not JSON");
             return;
           }
           let step: Awaited<ReturnType<McpGate["fromServer"]>>;
@@ -191,7 +200,18 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       spawnFailed = true;
       warn(`cannot start \`${opts.command}\`: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
     });
+    child.on("exit", () => {
+      // A grandchild still holding the server's stdout would keep "close" from ever coming:
+      // give the output a moment to drain, then stop the rest of the group.
+      const drain = setTimeout(() => {
+        signalGroup(child, "SIGKILL");
+        child.stdout?.destroy();
+      }, DRAIN_MS);
+      drain.unref();
+      child.once("close", () => clearTimeout(drain));
+    });
     child.on("close", (code, signal) => {
+      signalGroup(child, "SIGTERM");
       fromServer.end();
       serverDo(async () => {
         await clientChain;
@@ -209,7 +229,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       const fn = () => {
         clientGone = true;
-        child.kill(sig);
+        signalGroup(child, sig);
       };
       signals.push([sig, fn]);
       process.once(sig, fn);
@@ -226,13 +246,27 @@ function stopServer(child: ChildProcess): void {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.stdin?.end();
   const term = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    if (child.exitCode === null && child.signalCode === null) signalGroup(child, "SIGTERM");
     const kill = setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      if (child.exitCode === null && child.signalCode === null) signalGroup(child, "SIGKILL");
     }, GRACE_MS);
     kill.unref();
   }, GRACE_MS);
   term.unref();
+}
+
+/** Signal the server's whole process group (falling back to the server alone). */
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    try {
+      child.kill(sig);
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import fs, { readFileSync } from "node:fs";
 import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { syncBuiltinESMExports } from "node:module";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -128,6 +129,35 @@ describe("FileDecisionLog", () => {
     assert.equal(lines.length, 3);
     for (const l of lines) assert.ok(validate(JSON.parse(l)), JSON.stringify(validate.errors));
     assert.deepEqual(parseDecisionLog(text), events);
+  });
+
+  test("a record cut short by a failing write (disk full) is removed, so the next record starts a line", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const log = await FileDecisionLog.open(path);
+    await log.append(decisionEvent(0));
+    const real = fs.writeSync;
+    let calls = 0;
+    // Write 100 bytes, then fail as a full disk does; the module sees the patched function.
+    fs.writeSync = ((fd: number, buf: Buffer, off: number, len: number) => {
+      calls++;
+      if (calls === 1) return real(fd, buf, off, Math.min(len, 100));
+      throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    }) as typeof fs.writeSync;
+    syncBuiltinESMExports();
+    try {
+      await assert.rejects(log.append(decisionEvent(1)), /ENOSPC/);
+    } finally {
+      fs.writeSync = real;
+      syncBuiltinESMExports();
+    }
+    await log.append(decisionEvent(2));
+    await log.close();
+    const parsed = parseDecisionLog(await readFile(path, "utf8"));
+    assert.deepEqual(
+      parsed.map((e) => e.id),
+      [decisionEvent(0).id, decisionEvent(2).id],
+    );
   });
 
   test("a record that does not match the schema is not written, and append rejects", async (t) => {

@@ -245,7 +245,8 @@ describe("McpGate: frames that are not plain requests", () => {
     assert.equal(decisionsOf(log).length, 0);
     // Lookalikes that are other methods pass.
     for (const method of ["tools/list", "tools/calls", "tool/call", "resources/read"]) {
-      assert.deepEqual(await g.fromClient({ jsonrpc: "2.0", id: 99, method }), { forward: true }, method);
+      const msg = { jsonrpc: "2.0", id: 99, method };
+      assert.deepEqual(await g.fromClient(msg), { forward: true, replacement: msg }, method);
     }
   });
 
@@ -261,12 +262,8 @@ describe("McpGate: frames that are not plain requests", () => {
     }
     assert.equal(rejectsOf(log).length, 2);
     // Other notifications pass.
-    assert.deepEqual(
-      await g.fromClient({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } }),
-      {
-        forward: true,
-      },
-    );
+    const cancelled = { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } };
+    assert.deepEqual(await g.fromClient(cancelled), { forward: true, replacement: cancelled });
   });
 
   test("invalid messages are refused; with an id they get an error", async () => {
@@ -317,9 +314,8 @@ describe("McpGate: frames that are not plain requests", () => {
     );
     assert.equal(decisionsOf(log).length, 0);
     // A batch with no tool call passes, and its requests are tracked (server gone → errors).
-    assert.deepEqual(await g.fromClient([ping, { jsonrpc: "2.0", method: "notifications/x" }]), {
-      forward: true,
-    });
+    const batch = [ping, { jsonrpc: "2.0", method: "notifications/x" }];
+    assert.deepEqual(await g.fromClient(batch), { forward: true, replacement: batch });
     assert.deepEqual(g.serverGone("gone"), [
       { jsonrpc: "2.0", id: "p", error: { code: -32002, message: "gone" } },
     ]);
@@ -363,7 +359,8 @@ describe("McpGate: server side", () => {
   });
 
   async function list(g: McpGate, id: unknown, ts?: unknown[]) {
-    assert.deepEqual(await g.fromClient({ jsonrpc: "2.0", id, method: "tools/list" }), { forward: true });
+    const req = { jsonrpc: "2.0", id, method: "tools/list" };
+    assert.deepEqual(await g.fromClient(req), { forward: true, replacement: req });
     return g.fromServer(listed(id, ts));
   }
 
@@ -457,6 +454,17 @@ describe("McpGate: server side", () => {
     )?.result.tools.map((t) => t.name);
     assert.ok(names, "the list was rewritten");
     assert.ok(!names.includes("exec"), "a tool the policy denies is not offered");
+  });
+
+  test("a cancelled request is no longer waited for (no error for it when the server goes)", async () => {
+    const { g } = gate();
+    await g.fromClient({ jsonrpc: "2.0", id: 1, method: "ping" });
+    await g.fromClient({ jsonrpc: "2.0", id: 2, method: "ping" });
+    await g.fromClient({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } });
+    assert.deepEqual(
+      (g.serverGone("gone") as Array<{ id: unknown }>).map((r) => r.id),
+      [2],
+    );
   });
 
   test("server-to-client requests and notifications pass; pending calls get errors when the server dies", async () => {

@@ -170,6 +170,45 @@ describe("assay mcp wrap (subprocess)", () => {
     await waitFor(3000, `server ${pid} to be gone`, () => !pidAlive(pid));
   });
 
+  test("a server that started its own children (a shell wrapper): the whole group is stopped, wrap exits", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "assay-cli-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const pack = await writePack(dir, "pack.yaml", PACK);
+    const pidFile = join(dir, "grandchild.pid");
+    // The grandchild holds the server's stdout open after the shell is gone.
+    const child = spawn(
+      process.execPath,
+      [
+        ASSAY_BIN,
+        "mcp",
+        "wrap",
+        "--policy",
+        pack,
+        "--",
+        "sh",
+        "-c",
+        `sleep 300 & echo $! > ${pidFile}; wait`,
+      ],
+      { stdio: ["pipe", "pipe", "pipe"] },
+    );
+    const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    let grandchild = 0;
+    await waitFor(5000, "the grandchild to start", () => {
+      try {
+        grandchild = Number(readFileSync(pidFile, "utf8").trim());
+      } catch {
+        return false;
+      }
+      return grandchild > 0;
+    });
+    t.after(() => {
+      if (pidAlive(grandchild)) process.kill(grandchild, "SIGKILL");
+    });
+    child.stdin?.end();
+    assert.equal(await within(10_000, "wrap to exit", exit), 0);
+    await waitFor(3000, `grandchild ${grandchild} to be gone`, () => !pidAlive(grandchild));
+  });
+
   test("--max-frame-bytes: a larger frame is refused with its id and not forwarded", async (t) => {
     const w = await wrap(t, ["--max-frame-bytes", "4096"]);
     const big = {
