@@ -8,6 +8,7 @@ import { registerMcpWrap } from "./mcp-wrap.js";
 import { registerPolicyCheck } from "./policy-check.js";
 import { registerPolicyEval } from "./policy-eval.js";
 import { registerPolicyTest } from "./policy-test.js";
+import { registerSim } from "./sim.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerMcpProxy(mcp, run);
   registerMcpPins(mcp, run);
   for (const c of mcp.commands) c.exitOverride();
+  registerSim(program, run);
   return program;
 }
 

@@ -17,10 +17,27 @@ export type PolicyLoadCode =
   | "pack_invalid_pattern"
   | "policy_empty";
 
+/**
+ * Problems with a target bundle (src/sim/bundle.ts): reading the directory or tarball, its
+ * entries, its `assay-target.yaml`, and what that file refers to. Pack problems keep their
+ * `pack_*` codes, located in the bundle's pack file.
+ */
+export type BundleCode =
+  | "bundle_unreadable"
+  | "bundle_too_large"
+  | "bundle_unsafe_entry"
+  | "bundle_missing_file"
+  | "bundle_syntax"
+  | "bundle_schema"
+  | "bundle_duplicate_id"
+  | "bundle_bad_probability"
+  | "bundle_unknown_rule"
+  | "bundle_invalid_cel";
+
 /** Problems with the inputs of `policy eval` / `policy test` (not with a decision). */
 export type InputCode = "input_unreadable" | "input_invalid" | "usage";
 
-export type AssayErrorCode = PolicyLoadCode | InputCode | "internal";
+export type AssayErrorCode = PolicyLoadCode | BundleCode | InputCode | "internal";
 
 const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
   pack_unreadable: EXIT.failure,
@@ -35,6 +52,16 @@ const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
   pack_invalid_schema: EXIT.failure,
   pack_invalid_pattern: EXIT.failure,
   policy_empty: EXIT.failure,
+  bundle_unreadable: EXIT.failure,
+  bundle_too_large: EXIT.failure,
+  bundle_unsafe_entry: EXIT.failure,
+  bundle_missing_file: EXIT.failure,
+  bundle_syntax: EXIT.failure,
+  bundle_schema: EXIT.failure,
+  bundle_duplicate_id: EXIT.failure,
+  bundle_bad_probability: EXIT.failure,
+  bundle_unknown_rule: EXIT.failure,
+  bundle_invalid_cel: EXIT.failure,
   input_unreadable: EXIT.failure,
   input_invalid: EXIT.failure,
   usage: EXIT.failure,

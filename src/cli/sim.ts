@@ -1,0 +1,190 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Command } from "commander";
+import { AssayError, EXIT } from "../lib/errors.js";
+import { loadBundle } from "../sim/bundle.js";
+import { parseSeed } from "../sim/seeds.js";
+import { DEFAULT_TIME_BUDGET_SECONDS, DEFAULT_TRIAL_LIMIT, runSoak, type SoakResult } from "../sim/soak.js";
+import {
+  type SoakReport,
+  serializeSoakReport,
+  soakReportProblems,
+  writeFileAtomic,
+} from "../sim/soak-report.js";
+
+const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+
+interface SoakCli {
+  target: string;
+  iterations?: string;
+  seed: string;
+  report?: string;
+  timeBudget?: string;
+  trialLimit?: string;
+  trials?: string;
+  deterministic?: boolean;
+}
+
+export function registerSim(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
+  const sim = program
+    .command("sim")
+    .description("seeded reliability soaks of an agent under policy")
+    .exitOverride();
+  const common = (c: Command) =>
+    c
+      .requiredOption(
+        "-t, --target <bundle>",
+        "target bundle: a directory with assay-target.yaml, or a .tar.gz of one",
+      )
+      .option("--seed <u64>", "run seed (decimal, 0..2^64-1); trial i uses splitmix64(seed, i)", "0")
+      .option(
+        "--time-budget <seconds>",
+        "stop and fail (exit 2) when the run takes longer",
+        String(DEFAULT_TIME_BUDGET_SECONDS),
+      )
+      .option(
+        "--trial-limit <n>",
+        "trials kept in the report; past it a deterministic sample",
+        String(DEFAULT_TRIAL_LIMIT),
+      )
+      .option("--trials <file.ndjson>", "stream every trial to this file")
+      .option("--deterministic", "fix run_id, timestamps and durations: same inputs, byte-identical report")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Exit codes: 0 pass; 1 a threshold is violated (pass rate, CI95 lower bound, a critical",
+          "violation); 2 the measurement failed (a canary, infra-error rate, time budget, invalid",
+          "bundle or report). The report is written before any exit. ASSAY_SOAK_GATE=off exits 0",
+          "after writing it; =warn prints the verdict and exits 0 unless the exit would be 2.",
+        ].join("\n"),
+      );
+
+  common(
+    sim
+      .command("soak")
+      .description("run many seeded trials and write a soak-report-v1")
+      .requiredOption("-n, --iterations <n>", "number of trials (trial i runs scenario i mod S)")
+      .requiredOption("-r, --report <path>", "where to write the report (JSON)"),
+  )
+    .exitOverride()
+    .action((opts: SoakCli) => run(() => soak(opts, false)));
+
+  common(
+    sim
+      .command("run")
+      .description("one trial per scenario (a quick check); the report is optional")
+      .option("-r, --report <path>", "where to write the report (JSON)"),
+  )
+    .exitOverride()
+    .action((opts: SoakCli) => run(() => soak(opts, true)));
+}
+
+async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
+  const seed = parseSeed(opts.seed);
+  const budget = positive(opts.timeBudget ?? String(DEFAULT_TIME_BUDGET_SECONDS), "--time-budget", false);
+  const trialLimit = positive(opts.trialLimit ?? String(DEFAULT_TRIAL_LIMIT), "--trial-limit", true);
+  const bundle = await loadBundle(opts.target);
+  const iterations = onePerScenario
+    ? bundle.target.scenarios.length
+    : positive(opts.iterations ?? "", "--iterations", true);
+
+  let trialsFd: number | undefined;
+  if (opts.trials !== undefined) {
+    try {
+      trialsFd = openSync(opts.trials, "w");
+    } catch (err) {
+      throw new AssayError(
+        "input_unreadable",
+        `cannot write trials: ${(err as NodeJS.ErrnoException).code}`,
+        {
+          where: opts.trials,
+        },
+      );
+    }
+  }
+  let result: SoakResult;
+  try {
+    result = runSoak({
+      bundle,
+      iterations,
+      seed,
+      assayVersion: version,
+      timeBudgetSeconds: budget,
+      trialLimit,
+      deterministic: opts.deterministic === true,
+      judge: onePerScenario ? "every_trial" : "thresholds",
+      ...(trialsFd === undefined
+        ? {}
+        : {
+            onTrial: (t) => {
+              const { violations: _v, ...trial } = t;
+              writeSync(trialsFd as number, `${JSON.stringify({ ...trial, seed: t.seed.toString() })}\n`);
+            },
+          }),
+    });
+  } finally {
+    if (trialsFd !== undefined) closeSync(trialsFd);
+  }
+
+  const problems = soakReportProblems(result.report);
+  if (problems.length > 0) {
+    // Never written silently: a report that breaks its contract is a measurement failure.
+    throw new AssayError(
+      "internal",
+      `the soak report does not match soak-report-v1: ${problems.slice(0, 3).join("; ")}`,
+    );
+  }
+  if (opts.report !== undefined) await writeFileAtomic(opts.report, serializeSoakReport(result.report));
+  printSummary(result.report, result.verdict.reasons, opts.report);
+
+  const gate = (process.env.ASSAY_SOAK_GATE ?? "enforce").toLowerCase();
+  if (gate !== "off" && gate !== "warn" && gate !== "enforce") {
+    throw new AssayError("usage", `ASSAY_SOAK_GATE must be off, warn or enforce, got \`${gate}\``);
+  }
+  const code = result.verdict.exit;
+  if (gate === "off") return EXIT.ok;
+  if (gate === "warn" || result.report.decision_policy.fail_mode === "warn") return code === 2 ? 2 : EXIT.ok;
+  return code;
+}
+
+function positive(text: string, flag: string, integer: boolean): number {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n))) {
+    throw new AssayError(
+      "usage",
+      `${flag} must be a positive ${integer ? "integer" : "number"}, got \`${text}\``,
+    );
+  }
+  return n;
+}
+
+function printSummary(r: SoakReport, reasons: string[], reportPath: string | undefined): void {
+  const s = r.summary;
+  const u = s.thresholds_used as Record<string, unknown>;
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const lines = [
+    `target   ${r.target.bundle_id}  ${r.target.bundle_digest}`,
+    `policy   ${r.target.policy_digest}  packs: ${r.target.pack_ids.join(", ")}`,
+    `run      ${r.run.run_id}  seed ${r.run.seed}  ${u.trials_run} of ${r.run.iterations} trials  ${r.run.duration_seconds} s`,
+    "",
+    `pass rate  ${pct(s.pass_rate)}  CI95 [${pct(s.ci_95[0])}, ${pct(s.ci_95[1])}]  (${u.pass_count} pass, ${u.fail_count} fail, ${u.infra_error_count} infra)`,
+  ];
+  for (const [dim, d] of Object.entries(s.dimensions)) {
+    lines.push(
+      `  ${dim.padEnd(12)} ${d.pass_count + d.fail_count === 0 ? "-" : pct(d.pass_rate)}  (${d.pass_count}/${d.pass_count + d.fail_count})`,
+    );
+  }
+  const passK = u.pass_hat_k as { k: number; value: number }[];
+  if (passK.length > 0)
+    lines.push(`pass^k     ${passK.map((p) => `k=${p.k} ${p.value.toFixed(3)}`).join("  ")}`);
+  for (const v of (r.violations ?? []).slice(0, 5)) lines.push(`violation  ${v.rule_id} ×${v.count}`);
+  for (const c of r.canaries ?? [])
+    lines.push(`canary     ${c.name}: ${c.status}${c.notes ? ` (${c.notes})` : ""}`);
+  lines.push(
+    "",
+    `verdict    ${s.pass_all ? "PASS" : "FAIL"}${reasons.length > 0 ? `: ${reasons.join("; ")}` : ""}`,
+  );
+  if (reportPath) lines.push(`report     ${reportPath}`);
+  process.stdout.write(`${lines.join("\n")}\n`);
+}

@@ -1,0 +1,84 @@
+import {
+  type Call,
+  type CallDoc,
+  DEFAULT_COMMAND_TIMEOUT_SECONDS,
+  DEFAULT_DECISION_POLICY,
+  type Driver,
+  type Target,
+  type TargetDoc,
+} from "./target-types.js";
+
+/**
+ * The target with every default written out, paths in bundle form (`resolvePath` gives the
+ * normalized path of each reference, already checked to exist), deeply frozen.
+ */
+export function normalizeTarget(doc: TargetDoc, resolvePath: (path: string) => string): Target {
+  const target: Target = {
+    id: doc.id,
+    version: doc.version,
+    description: doc.description ?? "",
+    packs: doc.packs.map(resolvePath),
+    scenarios: doc.scenarios.map((s) => ({
+      id: s.id,
+      dimension: s.dimension,
+      description: s.description ?? "",
+      input: s.input === undefined ? {} : structuredClone(s.input),
+      context: structuredClone(s.context ?? {}),
+      expect: [...(s.expect ?? [])],
+      script: (s.script ?? []).map((step) => ({
+        choices: step.choices.map((c) => ({ p: c.p, call: normalizeCall(c.call) })),
+      })),
+    })),
+    canaries: doc.canaries.map((c) => ({
+      id: c.id,
+      description: c.description ?? "",
+      expect: c.expect,
+      rules: [...(c.rules ?? [])],
+      context: structuredClone(c.context ?? {}),
+      trace: c.trace.map(normalizeCall),
+    })),
+    decision_policy: { ...DEFAULT_DECISION_POLICY, ...doc.decision_policy },
+    driver: normalizeDriver(doc, resolvePath),
+  };
+  return deepFreeze(target);
+}
+
+function normalizeCall(call: CallDoc): Call {
+  return {
+    tool: call.tool,
+    arguments: structuredClone(call.arguments ?? {}),
+    ...(call.context === undefined ? {} : { context: structuredClone(call.context) }),
+  };
+}
+
+function normalizeDriver(doc: TargetDoc, resolvePath: (path: string) => string): Driver {
+  const driver = doc.driver;
+  switch (driver.kind) {
+    case "scripted":
+      return { kind: "scripted" };
+    case "command":
+      return {
+        kind: "command",
+        command: {
+          run: [...driver.command.run],
+          timeout_seconds: driver.command.timeout_seconds ?? DEFAULT_COMMAND_TIMEOUT_SECONDS,
+        },
+      };
+    case "replay":
+      return {
+        kind: "replay",
+        replay: {
+          traces: driver.replay.traces.map(resolvePath),
+          mutations: [...(driver.replay.mutations ?? [])],
+        },
+      };
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, type TestContext, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { loadBundle } from "../../src/sim/bundle.js";
+import { runSoak } from "../../src/sim/soak.js";
+import { serializeSoakReport, soakReportProblems } from "../../src/sim/soak-report.js";
+import { wilsonInterval } from "../../src/sim/wilson.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const DEMO = join(ROOT, "examples/demo-agent");
+const ASSAY = join(ROOT, "bin/assay");
+
+async function dir(t: TestContext): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), "assay-soak-"));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** A copy of the demo bundle with its target file edited. */
+async function demoCopy(t: TestContext, edit: (yaml: string) => string): Promise<string> {
+  const d = join(await dir(t), "bundle");
+  cpSync(DEMO, d, { recursive: true });
+  const file = join(d, "assay-target.yaml");
+  writeFileSync(file, edit(readFileSync(file, "utf8")));
+  return d;
+}
+
+function assay(...args: string[]) {
+  const r = spawnSync(process.execPath, [ASSAY, ...args], { encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe("runSoak on the demo bundle", () => {
+  test("real statistics: counts add up, Wilson interval, pass^k, one record per rule", async () => {
+    const bundle = await loadBundle(DEMO);
+    const { report, verdict } = runSoak({ bundle, iterations: 5000, seed: 7n, assayVersion: "test" });
+    assert.deepEqual(soakReportProblems(report), []);
+    const used = report.summary.thresholds_used as Record<string, number>;
+    const u = {
+      trials_run: Number(used.trials_run),
+      trials_judged: Number(used.trials_judged),
+      pass_count: Number(used.pass_count),
+      fail_count: Number(used.fail_count),
+      infra_error_count: Number(used.infra_error_count),
+    };
+    assert.equal(u.trials_run, 5000);
+    assert.equal(u.pass_count + u.fail_count + u.infra_error_count, 5000);
+    assert.equal(report.summary.pass_rate, u.pass_count / u.trials_judged);
+    assert.deepEqual(report.summary.ci_95, wilsonInterval(u.pass_count, u.trials_judged));
+    assert.ok(
+      report.summary.ci_95[0] < report.summary.pass_rate &&
+        report.summary.pass_rate < report.summary.ci_95[1],
+    );
+    // Every scenario misbehaves with a small known probability: not everything passes, most does.
+    assert.ok(
+      report.summary.pass_rate > 0.9 && report.summary.pass_rate < 1,
+      String(report.summary.pass_rate),
+    );
+    const dims = Object.values(report.summary.dimensions);
+    assert.equal(
+      dims.reduce((n, d) => n + d.pass_count + d.fail_count, 0),
+      u.trials_judged,
+    );
+    const passK = (report.summary.thresholds_used as { pass_hat_k: { k: number; value: number }[] })
+      .pass_hat_k;
+    assert.equal(passK.length, 8);
+    for (let i = 1; i < passK.length; i++)
+      assert.ok((passK[i] as { value: number }).value <= (passK[i - 1] as { value: number }).value);
+    assert.ok((report.violations ?? []).length > 0);
+    for (const v of report.violations ?? []) assert.ok((v.examples ?? []).length <= 3 && v.count >= 1);
+    assert.deepEqual(
+      (report.canaries ?? []).map((c) => c.status),
+      (report.canaries ?? []).map(() => "pass"),
+    );
+    assert.equal(report.trials?.length, 5000);
+    assert.equal(report.sample_rate, 1);
+    assert.ok(verdict.exit === 1, "the demo agent's critical slips violate the decision policy");
+    assert.match(report.trace.traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  test("the same bundle, seed and iterations: the same report except run_id, timestamps and durations", async () => {
+    const bundle = await loadBundle(DEMO);
+    const strip = (seed: bigint) => {
+      const r = runSoak({ bundle, iterations: 2000, seed, assayVersion: "test" }).report;
+      const text = serializeSoakReport({
+        ...r,
+        run: { ...r.run, run_id: "", started_at_utc: "", duration_seconds: 0 },
+        trace: { traceparent: "" },
+        trials: (r.trials ?? []).map((t) => ({ ...t, duration_seconds: 0 })),
+      });
+      return text;
+    };
+    assert.equal(strip(3n), strip(3n));
+    assert.notEqual(strip(3n), strip(4n));
+  });
+
+  test("past the trial limit a deterministic sample is kept and the report says so", async () => {
+    const bundle = await loadBundle(DEMO);
+    const run = () =>
+      runSoak({
+        bundle,
+        iterations: 3000,
+        seed: 11n,
+        assayVersion: "test",
+        trialLimit: 200,
+        deterministic: true,
+      }).report;
+    const a = run();
+    assert.deepEqual(soakReportProblems(a), []);
+    assert.equal(a.trials?.length, 200);
+    assert.equal(a.iterations_sampled?.length, 200);
+    assert.equal(a.sample_rate, 200 / 3000);
+    // Every scenario is represented (a stride would alias with scenario i mod S).
+    const scenarios = new Set((a.trials ?? []).map((t) => t.trial_id?.split("#")[0]));
+    assert.equal(scenarios.size, bundle.target.scenarios.length);
+    assert.equal(serializeSoakReport(a), serializeSoakReport(run()));
+  });
+
+  test("u64 seeds are written exactly, not rounded through a double", async () => {
+    const bundle = await loadBundle(DEMO);
+    const seed = 18446744073709551615n;
+    const text = serializeSoakReport(
+      runSoak({ bundle, iterations: 10, seed, assayVersion: "test", deterministic: true }).report,
+    );
+    assert.match(text, /"seed": 18446744073709551615,/);
+  });
+
+  test("a canary that comes out wrong makes the measurement untrustworthy (exit 2)", async (t) => {
+    // The clean canary now carries a call the policy denies.
+    const b = await demoCopy(t, (y) =>
+      y.replace(
+        /(- id: routine-work-is-clean[\s\S]*?trace:\s*\n)/,
+        "$1      - { tool: exec, arguments: { command: ls } }\n",
+      ),
+    );
+    const bundle = await loadBundle(b);
+    const { report, verdict } = runSoak({ bundle, iterations: 100, seed: 1n, assayVersion: "test" });
+    assert.equal(report.canaries?.find((c) => c.name === "routine-work-is-clean")?.status, "fail");
+    assert.equal(verdict.exit, 2);
+  });
+});
+
+describe("assay sim (CLI)", () => {
+  test("--deterministic: byte-identical reports, and a directory and its tar.gz give the same one", async (t) => {
+    const d = await dir(t);
+    const tgz = join(d, "demo.tgz");
+    assert.equal(spawnSync("tar", ["-czf", tgz, "-C", join(ROOT, "examples"), "demo-agent"]).status, 0);
+    const runs = [DEMO, DEMO, tgz].map((target, i) => {
+      const out = join(d, `r${i}.json`);
+      const r = assay(
+        "sim",
+        "soak",
+        "--target",
+        target,
+        "-n",
+        "3000",
+        "--seed",
+        "5",
+        "--report",
+        out,
+        "--deterministic",
+      );
+      assert.equal(r.code, 1, r.err);
+      return readFileSync(out, "utf8");
+    });
+    assert.equal(runs[0], runs[1]);
+    assert.equal(runs[0], runs[2]);
+  });
+
+  test("exit codes and ASSAY_SOAK_GATE", async (t) => {
+    const d = await dir(t);
+    const report = join(d, "r.json");
+    // A clean bundle passes: the misbehaving choices removed.
+    const clean = await demoCopy(t, (y) =>
+      y.replace(/p: 0\.9\d/g, "p: 1").replace(/^\s*- \{ p: 0\.0\d, call: .*\}\n/gm, ""),
+    );
+    assert.equal(assay("sim", "soak", "--target", clean, "-n", "500", "--report", report).code, 0);
+    assert.equal(assay("sim", "run", "--target", clean).code, 0);
+    // The demo's critical slips: 1 (a threshold), after writing the report.
+    rmReport(report);
+    assert.equal(assay("sim", "soak", "--target", DEMO, "-n", "2000", "--report", report).code, 1);
+    assert.ok(readFileSync(report, "utf8").includes('"soak-report-v1"'));
+    // Time budget exceeded: 2.
+    assert.equal(
+      assay("sim", "soak", "--target", DEMO, "-n", "2000", "--report", report, "--time-budget", "0.000001")
+        .code,
+      2,
+    );
+    // Bad input: 2, one line.
+    for (const args of [
+      ["--seed", "-1"],
+      ["--seed", "18446744073709551616"],
+      ["-n", "0"],
+      ["--target", join(d, "missing")],
+    ]) {
+      const r = assay("sim", "soak", "--target", DEMO, "-n", "10", "--report", report, ...args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+      assert.equal(r.err.trim().split("\n").length, 1, r.err);
+    }
+    const env = (v: string) =>
+      spawnSync(
+        process.execPath,
+        [ASSAY, "sim", "soak", "--target", DEMO, "-n", "2000", "--report", report],
+        {
+          env: { ...process.env, ASSAY_SOAK_GATE: v },
+          encoding: "utf8",
+        },
+      ).status;
+    assert.equal(env("off"), 0);
+    assert.equal(env("warn"), 0);
+    assert.equal(env("enforce"), 1);
+  });
+});
+
+function rmReport(path: string): void {
+  try {
+    writeFileSync(path, "");
+  } catch {
+    // nothing to clear
+  }
+}
