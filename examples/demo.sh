@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm run demo`: compile the bundled packs, then decide a few tool calls with them.
+# `npm run demo`: compile the bundled packs, decide a few tool calls, gate a real MCP server,
+# and soak a scripted agent.
 set -u
 cd "$(dirname "$0")/.."
 assay=./bin/assay
@@ -27,3 +28,13 @@ $assay policy test packs/ || exit $?
 
 step node examples/gate-demo.mjs
 node examples/gate-demo.mjs || exit $?
+
+# A seeded soak of the scripted demo agent: real statistics, canaries, a soak-report-v1.
+# The demo agent slips now and then (critical egress attempts included), so the verdict is a
+# finding (exit 1); anything else stops the demo.
+report="${TMPDIR:-/tmp}/assay-demo-soak.json"
+step assay sim soak --target examples/demo-agent --iterations 2000 --seed 1 --report "$report"
+$assay sim soak --target examples/demo-agent --iterations 2000 --seed 1 --report "$report"
+code=$?
+[ "$code" -le 1 ] || exit "$code"
+echo "(exit $code; report in $report)"
