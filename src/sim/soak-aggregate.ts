@@ -66,7 +66,8 @@ export class SoakAggregate {
       r.count++;
       if (r.examples.length < MAX_EXAMPLES) r.examples.push(v.example);
     }
-    this.sample.offer(t.index, t);
+    // The sample key uses the 0-based trial number (see sample.ts); reports count from 1.
+    this.sample.offer(t.index - 1, t);
   }
 
   get judged(): number {

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { sha256Digest } from "../lib/canonical-json.js";
 import { type Clock, systemClock } from "../lib/clock.js";
+import { AssayError } from "../lib/errors.js";
 import { checkTrace } from "../policy/check-trace.js";
 import type { Bundle } from "./bundle.js";
 import { dimensionOf, failsTrial, isCritical } from "./judge-trial.js";
@@ -64,8 +65,10 @@ export function runSoak(opts: SoakOptions): SoakResult {
   const budgetNs = BigInt(Math.round(budget * 1e9));
 
   if (bundle.target.driver.kind !== "scripted") {
-    throw new Error(
+    throw new AssayError(
+      "driver_unavailable",
       `driver \`${bundle.target.driver.kind}\` is not available yet: only \`scripted\` runs in this version`,
+      { where: bundle.where("assay-target.yaml") },
     );
   }
 

@@ -224,3 +224,35 @@ function rmReport(path: string): void {
     // nothing to clear
   }
 }
+
+describe("what fails a trial", () => {
+  const base = { rule_id: "r", path: "/calls/0", message: "m", call_index: 0 };
+  test("severity floor, null-severity denies, and evaluation errors whatever their severity", async () => {
+    const { failsTrial } = await import("../../src/sim/judge-trial.js");
+    const v = (extra: object) =>
+      ({ ...base, reason_code: "args_invalid", effect: "deny", severity: "high", ...extra }) as never;
+    assert.equal(failsTrial(v({}), "high"), true);
+    assert.equal(failsTrial(v({ severity: "medium" }), "high"), false);
+    assert.equal(failsTrial(v({ severity: "medium", effect: "warn" }), "medium"), true);
+    assert.equal(failsTrial(v({ severity: null, reason_code: "tool_not_allowed" }), "critical"), true);
+    assert.equal(
+      failsTrial(v({ severity: null, effect: "warn", reason_code: "default_warn" }), "info"),
+      false,
+    );
+    assert.equal(failsTrial(v({ severity: "low", reason_code: "evaluation_error" }), "critical"), true);
+  });
+
+  test("a driver this version cannot run is a coded error before any trial", async (t) => {
+    const b = await demoCopy(t, (y) =>
+      y.replace(
+        "driver:\n  kind: scripted",
+        'driver:\n  kind: command\n  command: { run: ["node", "agent.js"] }',
+      ),
+    );
+    const bundle = await loadBundle(b);
+    assert.throws(
+      () => runSoak({ bundle, iterations: 10, seed: 1n, assayVersion: "test" }),
+      (err: { code?: string }) => err.code === "driver_unavailable",
+    );
+  });
+});
