@@ -1,10 +1,13 @@
 import { closeSync, openSync, writeSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { Command } from "commander";
 import { AssayError, EXIT } from "../lib/errors.js";
 import { loadBundle } from "../sim/bundle.js";
 import { parseSeed } from "../sim/seeds.js";
+import { parseShard } from "../sim/shard.js";
 import { DEFAULT_TIME_BUDGET_SECONDS, DEFAULT_TRIAL_LIMIT, runSoak, type SoakResult } from "../sim/soak.js";
+import { mergeSoakReports, parseSoakReport } from "../sim/soak-merge.js";
 import {
   type SoakReport,
   serializeSoakReport,
@@ -23,6 +26,7 @@ interface SoakCli {
   trialLimit?: string;
   trials?: string;
   deterministic?: boolean;
+  shard?: string;
 }
 
 export function registerSim(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
@@ -65,10 +69,23 @@ export function registerSim(program: Command, run: (fn: () => Promise<number>) =
       .command("soak")
       .description("run many seeded trials and write a soak-report-v1")
       .requiredOption("-n, --iterations <n>", "number of trials (trial i runs scenario i mod S)")
-      .requiredOption("-r, --report <path>", "where to write the report (JSON)"),
+      .requiredOption("-r, --report <path>", "where to write the report (JSON)")
+      .option("--shard <i/n>", "run only trials t with t mod n = i-1 (1 ≤ i ≤ n); combine with `sim merge`"),
   )
     .exitOverride()
     .action((opts: SoakCli) => run(() => soak(opts, false)));
+
+  sim
+    .command("merge")
+    .description("combine the reports of shards 1..n of one soak into the report one run gives")
+    .argument("<reports...>", "shard reports (written by `sim soak --shard i/n`)")
+    .requiredOption("-r, --report <path>", "where to write the merged report (JSON)")
+    .addHelpText(
+      "after",
+      "\nExit codes and ASSAY_SOAK_GATE: as for `sim soak`; shards that do not belong together: 2.",
+    )
+    .exitOverride()
+    .action((files: string[], opts: { report: string }) => run(() => merge(files, opts.report)));
 
   common(
     sim
@@ -84,6 +101,7 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
   const seed = parseSeed(opts.seed);
   const budget = positive(opts.timeBudget ?? String(DEFAULT_TIME_BUDGET_SECONDS), "--time-budget", false);
   const trialLimit = positive(opts.trialLimit ?? String(DEFAULT_TRIAL_LIMIT), "--trial-limit", true);
+  const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
   const bundle = await loadBundle(opts.target);
   const iterations = onePerScenario
     ? bundle.target.scenarios.length
@@ -114,6 +132,7 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
       trialLimit,
       deterministic: opts.deterministic === true,
       judge: onePerScenario ? "every_trial" : "thresholds",
+      ...(shard === undefined ? {} : { shard }),
       ...(trialsFd === undefined
         ? {}
         : {
@@ -127,6 +146,38 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
     if (trialsFd !== undefined) closeSync(trialsFd);
   }
 
+  return finish(result, opts.report);
+}
+
+async function merge(files: string[], out: string): Promise<number> {
+  const shards = await Promise.all(
+    files.map(async (where) => {
+      let text: string;
+      try {
+        text = await readFile(where, "utf8");
+      } catch (err) {
+        throw new AssayError(
+          "input_unreadable",
+          `cannot read \`${where}\`: ${(err as NodeJS.ErrnoException).code}`,
+          {
+            where,
+          },
+        );
+      }
+      try {
+        return { where, report: parseSoakReport(text) };
+      } catch (err) {
+        throw new AssayError("input_invalid", `\`${where}\` is not JSON: ${(err as Error).message}`, {
+          where,
+        });
+      }
+    }),
+  );
+  return finish(mergeSoakReports(shards), out);
+}
+
+/** Validate and write the report, print the summary, and apply ASSAY_SOAK_GATE to the verdict. */
+async function finish(result: SoakResult, reportPath: string | undefined): Promise<number> {
   const problems = soakReportProblems(result.report);
   if (problems.length > 0) {
     // Never written silently: a report that breaks its contract is a measurement failure.
@@ -135,8 +186,8 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
       `the soak report does not match soak-report-v1: ${problems.slice(0, 3).join("; ")}`,
     );
   }
-  if (opts.report !== undefined) await writeFileAtomic(opts.report, serializeSoakReport(result.report));
-  printSummary(result.report, result.verdict.reasons, opts.report);
+  if (reportPath !== undefined) await writeFileAtomic(reportPath, serializeSoakReport(result.report));
+  printSummary(result.report, result.verdict.reasons, reportPath);
 
   const gate = (process.env.ASSAY_SOAK_GATE ?? "enforce").toLowerCase();
   if (gate !== "off" && gate !== "warn" && gate !== "enforce") {

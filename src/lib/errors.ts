@@ -36,7 +36,7 @@ export type BundleCode =
   | "driver_unavailable";
 
 /** Problems with the inputs of `policy eval` / `policy test` (not with a decision). */
-export type InputCode = "input_unreadable" | "input_invalid" | "usage";
+export type InputCode = "input_unreadable" | "input_invalid" | "output_unwritable" | "usage";
 
 export type AssayErrorCode = PolicyLoadCode | BundleCode | InputCode | "internal";
 
@@ -66,6 +66,7 @@ const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
   driver_unavailable: EXIT.failure,
   input_unreadable: EXIT.failure,
   input_invalid: EXIT.failure,
+  output_unwritable: EXIT.failure,
   usage: EXIT.failure,
   internal: EXIT.failure,
 };

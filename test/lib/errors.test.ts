@@ -37,6 +37,7 @@ const EXIT_CODES: Record<AssayErrorCode, ExitCode> = {
   driver_unavailable: 2,
   input_unreadable: 2,
   input_invalid: 2,
+  output_unwritable: 2,
   usage: 2,
   internal: 2,
 };
