@@ -1,8 +1,13 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { join, relative, sep } from "node:path";
 import type { Command } from "commander";
 import { AssayError, EXIT } from "../lib/errors.js";
+import { soakJunit } from "../report/junit.js";
+import { soakSarif } from "../report/sarif.js";
+import { ScenarioResults } from "../report/scenario-results.js";
+import type { Bundle } from "../sim/bundle.js";
 import { loadBundle } from "../sim/bundle.js";
 import { parseSeed } from "../sim/seeds.js";
 import { parseShard } from "../sim/shard.js";
@@ -27,7 +32,12 @@ interface SoakCli {
   trials?: string;
   deterministic?: boolean;
   shard?: string;
+  sarif?: string;
+  junit?: string;
 }
+
+/** A file written next to the report, from the report. */
+type Projection = { path: string; render: (report: SoakReport) => string };
 
 export function registerSim(program: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
   const sim = program
@@ -53,6 +63,8 @@ export function registerSim(program: Command, run: (fn: () => Promise<number>) =
       )
       .option("--trials <file.ndjson>", "stream every trial to this file")
       .option("--deterministic", "fix run_id, timestamps and durations: same inputs, byte-identical report")
+      .option("--sarif <file>", "also write the violations as SARIF 2.1.0 (for code scanning)")
+      .option("--junit <file>", "also write JUnit XML: a testcase per scenario")
       .addHelpText(
         "after",
         [
@@ -121,6 +133,7 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
       );
     }
   }
+  const scenarioResults = opts.junit === undefined ? undefined : new ScenarioResults(bundle.target.scenarios);
   let result: SoakResult;
   try {
     result = runSoak({
@@ -133,12 +146,14 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
       deterministic: opts.deterministic === true,
       judge: onePerScenario ? "every_trial" : "thresholds",
       ...(shard === undefined ? {} : { shard }),
-      ...(trialsFd === undefined
+      ...(trialsFd === undefined && scenarioResults === undefined
         ? {}
         : {
             onTrial: (t) => {
+              scenarioResults?.add(t);
+              if (trialsFd === undefined) return;
               const { violations: _v, ...trial } = t;
-              writeSync(trialsFd as number, `${JSON.stringify({ ...trial, seed: t.seed.toString() })}\n`);
+              writeSync(trialsFd, `${JSON.stringify({ ...trial, seed: t.seed.toString() })}\n`);
             },
           }),
     });
@@ -146,7 +161,21 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
     if (trialsFd !== undefined) closeSync(trialsFd);
   }
 
-  return finish(result, opts.report);
+  const projections: Projection[] = [];
+  if (opts.sarif !== undefined)
+    projections.push({
+      path: opts.sarif,
+      render: (r) => soakSarif(r, bundle.policy.rules, { targetUri: targetUri(bundle) }),
+    });
+  if (opts.junit !== undefined && scenarioResults !== undefined)
+    projections.push({ path: opts.junit, render: (r) => soakJunit(r, scenarioResults.results()) });
+  return finish(result, opts.report, projections);
+}
+
+/** The bundle's target file (or its tarball) relative to the working directory, `/`-separated. */
+function targetUri(bundle: Bundle): string {
+  const file = bundle.kind === "directory" ? join(bundle.root, "assay-target.yaml") : bundle.root;
+  return relative(process.cwd(), file).split(sep).join("/");
 }
 
 async function merge(files: string[], out: string): Promise<number> {
@@ -177,7 +206,11 @@ async function merge(files: string[], out: string): Promise<number> {
 }
 
 /** Validate and write the report, print the summary, and apply ASSAY_SOAK_GATE to the verdict. */
-async function finish(result: SoakResult, reportPath: string | undefined): Promise<number> {
+async function finish(
+  result: SoakResult,
+  reportPath: string | undefined,
+  projections: readonly Projection[] = [],
+): Promise<number> {
   const problems = soakReportProblems(result.report);
   if (problems.length > 0) {
     // Never written silently: a report that breaks its contract is a measurement failure.
@@ -187,6 +220,7 @@ async function finish(result: SoakResult, reportPath: string | undefined): Promi
     );
   }
   if (reportPath !== undefined) await writeFileAtomic(reportPath, serializeSoakReport(result.report));
+  for (const p of projections) await writeFileAtomic(p.path, p.render(result.report));
   printSummary(result.report, result.verdict.reasons, reportPath);
 
   const gate = (process.env.ASSAY_SOAK_GATE ?? "enforce").toLowerCase();
