@@ -9,6 +9,7 @@ import { soakSarif } from "../report/sarif.js";
 import { ScenarioResults } from "../report/scenario-results.js";
 import type { Bundle } from "../sim/bundle.js";
 import { loadBundle } from "../sim/bundle.js";
+import { ProgressReporter } from "../sim/progress.js";
 import { parseSeed } from "../sim/seeds.js";
 import { parseShard } from "../sim/shard.js";
 import { DEFAULT_TIME_BUDGET_SECONDS, DEFAULT_TRIAL_LIMIT, runSoak, type SoakResult } from "../sim/soak.js";
@@ -34,6 +35,7 @@ interface SoakCli {
   shard?: string;
   sarif?: string;
   junit?: string;
+  progress?: boolean;
 }
 
 /** A file written next to the report, from the report. */
@@ -63,6 +65,10 @@ export function registerSim(program: Command, run: (fn: () => Promise<number>) =
       )
       .option("--trials <file.ndjson>", "stream every trial to this file")
       .option("--deterministic", "fix run_id, timestamps and durations: same inputs, byte-identical report")
+      .option(
+        "--no-progress",
+        "no progress on stderr (default: a live line on a terminal, a line every 5 s otherwise)",
+      )
       .option("--sarif <file>", "also write the violations as SARIF 2.1.0 (for code scanning)")
       .option("--junit <file>", "also write JUnit XML: a testcase per scenario")
       .addHelpText(
@@ -136,6 +142,7 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
   const scenarioResults = opts.junit === undefined ? undefined : new ScenarioResults(bundle.target.scenarios);
   let result: SoakResult;
   try {
+    const reporter = new ProgressReporter((t) => process.stderr.write(t), process.stderr.isTTY === true);
     result = runSoak({
       bundle,
       iterations,
@@ -146,6 +153,11 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
       deterministic: opts.deterministic === true,
       judge: onePerScenario ? "every_trial" : "thresholds",
       ...(shard === undefined ? {} : { shard }),
+      ...(opts.progress === false
+        ? {}
+        : {
+            onProgress: (c, final) => (final ? reporter.end(c) : reporter.update(c)),
+          }),
       ...(trialsFd === undefined && scenarioResults === undefined
         ? {}
         : {

@@ -5,6 +5,7 @@ import { AssayError } from "../lib/errors.js";
 import { checkTrace } from "../policy/check-trace.js";
 import type { Bundle } from "./bundle.js";
 import { dimensionOf, failsTrial, isCritical } from "./judge-trial.js";
+import type { ProgressCounts } from "./progress.js";
 import { rngFor } from "./rng.js";
 import { runCanaries } from "./run-canaries.js";
 import { scriptedCalls } from "./scripted-driver.js";
@@ -39,6 +40,8 @@ export interface SoakOptions {
   shard?: Shard;
   /** Every trial as it finishes (for `--trials`). */
   onTrial?: (t: TrialRecord) => void;
+  /** Counts so far, every few trials and once at the end (for progress output). */
+  onProgress?: (c: ProgressCounts, final: boolean) => void;
   clock?: Clock;
 }
 
@@ -83,6 +86,15 @@ export function runSoak(opts: SoakOptions): SoakResult {
   const scenarios = bundle.target.scenarios;
   let ran = 0;
   let overBudget = false;
+  const shardTotal = Math.max(0, Math.ceil((opts.iterations - (shard.index - 1)) / shard.count));
+  const progress = (): ProgressCounts => ({
+    done: ran,
+    total: shardTotal,
+    pass: agg.passes,
+    fail: agg.fails,
+    infra: agg.infra,
+    elapsedSeconds: Number(clock.monotonicNs() - t0) / 1e9,
+  });
   // Shard i/n runs trials t ≡ i − 1 (mod n), each with the seed it has in the whole run.
   for (let i = shard.index - 1; i < opts.iterations; i += shard.count) {
     if ((ran & 63) === 0 && clock.monotonicNs() - t0 > budgetNs) {
@@ -94,8 +106,10 @@ export function runSoak(opts: SoakOptions): SoakResult {
     agg.add(record);
     opts.onTrial?.(record);
     ran++;
+    if (opts.onProgress && (ran & 127) === 0) opts.onProgress(progress(), false);
   }
   const durationS = Number(clock.monotonicNs() - t0) / 1e9;
+  opts.onProgress?.(progress(), true);
 
   const verdict = soakVerdict({
     dp,
