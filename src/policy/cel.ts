@@ -1,5 +1,6 @@
 import { type ASTNode, Environment, serialize } from "@marcbachmann/cel-js";
 import { AssayError } from "../lib/errors.js";
+import { celErrorLine, forEachCall, isCelNode } from "./cel-ast.js";
 import { compileRegex, type Matcher } from "./regex.js";
 
 /** The variables a policy expression sees. */
@@ -97,11 +98,8 @@ export class CelCompiler {
 
 const VARIABLES_HINT = `expressions see ${CEL_VARIABLES.map((v) => `\`${v}\``).join(", ")}`;
 
-/** The engine's message without its source excerpt, with a hint for the commonest mistake. */
 function firstLine(err: unknown): string {
-  const message = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
-  const unknown = /^Unknown variable: (\S+)$/.exec(message);
-  return unknown ? `unknown variable \`${unknown[1]}\` (${VARIABLES_HINT})` : message;
+  return celErrorLine(err, VARIABLES_HINT);
 }
 
 /**
@@ -115,7 +113,7 @@ function rewriteMatches(root: ASTNode, onPattern: (pattern: string) => void): bo
     if (call[0] !== "matches") return;
     const callArgs = call[call.length - 1] as unknown[];
     const pattern = callArgs[callArgs.length - 1];
-    if (!isNode(pattern) || pattern.op !== "value" || typeof pattern.args !== "string") {
+    if (!isCelNode(pattern) || pattern.op !== "value" || typeof pattern.args !== "string") {
       nonLiteral = true;
       return;
     }
@@ -124,26 +122,4 @@ function rewriteMatches(root: ASTNode, onPattern: (pattern: string) => void): bo
     renamed = true;
   });
   return nonLiteral ? "non-literal" : renamed;
-}
-
-/** Visit the operands (`[name, ...]`) of every function and method call in the tree. */
-function forEachCall(root: ASTNode, visit: (call: unknown[]) => void): void {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (Array.isArray(node)) {
-      for (const n of node) stack.push(n);
-      continue;
-    }
-    if (!isNode(node)) continue;
-    if ((node.op === "rcall" || node.op === "call") && Array.isArray(node.args)) visit(node.args);
-    // Operands are a node (unary operators), a list of nodes, or a mix of names and nodes.
-    stack.push(node.args);
-  }
-}
-
-function isNode(v: unknown): v is { op: string; args: unknown } {
-  return (
-    typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { op?: unknown }).op === "string"
-  );
 }

@@ -1,12 +1,13 @@
 import { stat } from "node:fs/promises";
 import type { ErrorObject } from "ajv";
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
 import { readTextFile } from "../lib/read-text.js";
+import { yamlPosition } from "../lib/yaml-position.js";
 import { pointerSegments, pointerToPath } from "./json-pointer.js";
 import { packSchemaErrors } from "./pack-schema.js";
 import type { PackDoc } from "./pack-types.js";
-import { closest } from "./suggest.js";
+import { schemaErrorText } from "./schema-error-text.js";
 
 /** Packs larger than this are refused before they are read. */
 export const MAX_PACK_BYTES = 10 * 1024 * 1024;
@@ -75,7 +76,7 @@ export function parsePack(text: string, source: string): LoadedPack {
   }
 
   const locate = (pointer: string): string => {
-    const pos = positionOf(doc.contents, pointerSegments(pointer), lineCounter);
+    const pos = yamlPosition(doc.contents, pointerSegments(pointer), lineCounter);
     // An empty document has no node to point at: its problems are at its start.
     return pos ? `${source}:${pos.line}:${pos.col}` : `${source}:1:1`;
   };
@@ -94,32 +95,6 @@ export function packFromObject(value: unknown, source = "<pack>"): LoadedPack {
   return Object.freeze({ source, doc: structuredClone(value) as PackDoc, locate });
 }
 
-function positionOf(
-  root: unknown,
-  segments: string[],
-  lc: LineCounter,
-): { line: number; col: number } | undefined {
-  let node = root as Node | null | undefined;
-  let last = node;
-  for (const seg of segments) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
-      if (!pair) break;
-      node = pair.value as Node | null;
-      // A block map or list starts on the line after its key: the key is where a person looks.
-      last = (node && !((isMap(node) || isSeq(node)) && !node.flow) ? node : pair.key) as Node;
-      if (!node) break;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)];
-      if (!item) break;
-      node = item as Node;
-      last = node;
-    } else break;
-  }
-  const range = (last as Node | undefined)?.range;
-  return range ? lc.linePos(range[0]) : undefined;
-}
-
 const RULE_KINDS = "tools, args, expr, network, sequence, limit";
 
 function schemaDiagnostics(errors: ErrorObject[], locate: (p: string) => string): Diagnostic[] {
@@ -134,36 +109,12 @@ function schemaDiagnostics(errors: ErrorObject[], locate: (p: string) => string)
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const e of kept) {
-    let pointer = e.instancePath;
-    let message: string;
-    switch (e.keyword) {
-      case "additionalProperties": {
-        const key = String((e.params as { additionalProperty: string }).additionalProperty);
-        pointer = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-        const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-        const hint = closest(key, known);
-        message = `unknown key \`${key}\`${hint ? `; did you mean \`${hint}\`?` : ""}`;
-        break;
-      }
-      case "required":
-        message = `missing required key \`${(e.params as { missingProperty: string }).missingProperty}\``;
-        break;
-      // schemaPath is relative to the `$ref`ed definition (`#/oneOf`): tell them apart by where they are.
-      case "oneOf":
-        message = /^\/rules\/\d+$/.test(e.instancePath)
-          ? `a rule needs exactly one check kind (${RULE_KINDS})`
-          : (e.message ?? "invalid");
-        break;
-      case "anyOf":
-        message = /^\/rules\/\d+\/network$/.test(e.instancePath)
-          ? "a network check needs at least one of allow_/deny_ cidrs, hosts, ports or allow_schemes"
-          : (e.message ?? "invalid");
-        break;
-      case "enum":
-        message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => `\`${v}\``).join(", ")}`;
-        break;
-      default:
-        message = e.message ?? "invalid";
+    let { pointer, message } = schemaErrorText(e);
+    // schemaPath is relative to the `$ref`ed definition (`#/oneOf`): tell them apart by where they are.
+    if (e.keyword === "oneOf" && /^\/rules\/\d+$/.test(e.instancePath)) {
+      message = `a rule needs exactly one check kind (${RULE_KINDS})`;
+    } else if (e.keyword === "anyOf" && /^\/rules\/\d+\/network$/.test(e.instancePath)) {
+      message = "a network check needs at least one of allow_/deny_ cidrs, hosts, ports or allow_schemes";
     }
     const line = `${pointerToPath(pointer)}: ${message}`;
     if (seen.has(`${pointer}\0${line}`)) continue;

@@ -1,5 +1,6 @@
 import { type ASTNode, Environment } from "@marcbachmann/cel-js";
 import { AssayError } from "../lib/errors.js";
+import { celErrorLine, forEachCall } from "../policy/cel-ast.js";
 
 /** What an expectation sees: `trace.calls` = the calls of one trial, in order. */
 export interface ExpectTrace {
@@ -66,25 +67,14 @@ export function compileExpectation(source: string, where: string): Expectation {
 }
 
 function firstLine(err: unknown): string {
-  const message = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
-  const unknown = /^Unknown variable: (\S+)$/.exec(message);
-  return unknown ? `unknown variable \`${unknown[1]}\` (expectations see \`trace\`)` : message;
+  return celErrorLine(err, "expectations see `trace`");
 }
 
 /** Whether any function or method call in the tree is `matches`. */
 function callsMatches(root: ASTNode): boolean {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (Array.isArray(node)) {
-      for (const n of node) stack.push(n);
-      continue;
-    }
-    if (typeof node !== "object" || node === null || typeof (node as { op?: unknown }).op !== "string")
-      continue;
-    const { op, args } = node as { op: string; args: unknown };
-    if ((op === "rcall" || op === "call") && Array.isArray(args) && args[0] === "matches") return true;
-    stack.push(args);
-  }
-  return false;
+  let found = false;
+  forEachCall(root, (call) => {
+    if (call[0] === "matches") found = true;
+  });
+  return found;
 }

@@ -1,8 +1,9 @@
 import type { ErrorObject } from "ajv";
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
+import { yamlPosition } from "../lib/yaml-position.js";
 import { pointerSegments, pointerToPath, toPointer } from "../policy/json-pointer.js";
-import { closest } from "../policy/suggest.js";
+import { schemaErrorText } from "../policy/schema-error-text.js";
 import { targetSchemaErrors } from "./target-schema.js";
 import type { TargetDoc } from "./target-types.js";
 
@@ -50,7 +51,7 @@ export function parseTarget(text: string, source: string): ParsedTarget {
     });
   }
   const locate = (pointer: string): string => {
-    const pos = positionOf(doc.contents, pointerSegments(pointer), lineCounter);
+    const pos = yamlPosition(doc.contents, pointerSegments(pointer), lineCounter);
     return pos ? `${source}:${pos.line}:${pos.col}` : `${source}:1:1`;
   };
   const nonJson = nonFiniteNumbers(value).map((pointer) => ({
@@ -84,66 +85,24 @@ function nonFiniteNumbers(root: unknown): string[] {
   return out.sort();
 }
 
-// The same walk as src/policy/load-pack.ts (not exported there): the key is where a person looks.
-function positionOf(
-  root: unknown,
-  segments: string[],
-  lc: LineCounter,
-): { line: number; col: number } | undefined {
-  let node = root as Node | null | undefined;
-  let last = node;
-  for (const seg of segments) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === seg);
-      if (!pair) break;
-      node = pair.value as Node | null;
-      last = (node && !((isMap(node) || isSeq(node)) && !node.flow) ? node : pair.key) as Node;
-      if (!node) break;
-    } else if (isSeq(node)) {
-      const item = node.items[Number(seg)];
-      if (!item) break;
-      node = item as Node;
-      last = node;
-    } else break;
-  }
-  const range = (last as Node | undefined)?.range;
-  return range ? lc.linePos(range[0]) : undefined;
-}
-
 function schemaDiagnostics(errors: ErrorObject[], locate: (p: string) => string): Diagnostic[] {
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const e of errors) {
     // `if` only says its `then` failed, and `discriminator` restates `kind`'s enum: the others say why.
     if (e.keyword === "if" || e.keyword === "discriminator") continue;
-    let pointer = e.instancePath;
-    let message: string;
-    switch (e.keyword) {
-      case "additionalProperties": {
-        const key = String((e.params as { additionalProperty: string }).additionalProperty);
-        pointer = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-        const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-        const hint = closest(key, known);
-        message = `unknown key \`${key}\`${hint ? `; did you mean \`${hint}\`?` : ""}`;
-        break;
-      }
-      case "required": {
-        const key = (e.params as { missingProperty: string }).missingProperty;
-        message = `missing required key \`${key}\`${requiredHint(e.instancePath, key)}`;
-        break;
-      }
-      case "enum":
-        message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => `\`${v}\``).join(", ")}`;
-        break;
-      default:
-        message = e.message ?? "invalid";
-    }
+    const { pointer, message: text } = schemaErrorText(e);
+    const message = e.keyword === "required" ? `${text}${requiredHint(pointer, requiredKey(e))}` : text;
     const line = `${pointerToPath(pointer)}: ${message}`;
     if (seen.has(line)) continue;
     seen.add(line);
     out.push({ code: "bundle_schema", message: line, where: locate(pointer) });
   }
   return out;
+}
+
+function requiredKey(e: ErrorObject): string {
+  return (e.params as { missingProperty: string }).missingProperty;
 }
 
 /** Why a key that is only sometimes required is required here. */
