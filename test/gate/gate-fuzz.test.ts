@@ -2,28 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { decide } from "../../src/policy/decide.js";
-import { policyFromYaml } from "../policy/helpers.js";
-import { decisions, startGate } from "./helpers.js";
+import { decisions, startGate, workspacePolicy } from "./helpers.js";
 
-const policy = policyFromYaml(`
-id: fuzz
-version: "1.0.0"
-defaults: deny
-rules:
-  - id: fs-tools
-    dimension: security
-    severity: high
-    tools: { allow: ["read_file", "list_dir"], deny: ["exec"] }
-  - id: workspace
-    dimension: security
-    severity: high
-    args:
-      tools: ["read_file"]
-      schema:
-        type: object
-        properties: { path: { type: string, pattern: "^/workspace/", not: { pattern: '(^|/)\\.\\.(/|$)' } } }
-        required: [path]
-`);
+const policy = workspacePolicy();
 
 const MAX_FRAME = 2048;
 

@@ -11,6 +11,8 @@ import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotoc
 import type { AnyGateEvent, DecisionEvent } from "../../src/gate/decision-event.js";
 import { FileDecisionLog, parseDecisionLog } from "../../src/gate/decision-log.js";
 import { runStdioGate, type StdioGateOptions } from "../../src/gate/stdio-gate.js";
+import type { CompiledPolicy } from "../../src/policy/ir.js";
+import { policyFromYaml } from "../policy/helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The CLI as users run it (it imports the compiled dist/). */
@@ -316,4 +318,27 @@ export async function startGate(
       await replies.reply(id, 5000);
     },
   };
+}
+
+/** The gate tests' policy: read_file and list_dir allowed, exec denied, reads confined to /workspace. */
+export function workspacePolicy(): CompiledPolicy {
+  return policyFromYaml(`
+id: gate-tests
+version: "1.0.0"
+defaults: deny
+rules:
+  - id: fs-tools
+    dimension: security
+    severity: high
+    tools: { allow: ["read_file", "list_dir"], deny: ["exec"] }
+  - id: workspace
+    dimension: security
+    severity: high
+    args:
+      tools: ["read_file"]
+      schema:
+        type: object
+        properties: { path: { type: string, pattern: "^/workspace/", not: { pattern: '(^|/)\\.\\.(/|$)' } } }
+        required: [path]
+`);
 }

@@ -5,27 +5,9 @@ import type { FrameRejectedEvent } from "../../src/gate/decision-event.js";
 import { type DecisionSink, FileDecisionLog } from "../../src/gate/decision-log.js";
 import { runStdioGate } from "../../src/gate/stdio-gate.js";
 import { policyFromYaml } from "../policy/helpers.js";
-import { decisions, pidAlive, readLog, startGate, waitFor, within } from "./helpers.js";
+import { decisions, pidAlive, readLog, startGate, waitFor, within, workspacePolicy } from "./helpers.js";
 
-const policy = policyFromYaml(`
-id: stdio-gate
-version: "1.0.0"
-defaults: deny
-rules:
-  - id: fs-tools
-    dimension: security
-    severity: high
-    tools: { allow: ["read_file", "list_dir"], deny: ["exec"] }
-  - id: workspace
-    dimension: security
-    severity: high
-    args:
-      tools: ["read_file"]
-      schema:
-        type: object
-        properties: { path: { type: string, pattern: "^/workspace/", not: { pattern: '(^|/)\\.\\.(/|$)' } } }
-        required: [path]
-`);
+const policy = workspacePolicy();
 
 const openPolicy = policyFromYaml(`
 id: open
