@@ -103,7 +103,7 @@ const rssImported = rss();
 const bundle = await loadBundle(cfg.target);
 const t2 = now();
 const rssLoaded = rss();
-const { report, verdict } = runSoak({
+const { report, verdict } = await runSoak({
   bundle,
   iterations: cfg.iterations,
   seed: BigInt(cfg.seed),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run demo`: compile the bundled packs, decide a few tool calls, gate a real MCP server,
-# and soak a scripted agent.
+# soak a scripted agent, and run a real one through the gate.
 set -u
 cd "$(dirname "$0")/.."
 assay=./bin/assay
@@ -38,3 +38,12 @@ $assay sim soak --target examples/demo-agent --iterations 2000 --seed 1 --report
 code=$?
 [ "$code" -le 1 ] || exit "$code"
 echo "(exit $code; report in $report)"
+
+# The same soak machinery on a real agent: examples/node-agent (TypeScript, the official MCP SDK)
+# works in a scratch directory through @modelcontextprotocol/server-filesystem behind
+# `assay mcp wrap`; its trace is the gate's decision log. One trial per scenario, four at once.
+step assay sim run --target examples/node-agent --seed 2 --concurrency 4 --no-progress
+$assay sim run --target examples/node-agent --seed 2 --concurrency 4 --no-progress
+code=$?
+[ "$code" -le 1 ] || exit "$code"
+echo "(exit $code)"

@@ -12,7 +12,13 @@ import { loadBundle } from "../sim/bundle.js";
 import { ProgressReporter } from "../sim/progress.js";
 import { parseSeed } from "../sim/seeds.js";
 import { parseShard } from "../sim/shard.js";
-import { DEFAULT_TIME_BUDGET_SECONDS, DEFAULT_TRIAL_LIMIT, runSoak, type SoakResult } from "../sim/soak.js";
+import {
+  DEFAULT_TIME_BUDGET_SECONDS,
+  DEFAULT_TRIAL_LIMIT,
+  MAX_CONCURRENCY,
+  runSoak,
+  type SoakResult,
+} from "../sim/soak.js";
 import { mergeSoakReports, parseSoakReport } from "../sim/soak-merge.js";
 import {
   type SoakReport,
@@ -20,6 +26,7 @@ import {
   soakReportProblems,
   writeFileAtomic,
 } from "../sim/soak-report.js";
+import { registerSimReadiness } from "./sim-readiness.js";
 
 const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
 
@@ -36,6 +43,8 @@ interface SoakCli {
   sarif?: string;
   junit?: string;
   progress?: boolean;
+  concurrency?: string;
+  workDir?: string;
 }
 
 /** A file written next to the report, from the report. */
@@ -64,6 +73,15 @@ export function registerSim(program: Command, run: (fn: () => Promise<number>) =
         String(DEFAULT_TRIAL_LIMIT),
       )
       .option("--trials <file.ndjson>", "stream every trial to this file")
+      .option(
+        "--concurrency <n>",
+        "trials run at once (command driver: agent processes); the report is the same for any n",
+        "1",
+      )
+      .option(
+        "--work-dir <dir>",
+        "command driver: put trial directories (scratch dir, MCP config, decision log) here and keep them",
+      )
       .option("--deterministic", "fix run_id, timestamps and durations: same inputs, byte-identical report")
       .option(
         "--no-progress",
@@ -113,6 +131,7 @@ export function registerSim(program: Command, run: (fn: () => Promise<number>) =
   )
     .exitOverride()
     .action((opts: SoakCli) => run(() => soak(opts, true)));
+  registerSimReadiness(sim, run);
 }
 
 async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
@@ -120,6 +139,13 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
   const budget = positive(opts.timeBudget ?? String(DEFAULT_TIME_BUDGET_SECONDS), "--time-budget", false);
   const trialLimit = positive(opts.trialLimit ?? String(DEFAULT_TRIAL_LIMIT), "--trial-limit", true);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
+  const concurrency = positive(opts.concurrency ?? "1", "--concurrency", true);
+  if (concurrency > MAX_CONCURRENCY) {
+    throw new AssayError(
+      "usage",
+      `--concurrency must be at most ${MAX_CONCURRENCY}, got \`${opts.concurrency}\``,
+    );
+  }
   const bundle = await loadBundle(opts.target);
   const iterations = onePerScenario
     ? bundle.target.scenarios.length
@@ -143,7 +169,7 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
   let result: SoakResult;
   try {
     const reporter = new ProgressReporter((t) => process.stderr.write(t), process.stderr.isTTY === true);
-    result = runSoak({
+    result = await runSoak({
       bundle,
       iterations,
       seed,
@@ -151,6 +177,8 @@ async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
       timeBudgetSeconds: budget,
       trialLimit,
       deterministic: opts.deterministic === true,
+      concurrency,
+      driverOptions: opts.workDir === undefined ? {} : { workDir: opts.workDir },
       judge: onePerScenario ? "every_trial" : "thresholds",
       ...(shard === undefined ? {} : { shard }),
       ...(opts.progress === false

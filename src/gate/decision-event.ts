@@ -3,6 +3,7 @@ import type { JsonRpcId } from "./jsonrpc.js";
 
 export const DECISION_EVENT_TYPE = "assay.tool.decision";
 export const FRAME_REJECTED_EVENT_TYPE = "assay.gate.frame_rejected";
+export const GATE_STARTED_EVENT_TYPE = "assay.gate.started";
 
 /** What the gate did with a tools/call. */
 export type GateOutcome = "forwarded" | "denied" | "would_deny";
@@ -30,6 +31,15 @@ export interface FrameRejectedData {
   bytes: number;
 }
 
+/** A stdio gate started its server: the first record of its session. */
+export interface GateStartedData {
+  session_id: string;
+  policy_digest: string;
+  /** The server command, argv. */
+  server: string[];
+  dry_run: boolean;
+}
+
 /** A CloudEvents 1.0 record, one line of the decision log. */
 export interface GateEvent<T extends string = string, D = unknown> {
   specversion: "1.0";
@@ -44,4 +54,5 @@ export interface GateEvent<T extends string = string, D = unknown> {
 
 export type DecisionEvent = GateEvent<typeof DECISION_EVENT_TYPE, DecisionEventData>;
 export type FrameRejectedEvent = GateEvent<typeof FRAME_REJECTED_EVENT_TYPE, FrameRejectedData>;
-export type AnyGateEvent = DecisionEvent | FrameRejectedEvent;
+export type GateStartedEvent = GateEvent<typeof GATE_STARTED_EVENT_TYPE, GateStartedData>;
+export type AnyGateEvent = DecisionEvent | FrameRejectedEvent | GateStartedEvent;

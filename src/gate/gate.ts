@@ -12,7 +12,9 @@ import {
   type DecisionEventData,
   FRAME_REJECTED_EVENT_TYPE,
   type FrameRejectedData,
+  GATE_STARTED_EVENT_TYPE,
   type GateOutcome,
+  type GateStartedData,
 } from "./decision-event.js";
 import type { DecisionSink } from "./decision-log.js";
 import { classify, errorResponse, type JsonRpcId, RPC, resultResponse } from "./jsonrpc.js";
@@ -342,6 +344,20 @@ export class McpGate {
     return { ...step, reply: replies.length > 0 ? replies : undefined };
   }
 
+  /**
+   * Record that this gate started in front of `server` (argv): the first record of its session,
+   * so a reader can tell a gate that decided nothing from one that never ran.
+   */
+  async started(server: readonly string[]): Promise<void> {
+    const data: GateStartedData = {
+      session_id: this.sessionId,
+      policy_digest: this.policy.digest,
+      server: [...server],
+      dry_run: this.opts.dryRun === true,
+    };
+    await this.record(GATE_STARTED_EVENT_TYPE, data);
+  }
+
   private async reject(
     reason: FrameRejectedData["reason"],
     id: JsonRpcId | undefined,
@@ -368,13 +384,14 @@ export class McpGate {
 
   private async record(
     type: AnyGateEvent["type"],
-    data: DecisionEventData | FrameRejectedData,
+    data: DecisionEventData | FrameRejectedData | GateStartedData,
     subject?: string,
   ) {
     if (!this.opts.sink) return;
     const event = {
       specversion: "1.0",
-      id: `${this.sessionId}:${this.seq++}`,
+      // The start record stands apart from the numbered records, which count calls and frames.
+      id: type === GATE_STARTED_EVENT_TYPE ? `${this.sessionId}:started` : `${this.sessionId}:${this.seq++}`,
       source: this.source,
       type,
       time: this.clock.nowIso(),

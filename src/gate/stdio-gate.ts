@@ -66,6 +66,14 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     const serverDo = (fn: () => Promise<void>) => {
       serverChain = serverChain.then(fn).catch((err) => warn(`internal error: ${(err as Error).message}`));
     };
+    // First on the client chain, so it precedes every record of this session.
+    clientDo(async () => {
+      try {
+        await gate.started([opts.command, ...opts.args]);
+      } catch (err) {
+        warn(`cannot record the gate's start: ${(err as Error).message}`);
+      }
+    });
 
     const toServer = (line: string) => {
       const stdin = child.stdin;

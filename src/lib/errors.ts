@@ -32,8 +32,7 @@ export type BundleCode =
   | "bundle_duplicate_id"
   | "bundle_bad_probability"
   | "bundle_unknown_rule"
-  | "bundle_invalid_cel"
-  | "driver_unavailable";
+  | "bundle_invalid_cel";
 
 /** Problems with the inputs of `policy eval` / `policy test` (not with a decision). */
 export type InputCode = "input_unreadable" | "input_invalid" | "output_unwritable" | "usage";
@@ -63,7 +62,6 @@ const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
   bundle_bad_probability: EXIT.failure,
   bundle_unknown_rule: EXIT.failure,
   bundle_invalid_cel: EXIT.failure,
-  driver_unavailable: EXIT.failure,
   input_unreadable: EXIT.failure,
   input_invalid: EXIT.failure,
   output_unwritable: EXIT.failure,

@@ -1,9 +1,8 @@
 import { stat } from "node:fs/promises";
 import type { ErrorObject } from "ajv";
-import { LineCounter, parseDocument } from "yaml";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
 import { readTextFile } from "../lib/read-text.js";
-import { yamlPosition } from "../lib/yaml-position.js";
+import { parseStrictYaml } from "../lib/strict-yaml.js";
 import { pointerSegments, pointerToPath } from "./json-pointer.js";
 import { packSchemaErrors } from "./pack-schema.js";
 import type { PackDoc } from "./pack-types.js";
@@ -50,36 +49,8 @@ export function parsePack(text: string, source: string): LoadedPack {
       where: source,
     });
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
-  const syntax = [...doc.errors];
-  if (syntax.length > 0) {
-    throw AssayError.fromDiagnostics(
-      syntax.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        return {
-          code: "pack_syntax",
-          message: e.message.split("\n")[0] ?? "invalid YAML",
-          where: `${source}:${pos.line}:${pos.col}`,
-        };
-      }),
-    );
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new AssayError("pack_syntax", `invalid YAML: ${(err as Error).message}`, {
-      where: source,
-      cause: err,
-    });
-  }
-
-  const locate = (pointer: string): string => {
-    const pos = yamlPosition(doc.contents, pointerSegments(pointer), lineCounter);
-    // An empty document has no node to point at: its problems are at its start.
-    return pos ? `${source}:${pos.line}:${pos.col}` : `${source}:1:1`;
-  };
+  const { value, at } = parseStrictYaml(text, source, "pack_syntax");
+  const locate = (pointer: string): string => at(pointerSegments(pointer));
   const errors = packSchemaErrors(value);
   if (errors.length > 0) {
     throw AssayError.fromDiagnostics(schemaDiagnostics(errors, locate));

@@ -13,6 +13,7 @@ import { normalizeTarget } from "./normalize-target.js";
 import { type ParsedTarget, parseTarget } from "./parse-target.js";
 import { readBundleDir } from "./read-bundle-dir.js";
 import { readTarball } from "./read-tarball.js";
+import { parseTrace, type RecordedTrace, traceOf } from "./recorded-trace.js";
 import type { Target } from "./target-types.js";
 
 /** A loaded, fully checked target bundle. Nothing in it refers to files outside the bundle. */
@@ -31,6 +32,8 @@ export interface Bundle {
   readonly policy: CompiledPolicy;
   /** Every scenario's compiled expectations, by scenario id. */
   readonly expectations: ReadonlyMap<string, readonly Expectation[]>;
+  /** Replay traces by bundle path, parsed once at load (empty unless the driver is replay). */
+  readonly traces: ReadonlyMap<string, RecordedTrace>;
   /** Where a bundle file is, for messages: a real path for a directory, `<tarball>!/<path>` for a tarball. */
   where(path: string): string;
 }
@@ -87,7 +90,9 @@ export function bundleFromFiles(
   const packs = loadPacks(parsed, paths, files, where, diagnostics);
   const policy = packs && compile(packs, diagnostics);
   checkCanaryRules(parsed, policy, diagnostics);
-  checkTraces(parsed, paths, files, where, diagnostics);
+  const traces = parseTraces(parsed, paths, files, where, diagnostics);
+  checkScenarioTraces(parsed, paths, diagnostics);
+  checkWorkspace(parsed, files, paths, diagnostics);
   if (diagnostics.length > 0 || !packs || !policy) throw AssayError.fromDiagnostics(diagnostics);
 
   return Object.freeze({
@@ -99,6 +104,7 @@ export function bundleFromFiles(
     packs: Object.freeze(packs),
     policy,
     expectations,
+    traces,
     where,
   });
 }
@@ -184,41 +190,91 @@ function compile(packs: readonly LoadedPack[], out: Diagnostic[]): CompiledPolic
 }
 
 /**
- * Replay traces are NDJSON: each non-blank line one JSON object. Only that is checked here; what
- * a line means is the replay driver's to say.
+ * Parse every replay trace once, at load: NDJSON of calls or of gate decision records (see
+ * recorded-trace.ts). A tools/call a gate refused unread, or a frame it rejected, is kept as a
+ * refusal: it fails a replayed trial as it failed the recorded one.
  */
-function checkTraces(
+function parseTraces(
   target: ParsedTarget,
   paths: ReadonlyMap<string, string>,
   files: ReadonlyMap<string, Buffer>,
   where: (path: string) => string,
   out: Diagnostic[],
-): void {
-  if (target.doc.driver.kind !== "replay") return;
+): Map<string, RecordedTrace> {
+  const traces = new Map<string, RecordedTrace>();
+  if (target.doc.driver.kind !== "replay") return traces;
   for (const raw of target.doc.driver.replay.traces) {
     const path = paths.get(raw);
     const bytes = path === undefined ? undefined : files.get(path);
     if (path === undefined || bytes === undefined) continue;
-    collect(out, () => {
-      const lines = decodeUtf8(bytes, where(path)).split("\n");
-      for (const [i, line] of lines.entries()) {
-        if (line.trim() === "") continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch (err) {
-          throw new AssayError("bundle_syntax", `invalid JSON: ${(err as Error).message}`, {
-            where: `${where(path)}:${i + 1}`,
-          });
-        }
-        if (typeof value !== "object" || value === null || Array.isArray(value)) {
-          throw new AssayError("bundle_syntax", "each line of a trace must be a JSON object", {
-            where: `${where(path)}:${i + 1}`,
-          });
-        }
-      }
-    });
+    const parsed = collect(out, () => parseTrace(decodeUtf8(bytes, where(path)), where(path)));
+    if (parsed) {
+      const { calls, refusals } = traceOf(parsed.lines);
+      traces.set(path, { calls, refusals: refusals ?? [] });
+    }
   }
+  return traces;
+}
+
+/** A scenario's `trace` names one of the replay driver's traces, and only a replay driver reads it. */
+function checkScenarioTraces(target: ParsedTarget, paths: Map<string, string>, out: Diagnostic[]): void {
+  const driver = target.doc.driver;
+  const listed = new Set(driver.kind === "replay" ? driver.replay.traces.map((t) => bundlePath(t)) : []);
+  const listedPaths = new Set([...listed].flatMap((p) => (p.ok ? [p.path] : [])));
+  target.doc.scenarios.forEach((scenario, i) => {
+    if (scenario.trace === undefined) return;
+    const where = target.locate(`/scenarios/${i}/trace`);
+    if (driver.kind !== "replay") {
+      out.push({
+        code: "bundle_schema",
+        message: `scenarios[${i}].trace: only the replay driver replays traces (this bundle's driver is \`${driver.kind}\`)`,
+        where,
+      });
+      return;
+    }
+    const checked = bundlePath(scenario.trace);
+    if (!checked.ok || !listedPaths.has(checked.path)) {
+      out.push({
+        code: "bundle_schema",
+        message: `scenarios[${i}].trace: \`${scenario.trace}\` is not one of driver.replay.traces`,
+        where,
+      });
+      return;
+    }
+    paths.set(scenario.trace, checked.path);
+  });
+}
+
+/** The command driver's `workspace` is a directory of the bundle holding at least one file. */
+function checkWorkspace(
+  target: ParsedTarget,
+  files: ReadonlyMap<string, Buffer>,
+  paths: Map<string, string>,
+  out: Diagnostic[],
+): void {
+  const driver = target.doc.driver;
+  if (driver.kind !== "command" || driver.command.workspace === undefined) return;
+  const raw = driver.command.workspace;
+  const where = target.locate("/driver/command/workspace");
+  const checked = bundlePath(raw);
+  if (!checked.ok) {
+    out.push({
+      code: "bundle_schema",
+      message: `driver.command.workspace: \`${raw}\` cannot name a directory in the bundle: ${checked.reason}`,
+      where,
+    });
+    return;
+  }
+  const prefix = checked.path === "" ? "" : `${checked.path}/`;
+  if (![...files.keys()].some((f) => f.startsWith(prefix))) {
+    out.push({
+      code: "bundle_missing_file",
+      message: `driver.command.workspace: \`${checked.path}\` is not a directory with files in the bundle`,
+      where,
+    });
+    return;
+  }
+  paths.set(raw, checked.path);
 }
 
 /** Run `fn`; an AssayError's diagnostics go to `out` and give undefined. */

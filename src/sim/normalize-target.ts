@@ -18,7 +18,7 @@ export function normalizeTarget(doc: TargetDoc, resolvePath: (path: string) => s
     version: doc.version,
     description: doc.description ?? "",
     packs: doc.packs.map(resolvePath),
-    scenarios: doc.scenarios.map((s) => ({
+    scenarios: doc.scenarios.map((s, k) => ({
       id: s.id,
       dimension: s.dimension,
       description: s.description ?? "",
@@ -28,6 +28,7 @@ export function normalizeTarget(doc: TargetDoc, resolvePath: (path: string) => s
       script: (s.script ?? []).map((step) => ({
         choices: step.choices.map((c) => ({ p: c.p, call: normalizeCall(c.call) })),
       })),
+      trace: replayTrace(doc, s.trace, k, resolvePath),
     })),
     canaries: doc.canaries.map((c) => ({
       id: c.id,
@@ -41,6 +42,18 @@ export function normalizeTarget(doc: TargetDoc, resolvePath: (path: string) => s
     driver: normalizeDriver(doc, resolvePath),
   };
   return deepFreeze(target);
+}
+
+/** The trace a replayed scenario uses: its own `trace`, else traces[k mod T]; null for other drivers. */
+function replayTrace(
+  doc: TargetDoc,
+  named: string | undefined,
+  k: number,
+  resolvePath: (path: string) => string,
+): string | null {
+  if (doc.driver.kind !== "replay") return null;
+  const traces = doc.driver.replay.traces;
+  return resolvePath(named ?? (traces[k % traces.length] as string));
 }
 
 function normalizeCall(call: CallDoc): Call {
@@ -62,6 +75,17 @@ function normalizeDriver(doc: TargetDoc, resolvePath: (path: string) => string):
         command: {
           run: [...driver.command.run],
           timeout_seconds: driver.command.timeout_seconds ?? DEFAULT_COMMAND_TIMEOUT_SECONDS,
+          env: { ...driver.command.env },
+          workspace:
+            driver.command.workspace === undefined
+              ? null
+              : resolvePath(driver.command.workspace).replace(/\/+$/, ""),
+          mcp_servers: Object.fromEntries(
+            Object.entries(driver.command.mcp_servers ?? {}).map(([name, s]) => [
+              name,
+              { command: [...s.command], env: { ...s.env } },
+            ]),
+          ),
         },
       };
     case "replay":
@@ -70,6 +94,7 @@ function normalizeDriver(doc: TargetDoc, resolvePath: (path: string) => string):
         replay: {
           traces: driver.replay.traces.map(resolvePath),
           mutations: [...(driver.replay.mutations ?? [])],
+          mutated: driver.replay.mutated ?? "judge",
         },
       };
   }

@@ -1,7 +1,6 @@
 import type { ErrorObject } from "ajv";
-import { LineCounter, parseDocument } from "yaml";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
-import { yamlPosition } from "../lib/yaml-position.js";
+import { parseStrictYaml } from "../lib/strict-yaml.js";
 import { pointerSegments, pointerToPath, toPointer } from "../policy/json-pointer.js";
 import { schemaErrorText } from "../policy/schema-error-text.js";
 import { targetSchemaErrors } from "./target-schema.js";
@@ -27,33 +26,8 @@ export function parseTarget(text: string, source: string): ParsedTarget {
       where: source,
     });
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
-  if (doc.errors.length > 0) {
-    throw AssayError.fromDiagnostics(
-      doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        return {
-          code: "bundle_syntax",
-          message: e.message.split("\n")[0] ?? "invalid YAML",
-          where: `${source}:${pos.line}:${pos.col}`,
-        };
-      }),
-    );
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new AssayError("bundle_syntax", `invalid YAML: ${(err as Error).message}`, {
-      where: source,
-      cause: err,
-    });
-  }
-  const locate = (pointer: string): string => {
-    const pos = yamlPosition(doc.contents, pointerSegments(pointer), lineCounter);
-    return pos ? `${source}:${pos.line}:${pos.col}` : `${source}:1:1`;
-  };
+  const { value, at } = parseStrictYaml(text, source, "bundle_syntax");
+  const locate = (pointer: string): string => at(pointerSegments(pointer));
   const nonJson = nonFiniteNumbers(value).map((pointer) => ({
     code: "bundle_schema" as const,
     message: `${pointerToPath(pointer)}: \`.nan\` and \`.inf\` are not JSON numbers`,

@@ -1,14 +1,14 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { sha256Digest } from "../lib/canonical-json.js";
 import { type Clock, systemClock } from "../lib/clock.js";
-import { AssayError } from "../lib/errors.js";
 import { checkTrace } from "../policy/check-trace.js";
+import type { TraceViolation } from "../policy/decision.js";
 import type { Bundle } from "./bundle.js";
+import type { TrialTrace } from "./driver.js";
+import { createDriver, type DriverOptions } from "./drivers.js";
 import { dimensionOf, failsTrial, isCritical } from "./judge-trial.js";
 import type { ProgressCounts } from "./progress.js";
-import { rngFor } from "./rng.js";
 import { runCanaries } from "./run-canaries.js";
-import { scriptedCalls } from "./scripted-driver.js";
 import { trialSeed } from "./seeds.js";
 import { type Shard, WHOLE_RUN } from "./shard.js";
 import { shardInfo } from "./shard-info.js";
@@ -16,10 +16,12 @@ import { SoakAggregate, type TrialRecord } from "./soak-aggregate.js";
 import { assembleSoakReport, type SoakTotals } from "./soak-assemble.js";
 import type { SoakReport } from "./soak-report.js";
 import { type SoakVerdict, soakVerdict } from "./soak-verdict.js";
-import type { Scenario } from "./target-types.js";
+import type { Call, Scenario } from "./target-types.js";
 
 export const DEFAULT_TRIAL_LIMIT = 10_000;
 export const DEFAULT_TIME_BUDGET_SECONDS = 3600;
+/** Agents at once: beyond this a soak is a fork bomb, not a measurement. */
+export const MAX_CONCURRENCY = 256;
 
 export interface SoakOptions {
   bundle: Bundle;
@@ -36,6 +38,10 @@ export interface SoakOptions {
    * per scenario, too few for an interval): any failed trial is a finding.
    */
   judge?: "thresholds" | "every_trial";
+  /** Trials run at once (default 1); the report is the same whatever it is. */
+  concurrency?: number;
+  /** Options of the command driver (ignored by the others). */
+  driverOptions?: Omit<DriverOptions, "traceparent">;
   /** Run only this slice of the trials; the report then carries what `sim merge` needs. */
   shard?: Shard;
   /** Every trial as it finishes (for `--trials`). */
@@ -59,9 +65,11 @@ export function soakIdentity(bundleDigest: string, seed: bigint, iterations: num
 
 /**
  * A soak: `iterations` trials, trial i (0-based) running scenario i mod S with seed
- * trialSeed(seed, i); canaries first. Aggregates stream: memory grows with the kept sample only.
+ * trialSeed(seed, i); canaries first. Up to `concurrency` trials run at once, but their results
+ * are counted in trial order, so the report does not depend on it. Aggregates stream: memory
+ * grows with the kept sample only.
  */
-export function runSoak(opts: SoakOptions): SoakResult {
+export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
   const { bundle } = opts;
   const clock = opts.clock ?? systemClock;
   const policy = bundle.policy;
@@ -70,13 +78,12 @@ export function runSoak(opts: SoakOptions): SoakResult {
   const startedAt = clock.nowIso();
   const t0 = clock.monotonicNs();
   const budgetNs = BigInt(Math.round(budget * 1e9));
-
-  if (bundle.target.driver.kind !== "scripted") {
-    throw new AssayError(
-      "driver_unavailable",
-      `driver \`${bundle.target.driver.kind}\` is not available yet: only \`scripted\` runs in this version`,
-      { where: bundle.where("assay-target.yaml") },
-    );
+  const det = opts.deterministic === true;
+  const identity = soakIdentity(bundle.digest, opts.seed, opts.iterations);
+  const runTraceparent = traceparent(det ? identity : undefined);
+  const concurrency = opts.concurrency ?? 1;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new RangeError(`concurrency must be an integer in 1..${MAX_CONCURRENCY}, got ${concurrency}`);
   }
 
   const canaries = runCanaries(policy, bundle.target.canaries, dp.severity_floor);
@@ -95,18 +102,64 @@ export function runSoak(opts: SoakOptions): SoakResult {
     infra: agg.infra,
     elapsedSeconds: Number(clock.monotonicNs() - t0) / 1e9,
   });
-  // Shard i/n runs trials t ≡ i − 1 (mod n), each with the seed it has in the whole run.
-  for (let i = shard.index - 1; i < opts.iterations; i += shard.count) {
-    if ((ran & 63) === 0 && clock.monotonicNs() - t0 > budgetNs) {
-      overBudget = true;
-      break;
-    }
-    const scenario = scenarios[i % scenarios.length] as Scenario;
-    const record = runTrial(bundle, scenario, i, trialSeed(opts.seed, i), clock, opts.deterministic === true);
-    agg.add(record);
-    opts.onTrial?.(record);
-    ran++;
-    if (opts.onProgress && (ran & 127) === 0) opts.onProgress(progress(), false);
+
+  const driver = await createDriver(bundle, { traceparent: runTraceparent, ...opts.driverOptions });
+  try {
+    // Finished trials wait here until every earlier one has been counted.
+    const finished = new Map<number, TrialRecord>();
+    let nextToCount = shard.index - 1;
+    const count = (i: number, record: TrialRecord) => {
+      finished.set(i, record);
+      for (let r = finished.get(nextToCount); r !== undefined; r = finished.get(nextToCount)) {
+        finished.delete(nextToCount);
+        agg.add(r);
+        opts.onTrial?.(r);
+        ran++;
+        if (opts.onProgress && (driver.slow || (ran & 127) === 0)) opts.onProgress(progress(), false);
+        nextToCount += shard.count;
+      }
+    };
+    // Shard i/n runs trials t ≡ i − 1 (mod n), each with the seed it has in the whole run.
+    let nextToStart = shard.index - 1;
+    // A worker that throws (an onTrial callback that cannot write) stops the others taking trials.
+    let failed = false;
+    const take = (): number | undefined => {
+      if (failed || nextToStart >= opts.iterations || overBudget) return undefined;
+      if (clock.monotonicNs() - t0 > budgetNs) {
+        overBudget = true;
+        return undefined;
+      }
+      const i = nextToStart;
+      nextToStart += shard.count;
+      return i;
+    };
+    const worker = async () => {
+      try {
+        for (let i = take(); i !== undefined; i = take()) {
+          const scenario = scenarios[i % scenarios.length] as Scenario;
+          const seed = trialSeed(opts.seed, i);
+          const start = clock.monotonicNs();
+          let trace: TrialTrace;
+          try {
+            const pending = driver.trace({ scenario, index: i, seed });
+            trace = pending instanceof Promise ? await pending : pending;
+          } catch (err) {
+            trace = { ok: false, error_kind: "driver_error", error_message: errorText(err) };
+          }
+          const duration = det ? 0 : Number(clock.monotonicNs() - start) / 1e9;
+          count(i, judgeTrial(bundle, scenario, i, seed, trace, duration));
+        }
+      } catch (err) {
+        // Set before any other worker runs again (a sync driver runs a whole loop in one go).
+        failed = true;
+        throw err;
+      }
+    };
+    const settled = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+    const rejected = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+    if (rejected) throw rejected.reason;
+  } finally {
+    await driver.close();
   }
   const durationS = Number(clock.monotonicNs() - t0) / 1e9;
   opts.onProgress?.(progress(), true);
@@ -125,8 +178,6 @@ export function runSoak(opts: SoakOptions): SoakResult {
     judge: opts.judge ?? "thresholds",
   });
 
-  const det = opts.deterministic === true;
-  const identity = soakIdentity(bundle.digest, opts.seed, opts.iterations);
   const totals: SoakTotals = {
     ran,
     passes: agg.passes,
@@ -149,7 +200,7 @@ export function runSoak(opts: SoakOptions): SoakResult {
         iterations: opts.iterations,
         time_budget_seconds: Math.max(1, Math.ceil(budget)),
       },
-      traceparent: traceparent(det ? identity : undefined),
+      traceparent: runTraceparent,
       target: {
         bundle_id: `${bundle.target.id}@${bundle.target.version}`,
         bundle_digest: bundle.digest,
@@ -178,49 +229,19 @@ export function runSoak(opts: SoakOptions): SoakResult {
   return { report, verdict };
 }
 
-function runTrial(
+/** Judge one trial's trace: violations at or above the severity floor, then the expectations. */
+function judgeTrial(
   bundle: Bundle,
   scenario: Scenario,
   i: number,
   seed: bigint,
-  clock: Clock,
-  det: boolean,
+  trace: TrialTrace,
+  duration: number,
 ): TrialRecord {
-  const start = clock.monotonicNs();
   const trialId = `${scenario.id}#${i + 1}`;
-  const duration = () => (det ? 0 : Number(clock.monotonicNs() - start) / 1e9);
   // Records are written out field by field: `{...base, more}` made V8 promote every record to
   // old space on Node 20 (bench:soak: peak RSS 136 → 197 MB from 20k to 200k trials).
-  try {
-    const calls = scriptedCalls(scenario, rngFor(seed));
-    const floor = bundle.target.decision_policy.severity_floor;
-    const failing = checkTrace(bundle.policy, { calls, context: scenario.context }).filter((v) =>
-      failsTrial(v, floor),
-    );
-    const expectations = bundle.expectations.get(scenario.id) ?? [];
-    const unmet = expectations.filter((e) => !e.evaluate({ calls }).pass);
-    const violations = failing.map((v) => ({
-      rule_id: v.rule_id ?? v.reason_code,
-      dimension: dimensionOf(bundle.policy, v),
-      critical: isCritical(v),
-      example: `trial ${i + 1} (${scenario.id}) call ${v.call_index ?? "-"} ${v.path}: ${v.message}`,
-    }));
-    const record: TrialRecord = {
-      index: i + 1,
-      seed,
-      scenario: scenario.id,
-      dimension: scenario.dimension,
-      trial_id: trialId,
-      outcome: failing.length === 0 && unmet.length === 0 ? "pass" : "fail",
-      duration_seconds: duration(),
-      violations,
-    };
-    if (unmet.length > 0 && failing.length === 0) {
-      record.error_kind = "expectation_failed";
-      record.error_message = unmet.map((e) => e.source).join("; ");
-    }
-    return record;
-  } catch (err) {
+  if (!trace.ok) {
     return {
       index: i + 1,
       seed,
@@ -228,12 +249,81 @@ function runTrial(
       dimension: scenario.dimension,
       trial_id: trialId,
       outcome: "infra_error",
-      duration_seconds: duration(),
-      error_kind: "driver_error",
-      error_message: err instanceof Error ? err.message : String(err),
+      duration_seconds: duration,
+      error_kind: trace.error_kind,
+      error_message: trace.error_message,
       violations: [],
     };
   }
+  try {
+    const calls = trace.calls;
+    const floor = bundle.target.decision_policy.severity_floor;
+    const judged = (c: readonly Call[]) =>
+      checkTrace(bundle.policy, { calls: c, context: scenario.context }).filter((v) => failsTrial(v, floor));
+    const note = trace.note === undefined ? "" : ` [${trace.note}]`;
+    const failing = judged(calls);
+    let counted = failing;
+    let missed = false;
+    if (trace.attack !== undefined) {
+      // Replay `must_flag`: the mutation is an attack. It is caught when the mutated trace has a
+      // violation the recorded one does not; the trial keeps the recorded trace's own violations,
+      // and the scenario's task expectations do not apply to an attack.
+      counted = judged(trace.attack.recorded);
+      const known = new Set(counted.map(violationKey));
+      missed = !failing.some((v) => !known.has(violationKey(v)));
+    }
+    const expectations = trace.attack === undefined ? (bundle.expectations.get(scenario.id) ?? []) : [];
+    const unmet = expectations.filter((e) => !e.evaluate({ calls }).pass);
+    const violations = counted.map((v) => ({
+      rule_id: v.rule_id ?? v.reason_code,
+      dimension: dimensionOf(bundle.policy, v),
+      critical: isCritical(v),
+      example: `trial ${i + 1} (${scenario.id})${note} call ${v.call_index ?? "-"} ${v.path}: ${v.message}`,
+    }));
+    if (missed) {
+      violations.push({
+        rule_id: "mutation_not_caught",
+        dimension: "security",
+        critical: false,
+        example: `trial ${i + 1} (${scenario.id})${note}: no rule at or above the severity floor flagged the mutation`,
+      });
+    }
+    for (const r of trace.refusals ?? []) {
+      violations.push({
+        rule_id: r.rule_id,
+        dimension: r.dimension,
+        critical: false,
+        example: `trial ${i + 1} (${scenario.id}) refused by the gate: ${r.message}`,
+      });
+    }
+    const record: TrialRecord = {
+      index: i + 1,
+      seed,
+      scenario: scenario.id,
+      dimension: scenario.dimension,
+      trial_id: trialId,
+      outcome: violations.length === 0 && unmet.length === 0 ? "pass" : "fail",
+      duration_seconds: duration,
+      violations,
+    };
+    if (unmet.length > 0 && violations.length === 0) {
+      record.error_kind = "expectation_failed";
+      record.error_message = unmet.map((e) => e.source).join("; ");
+    }
+    return record;
+  } catch (err) {
+    const failed: TrialTrace = { ok: false, error_kind: "driver_error", error_message: errorText(err) };
+    return judgeTrial(bundle, scenario, i, seed, failed, duration);
+  }
+}
+
+/** What makes two violations the same finding (the mutated trace's against the recorded one's). */
+function violationKey(v: TraceViolation): string {
+  return `${v.call_index}\u0000${v.rule_id}\u0000${v.reason_code}\u0000${v.path}`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /** A W3C traceparent: version 00, sampled. Derived from `seed` (hex) when given, else random. */

@@ -28,6 +28,7 @@ export interface ScenarioDoc {
   context?: Record<string, unknown>;
   expect?: string[];
   script?: StepDoc[];
+  trace?: string;
 }
 export interface CanaryDoc {
   id: string;
@@ -46,13 +47,21 @@ export interface DecisionPolicyDoc {
   max_infra_error_rate?: number;
   fail_on_critical?: boolean;
 }
+export interface McpServerDoc {
+  command: string[];
+  env?: Record<string, string>;
+}
 export interface CommandSpec {
   run: string[];
   timeout_seconds?: number;
+  env?: Record<string, string>;
+  workspace?: string;
+  mcp_servers?: Record<string, McpServerDoc>;
 }
 export interface ReplaySpec {
   traces: string[];
   mutations?: Mutation[];
+  mutated?: "judge" | "must_flag";
 }
 export type DriverDoc =
   | { kind: "scripted" }
@@ -88,6 +97,8 @@ export interface Scenario {
   readonly expect: readonly string[];
   /** Empty unless the driver is scripted (then never empty). */
   readonly script: readonly Step[];
+  /** The bundle path of the trace it replays; null unless the driver is replay. */
+  readonly trace: string | null;
 }
 export interface Canary {
   readonly id: string;
@@ -99,9 +110,19 @@ export interface Canary {
   readonly trace: readonly Call[];
 }
 export type DecisionPolicy = Readonly<Required<DecisionPolicyDoc>>;
+export interface CommandDriverSpec {
+  readonly run: readonly string[];
+  readonly timeout_seconds: number;
+  readonly env: Readonly<Record<string, string>>;
+  /** A bundle directory (no trailing `/`), or null for an empty scratch directory. */
+  readonly workspace: string | null;
+  readonly mcp_servers: Readonly<
+    Record<string, { readonly command: readonly string[]; readonly env: Readonly<Record<string, string>> }>
+  >;
+}
 export type Driver =
   | { readonly kind: "scripted" }
-  | { readonly kind: "command"; readonly command: Readonly<Required<CommandSpec>> }
+  | { readonly kind: "command"; readonly command: CommandDriverSpec }
   | { readonly kind: "replay"; readonly replay: Readonly<Required<ReplaySpec>> };
 
 /** `assay-target.yaml` with every default written out and every path normalized. */

@@ -595,5 +595,14 @@ test("the same calls through createGate and through `assay mcp wrap` give the sa
   assert.deepEqual(ran(inProcessRecord), ["read_file", "list_dir"]);
   assert.deepEqual(ran(wrapRecord), ran(inProcessRecord));
   assert.equal(log.events.length, calls.length);
-  assert.deepEqual(comparable(log.events), comparable(readLog(wrapLog)));
+  // The wrap's log opens with the record of its start (a subprocess gate starts a server).
+  const [start, ...wrapEvents] = readLog(wrapLog);
+  assert.equal(start?.type, "assay.gate.started");
+  assert.equal(start?.id, "parity:started");
+  assert.deepEqual((start?.data as { server: string[] } | undefined)?.server, [
+    process.execPath,
+    RECORDING_SERVER,
+    wrapRecord,
+  ]);
+  assert.deepEqual(comparable(log.events), comparable(wrapEvents));
 });

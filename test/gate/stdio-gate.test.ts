@@ -96,6 +96,7 @@ describe("runStdioGate with a recording server", () => {
     let received = () => "";
     const slow: DecisionSink = {
       append: async (e) => {
+        if (e.type === "assay.gate.started") return inner?.append(e);
         const marker = `"id":"mark-${String((e.data as { request_id: unknown }).request_id)}"`;
         seenByServerAtRecord.push(received().includes(marker));
         await new Promise((r) => setTimeout(r, 40));

@@ -34,7 +34,6 @@ const EXIT_CODES: Record<AssayErrorCode, ExitCode> = {
   bundle_bad_probability: 2,
   bundle_unknown_rule: 2,
   bundle_invalid_cel: 2,
-  driver_unavailable: 2,
   input_unreadable: 2,
   input_invalid: 2,
   output_unwritable: 2,

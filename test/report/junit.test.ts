@@ -18,7 +18,7 @@ const ASSAY = join(ROOT, "bin/assay");
 async function demo(iterations: number, seed = 1n) {
   const bundle = await loadBundle(DEMO);
   const tallies = new ScenarioResults(bundle.target.scenarios);
-  const { report } = runSoak({
+  const { report } = await runSoak({
     bundle,
     iterations,
     seed,
@@ -76,7 +76,7 @@ describe("soakJunit", () => {
   test("covers every trial even when the report keeps a sample", async () => {
     const bundle = await loadBundle(DEMO);
     const tallies = new ScenarioResults(bundle.target.scenarios);
-    const { report } = runSoak({
+    const { report } = await runSoak({
       bundle,
       iterations: 2000,
       seed: 1n,

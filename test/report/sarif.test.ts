@@ -35,7 +35,7 @@ function valid(text: string): Record<string, any> {
 
 async function demoSoak(seed: bigint) {
   const bundle = await loadBundle(DEMO);
-  const { report } = runSoak({
+  const { report } = await runSoak({
     bundle,
     iterations: 500,
     seed,

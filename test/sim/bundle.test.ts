@@ -459,7 +459,7 @@ describe("drivers", () => {
     );
     assert.deepEqual(b.target.driver, {
       kind: "command",
-      command: { run: ["node", "agent.js"], timeout_seconds: 60 },
+      command: { run: ["node", "agent.js"], timeout_seconds: 60, env: {}, workspace: null, mcp_servers: {} },
     });
     const missing = throws(() => inMemory(demoFiles(driver("driver:\n  kind: command\n"))), "bundle_schema");
     assert.equal(missing.message, "driver: missing required key `command`");
@@ -480,7 +480,7 @@ describe("drivers", () => {
     const b = inMemory(demoFiles(replay, { "traces/a.ndjson": good }));
     assert.deepEqual(b.target.driver, {
       kind: "replay",
-      replay: { traces: ["traces/a.ndjson"], mutations: ["url_tricks"] },
+      replay: { traces: ["traces/a.ndjson"], mutations: ["url_tricks"], mutated: "judge" },
     });
     const missing = throws(() => inMemory(demoFiles(replay)), "bundle_missing_file");
     assert.match(missing.message, /^driver\.replay\.traces\[0\]: `traces\/a\.ndjson` is not in the bundle$/);
@@ -489,11 +489,118 @@ describe("drivers", () => {
       "bundle_syntax",
     );
     assert.equal(bad.where, "mem/traces/a.ndjson:4");
-    throws(() => inMemory(demoFiles(replay, { "traces/a.ndjson": "[1]\n" })), "bundle_syntax");
+    const notObject = throws(
+      () => inMemory(demoFiles(replay, { "traces/a.ndjson": "[1]\n" })),
+      "bundle_schema",
+    );
+    assert.equal(notObject.message, "each line of a trace must be a JSON object");
+    const notCall = throws(
+      () => inMemory(demoFiles(replay, { "traces/a.ndjson": '{"tool":"x","args":{}}\n' })),
+      "bundle_schema",
+    );
+    assert.equal(notCall.message, "a call has no field `args` (tool, arguments, context)");
     const mutation = driver(
       "driver:\n  kind: replay\n  replay: { traces: [traces/a.ndjson], mutations: [homoglyphs] }\n",
     );
     throws(() => inMemory(demoFiles(mutation, { "traces/a.ndjson": good })), "bundle_schema");
+  });
+
+  test("replay: traces are parsed at load, from calls or from a gate decision log", () => {
+    const replay = driver("driver:\n  kind: replay\n  replay: { traces: [t/calls.ndjson, t/log.ndjson] }\n");
+    const calls =
+      '{"tool":"read_file","arguments":{"path":"/workspace/a"},"context":{"env":"prod"}}\n{"tool":"search"}\n';
+    const event = (data: object, type = "assay.tool.decision") =>
+      `${JSON.stringify({ specversion: "1.0", id: "s:1", source: "assay:gate", type, time: "1970-01-01T00:00:00Z", data })}\n`;
+    const log =
+      event({
+        tool: "write_file",
+        arguments: { path: "/workspace/n", content: "x" },
+        arguments_digest: "sha256:00",
+      }) +
+      event({ tool: null, reason_code: "invalid_call", message: "params.name is missing" }) +
+      event({ reason: "unparsable", message: "not JSON" }, "assay.gate.frame_rejected");
+    const b = inMemory(demoFiles(replay, { "t/calls.ndjson": calls, "t/log.ndjson": log }));
+    assert.deepEqual(b.traces.get("t/calls.ndjson"), {
+      calls: [
+        { tool: "read_file", arguments: { path: "/workspace/a" }, context: { env: "prod" } },
+        { tool: "search", arguments: {} },
+      ],
+      refusals: [],
+    });
+    // A refused call and a rejected frame had no call to decide: they replay as refusals.
+    assert.deepEqual(b.traces.get("t/log.ndjson"), {
+      calls: [{ tool: "write_file", arguments: { path: "/workspace/n", content: "x" } }],
+      refusals: [
+        { rule_id: "invalid_call", dimension: "correctness", message: "params.name is missing" },
+        { rule_id: "frame_rejected", dimension: "correctness", message: "not JSON" },
+      ],
+    });
+    // Scenario k replays traces[k mod T] unless it names its own.
+    assert.deepEqual(
+      b.target.scenarios.map((s) => s.trace),
+      b.target.scenarios.map((_, k) => (k % 2 === 0 ? "t/calls.ndjson" : "t/log.ndjson")),
+    );
+    const digestOnly = throws(
+      () =>
+        inMemory(
+          demoFiles(replay, {
+            "t/calls.ndjson": calls,
+            "t/log.ndjson": event({ tool: "read_file", arguments_digest: "sha256:00" }),
+          }),
+        ),
+      "bundle_schema",
+    );
+    assert.match(digestOnly.message, /written without --log-arguments/);
+    assert.equal(digestOnly.where, "mem/t/log.ndjson:1");
+  });
+
+  test("a scenario's trace must be one of the replay driver's traces", () => {
+    const named = (trace: string) => (t: string) =>
+      replaceOnce(
+        driver("driver:\n  kind: replay\n  replay: { traces: [t/a.ndjson, t/b.ndjson] }\n")(t),
+        "  - id: read-docs\n",
+        `  - id: read-docs\n    trace: ${trace}\n`,
+      );
+    const files = { "t/a.ndjson": '{"tool":"a"}\n', "t/b.ndjson": '{"tool":"b"}\n' };
+    const b = inMemory(demoFiles(named("./t/b.ndjson"), files));
+    assert.equal(b.target.scenarios.find((s) => s.id === "read-docs")?.trace, "t/b.ndjson");
+    const unknown = throws(() => inMemory(demoFiles(named("t/c.ndjson"), files)), "bundle_schema");
+    assert.match(
+      unknown.message,
+      /^scenarios\[\d+\]\.trace: `t\/c\.ndjson` is not one of driver\.replay\.traces$/,
+    );
+    const scripted = throws(
+      () =>
+        inMemory(
+          demoFiles((t) => replaceOnce(t, "  - id: read-docs\n", "  - id: read-docs\n    trace: x\n")),
+        ),
+      "bundle_schema",
+    );
+    assert.match(scripted.message, /only the replay driver replays traces/);
+  });
+
+  test("command: workspace is a bundle directory with files; servers and env are kept", () => {
+    const cmd = (workspace: string) =>
+      driver(
+        `driver:\n  kind: command\n  command:\n    run: [node, agent.js]\n    workspace: ${workspace}\n    env: { MODE: fast }\n    mcp_servers:\n      fs: { command: [node, server.js, "."], env: { DEBUG: "1" } }\n`,
+      );
+    const b = inMemory(demoFiles(cmd("ws/"), { "ws/README.md": "hi" }));
+    assert.deepEqual(b.target.driver, {
+      kind: "command",
+      command: {
+        run: ["node", "agent.js"],
+        timeout_seconds: 60,
+        env: { MODE: "fast" },
+        workspace: "ws",
+        mcp_servers: { fs: { command: ["node", "server.js", "."], env: { DEBUG: "1" } } },
+      },
+    });
+    const empty = throws(() => inMemory(demoFiles(cmd("nothing"))), "bundle_missing_file");
+    assert.equal(
+      empty.message,
+      "driver.command.workspace: `nothing` is not a directory with files in the bundle",
+    );
+    throws(() => inMemory(demoFiles(cmd("../up"), { "ws/README.md": "hi" })), "bundle_schema");
   });
 
   test("a JSON target is accepted and means the same", async () => {

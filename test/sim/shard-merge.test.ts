@@ -53,17 +53,18 @@ describe("--shard i/n and merge", () => {
         deterministic: true,
         ...(trialLimit === undefined ? {} : { trialLimit }),
       };
-      const whole = serializeSoakReport(runSoak(base).report);
-      const shards = [3, 1, 2].map((index) => {
-        const { report } = runSoak({ ...base, shard: { index, count: 3 } });
+      const whole = serializeSoakReport((await runSoak(base)).report);
+      const shards = [];
+      for (const index of [3, 1, 2]) {
+        const { report } = await runSoak({ ...base, shard: { index, count: 3 } });
         assert.deepEqual(soakReportProblems(report), []);
         assert.equal(report.summary.thresholds_used.trials_run, 1000);
         // Through the file format, as `sim merge` reads it.
-        return { where: `s${index}.json`, report: parseSoakReport(serializeSoakReport(report)) };
-      });
+        shards.push({ where: `s${index}.json`, report: parseSoakReport(serializeSoakReport(report)) });
+      }
       const merged = mergeSoakReports(shards);
       assert.equal(serializeSoakReport(merged.report), whole);
-      assert.equal(merged.verdict.exit, runSoak(base).verdict.exit);
+      assert.equal(merged.verdict.exit, (await runSoak(base)).verdict.exit);
       assert.ok(!whole.includes('"shard"'));
       if (trialLimit !== undefined) assert.ok(whole.includes('"iterations_sampled"'));
     });

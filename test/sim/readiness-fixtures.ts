@@ -1,0 +1,96 @@
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { fileURLToPath } from "node:url";
+import { loadBundle } from "../../src/sim/bundle.js";
+import { runSoak } from "../../src/sim/soak.js";
+import { parseSoakReport } from "../../src/sim/soak-merge.js";
+import { type SoakReport, serializeSoakReport } from "../../src/sim/soak-report.js";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const DEMO = join(ROOT, "examples/demo-agent");
+export const UPSTREAM_POLICY = join(ROOT, "../shared/reference/upstream-assay/soak_readiness_policy_v1.json");
+const DAY = 86_400_000;
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+
+export async function tempDir(t: TestContext, prefix = "assay-readiness-"): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+/**
+ * A copy of the demo bundle whose agent never slips: every step keeps only its likely choice, so
+ * every trial passes and no scenario is flaky.
+ */
+export function steadyBundle(dir: string): string {
+  const d = join(dir, "steady-agent");
+  cpSync(DEMO, d, { recursive: true });
+  const file = join(d, "assay-target.yaml");
+  const yaml = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => !/\{ p: 0\.0\d,/.test(line))
+    .join("\n")
+    .replace(/p: 0\.9\d/g, "p: 1");
+  writeFileSync(file, yaml);
+  return d;
+}
+
+/** Real soak reports of `bundle`, one per seed 1..runs, under --deterministic. */
+export async function soakReports(
+  bundle: string,
+  runs: number,
+  opts: { iterations?: number; trialLimit?: number } = {},
+): Promise<SoakReport[]> {
+  const b = await loadBundle(bundle);
+  const out: SoakReport[] = [];
+  for (let seed = 1; seed <= runs; seed++) {
+    const { report } = await runSoak({
+      bundle: b,
+      iterations: opts.iterations ?? 100,
+      seed: BigInt(seed),
+      assayVersion: "test",
+      deterministic: true,
+      ...(opts.trialLimit === undefined ? {} : { trialLimit: opts.trialLimit }),
+    });
+    out.push(report);
+  }
+  return out;
+}
+
+/** A deep copy (the way a reader of the file would see it). */
+export function copy(r: SoakReport): SoakReport {
+  return parseSoakReport(serializeSoakReport(r));
+}
+
+/**
+ * The reports as a history: report i started `i * everyDays` days after 2026-01-01 and took
+ * `minutes(i)` minutes; written to `dir` as run-NN.json.
+ */
+export async function writeHistory(
+  dir: string,
+  reports: readonly SoakReport[],
+  opts: {
+    everyDays?: number;
+    minutes?: (i: number) => number;
+    edit?: (r: SoakReport, i: number) => void;
+  } = {},
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  reports.forEach((r0, i) => {
+    const r = timed(r0, i, opts.everyDays ?? 1, opts.minutes ?? (() => 10));
+    opts.edit?.(r, i);
+    writeFileSync(join(dir, `run-${String(i).padStart(2, "0")}.json`), serializeSoakReport(r));
+  });
+  return dir;
+}
+
+/** A copy of `r` as run i of a history. */
+export function timed(r: SoakReport, i: number, everyDays = 1, minutes: (i: number) => number = () => 10) {
+  const c = copy(r);
+  c.run.started_at_utc = new Date(T0 + i * everyDays * DAY).toISOString().replace(".000Z", "Z");
+  c.run.duration_seconds = minutes(i) * 60;
+  return c;
+}
