@@ -11,7 +11,8 @@ import { type SoakReport, serializeSoakReport } from "../../src/sim/soak-report.
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DEMO = join(ROOT, "examples/demo-agent");
-export const UPSTREAM_POLICY = join(ROOT, "../shared/reference/upstream-assay/soak_readiness_policy_v1.json");
+/** The upstream reference file, copied unchanged into examples/ (CI has no ../shared). */
+export const UPSTREAM_POLICY = join(ROOT, "examples/readiness/soak_readiness_policy_v1.json");
 const DAY = 86_400_000;
 const T0 = Date.parse("2026-01-01T00:00:00Z");
 
