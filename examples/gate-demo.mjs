@@ -60,13 +60,16 @@ try {
   expect(res.isError, "the path escape should be denied");
   await client.close();
 
-  const records = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-  console.log(`\ndecision log (${records.length} CloudEvents, one per tools/call, each written before the call went on):`);
+  const events = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const [start, ...records] = events;
+  expect(start.type === "assay.gate.started", "the log opens with the gate's start record");
+  console.log(`\ndecision log: ${start.type} (server ${start.data.server.at(-1)}), then`);
+  console.log(`${records.length} decisions, one per tools/call, each written before the call went on:`);
   for (const r of records) {
     const d = r.data;
     console.log(`  ${r.id.split(":").pop()}  ${d.outcome.padEnd(9)} ${d.tool.padEnd(15)} rule=${d.rule_id} reason=${d.reason_code} ${d.latency_us} µs`);
   }
-  expect(records.length === 3, "three records");
+  expect(records.length === 3 && records.every((r) => r.type === "assay.tool.decision"), "three decisions");
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
