@@ -7,7 +7,7 @@ import type { NetworkIR } from "./network-ir.js";
 import { ruleConsultedFor } from "./rule-scope.js";
 import { type SessionState, stateFromHistory } from "./session-state.js";
 import { closest } from "./suggest.js";
-import { foldToolName } from "./tool-pattern.js";
+import { foldedSpellings } from "./tool-pattern.js";
 
 /** Extra facts a decision may use: anything CEL reads as `context`, plus `history` (earlier tool names). */
 export type DecisionContext = Record<string, unknown>;
@@ -122,11 +122,11 @@ export function decideInState(
 const MAX_MEMO_TOOLS = 4096;
 const candidateMemo = new WeakMap<CompiledPolicy, Map<string, readonly CompiledRule[]>>();
 
-const foldMemo = new Map<string, string>();
-function foldedName(tool: string): string {
+const foldMemo = new Map<string, readonly string[]>();
+function foldedName(tool: string): readonly string[] {
   let f = foldMemo.get(tool);
   if (f === undefined) {
-    f = foldToolName(tool);
+    f = foldedSpellings(tool);
     if (foldMemo.size < MAX_MEMO_TOOLS) foldMemo.set(tool, f);
   }
   return f;
@@ -152,7 +152,7 @@ function candidatesFor(policy: CompiledPolicy, tool: string): readonly CompiledR
 /** The lazily computed, per-decision work rules share: one object, no closures. */
 class Scratch implements DecisionScratch {
   private cel: Record<string, unknown> | undefined;
-  private folded: string | undefined;
+  private folded: readonly string[] | undefined;
   private found: Map<unknown, FoundTargets> | undefined;
   private when: Map<unknown, boolean> | undefined;
 
@@ -167,7 +167,7 @@ class Scratch implements DecisionScratch {
     return this.cel;
   }
 
-  foldedTool(): string {
+  foldedTool(): readonly string[] {
     this.folded ??= foldedName(this.call.tool);
     return this.folded;
   }

@@ -5,7 +5,7 @@ import { evaluateNetwork, type FoundTargets } from "./eval-network.js";
 import type { CompiledRule, SequenceRule } from "./ir.js";
 import type { NetworkIR } from "./network-ir.js";
 import type { SessionState } from "./session-state.js";
-import { matchAnyToolPattern, matchToolPattern } from "./tool-pattern.js";
+import { matchAnyFolded, matchAnyToolPattern, matchToolPattern } from "./tool-pattern.js";
 
 /** What one rule made of one call. */
 export interface RuleOutcome {
@@ -27,8 +27,8 @@ const MAX_SCHEMA_VIOLATIONS = 8;
 export interface DecisionScratch {
   /** The CEL variables: `tool`, `args`, `context`. */
   bindings(): Record<string, unknown>;
-  /** The tool name in folded spelling (see foldToolName). */
-  foldedTool(): string;
+  /** The tool name's folded spellings (see foldedSpellings). */
+  foldedTool(): readonly string[];
   /** The destinations a network check reads (rules with the same `paths` share one scan). */
   targets(network: NetworkIR): FoundTargets;
 }
@@ -42,8 +42,7 @@ export function evaluateRule(
   switch (rule.kind) {
     case "tools": {
       const denied =
-        matchAnyToolPattern(rule.deny, call.tool) ??
-        matchAnyToolPattern(rule.denyFolded, scratch.foldedTool());
+        matchAnyToolPattern(rule.deny, call.tool) ?? matchAnyFolded(rule.denyFolded, scratch.foldedTool());
       if (denied) {
         const how = denied.kind === "exact" ? "" : ` by pattern \`${denied.source}\``;
         return outcome(

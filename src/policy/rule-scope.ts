@@ -1,5 +1,5 @@
 import type { CompiledRule } from "./ir.js";
-import { foldToolName, matchAnyToolPattern } from "./tool-pattern.js";
+import { foldedSpellings, matchAnyFolded, matchAnyToolPattern } from "./tool-pattern.js";
 
 /**
  * Must a decision about `tool` consult `rule`? Its scope matches the name, or, for a rule that
@@ -8,8 +8,8 @@ import { foldToolName, matchAnyToolPattern } from "./tool-pattern.js";
 export function ruleConsultedFor(
   rule: CompiledRule,
   tool: string,
-  folded: string = foldToolName(tool),
+  folded: readonly string[] = foldedSpellings(tool),
 ): boolean {
   if (rule.scope === null || matchAnyToolPattern(rule.scope, tool) !== undefined) return true;
-  return rule.kind === "tools" && matchAnyToolPattern(rule.denyFolded, folded) !== undefined;
+  return rule.kind === "tools" && matchAnyFolded(rule.denyFolded, folded) !== undefined;
 }

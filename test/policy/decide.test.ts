@@ -455,10 +455,27 @@ describe("deny lists match every spelling of a name", () => {
       "PowerShell",
       "deleteFile",
       "delete-file",
+      "BaSh",
+      "bash ",
+      "ba\u200dsh",
+      "b\u0430sh", // Cyrillic а
+      "\uff42\uff41\uff53\uff48", // fullwidth ｂａｓｈ
+      "RUN_COMMAND",
+      "run_c\u043emmand", // Cyrillic о
     ]) {
       const d = check(policy, { tool, arguments: {} });
       assert.deepEqual([d.effect, d.rule_id, d.reason_code], ["deny", "no-shell", "tool_denied"], tool);
     }
+  });
+  test("every lookalike letter folds, and the pattern lists every one of them", async () => {
+    const { LOOKALIKE, LOOKALIKES, foldToolName } = await import("../../src/policy/tool-pattern.js");
+    assert.deepEqual(
+      [...LOOKALIKE.source.slice(1, -1)].sort(),
+      Object.keys(LOOKALIKES).sort(),
+      "the character class is exactly the table's keys",
+    );
+    for (const [c, latin] of Object.entries(LOOKALIKES)) assert.equal(foldToolName(`x${c}`), `x${latin}`);
+    assert.equal(foldToolName("Fs-*.Write"), "fs_*_write", "patterns fold the same way, `*` kept");
   });
   test("names that only look alike are not", () => {
     for (const tool of ["bashful", "run_commands", "read_file"])

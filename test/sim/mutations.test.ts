@@ -366,12 +366,12 @@ describe("against packs/mcp-baseline.yaml", async () => {
     return { caught, missed };
   }
 
-  test("path_traversal on a workspace read: all caught but the fullwidth solidus", () => {
+  test("path_traversal on a workspace read: all caught", () => {
     for (const path of ["/workspace/a.txt", "/workspace/src/a.ts"]) {
       const { missed } = sweep("path_traversal", { tool: "read_file", arguments: { path } });
-      // Known gap: `．．／` (U+FF0E U+FF0E U+FF0F) — workspace-scope only refuses fullwidth dots
-      // next to an ASCII `/` or `\`, so a fullwidth solidus passes (docs/replay.md).
-      assert.deepEqual(missed, ["dotdot-fullwidth"]);
+      // `．．／` (U+FF0E U+FF0E U+FF0F) included: workspace-scope refuses every character NFKC
+      // turns into a dot, slash or backslash (this mutation found it let a fullwidth solidus by).
+      assert.deepEqual(missed, []);
     }
   });
 
@@ -381,13 +381,13 @@ describe("against packs/mcp-baseline.yaml", async () => {
     assert.deepEqual(sweep("url_tricks", { tool: "send_message", arguments: { text: url } }).missed, []);
   });
 
-  test("injected_secret: all caught but the JWT", () => {
+  test("injected_secret: all caught", () => {
     const { missed } = sweep("injected_secret", {
       tool: "send_message",
       arguments: { text: "build passed" },
     });
-    // Known gap: no-secrets-in-args has no JWT pattern (it claims AWS, PEM, GitHub and Slack only).
-    assert.deepEqual(missed, ["jwt"]);
+    // The JWT included (no-secrets-in-args had no JWT pattern until this mutation found it).
+    assert.deepEqual(missed, []);
   });
 
   test("case_confusable on allowed calls: a defaults-allow pack lets a renamed tool through", () => {
@@ -401,16 +401,15 @@ describe("against packs/mcp-baseline.yaml", async () => {
     assert.deepEqual(sweep("case_confusable", fetch, 1).caught, ["zero-width-joiner"]);
   });
 
-  test("case_confusable on denied tools: only the case the name folding knows stays denied", () => {
+  test("case_confusable on denied tools: every spelling stays denied", () => {
     const still = (tool: string) =>
       MUTATION_VARIANTS.case_confusable.filter(
         (v) => effect(apply("case_confusable", v, { tool, arguments: { command: "ls" } })) === "deny",
       );
-    // Known gaps: mixed case folds `BaSh` to `ba_sh`; homoglyphs, fullwidth letters and zero-width
-    // characters are not folded; a trailing space folds to `_`, which only `exec_*` happens to match.
-    assert.deepEqual(still("bash"), ["upper-case"]);
-    assert.deepEqual(still("exec"), ["upper-case", "trailing-whitespace"]);
-    assert.deepEqual(still("delete_file"), ["upper-case", "trailing-whitespace"]);
+    // Deny lists compare folded spellings: NFKC, invisible characters dropped, lookalike letters
+    // mapped, case folded with and without camelCase splitting (src/policy/tool-pattern.ts).
+    for (const tool of ["bash", "exec", "delete_file"])
+      assert.deepEqual(still(tool), MUTATION_VARIANTS.case_confusable);
   });
 
   test("case_confusable on denied hosts: only the Cyrillic homoglyph gets through", () => {
