@@ -379,7 +379,8 @@ async function main(): Promise<void> {
     exitCodes = await Promise.all(setups.map((s) => s.peer.close()));
   }
 
-  // The decision log: exactly one `forwarded` decision per gated tools/call, nothing else.
+  // The decision log: the gate's start record, then exactly one `forwarded` decision per gated
+  // tools/call, nothing else.
   const gatedCalls = 2 * WARMUP + measured + THROUGHPUT_ROUNDS * THROUGHPUT_PER_ROUND;
   const records = readFileSync(log, "utf8")
     .split("\n")
@@ -387,9 +388,10 @@ async function main(): Promise<void> {
     .map((l) => JSON.parse(l) as { type: string; data: { outcome: string; latency_us: number } });
   const decisions = records.filter((e) => e.type === "assay.tool.decision");
   const forwarded = decisions.filter((e) => e.data.outcome === "forwarded").length;
-  if (records.length !== gatedCalls || forwarded !== gatedCalls)
+  const starts = records.filter((e) => e.type === "assay.gate.started").length;
+  if (starts !== 1 || records.length !== gatedCalls + 1 || forwarded !== gatedCalls)
     throw new Error(
-      `decision log: expected ${gatedCalls} forwarded decisions, found ${records.length} records, ${forwarded} forwarded`,
+      `decision log: expected a start record and ${gatedCalls} forwarded decisions, found ${records.length} records, ${starts} start, ${forwarded} forwarded`,
     );
   const decideUs = Float64Array.from(decisions, (e) => e.data.latency_us).sort();
   const logBytes = statSync(log).size;
