@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `npm run demo`: compile the bundled packs, decide a few tool calls, gate a real MCP server,
-# soak a scripted agent, and run a real one through the gate.
+# soak a scripted agent, sign the result as an audit kit, and run a real agent through the gate.
 set -u
 cd "$(dirname "$0")/.."
 assay=./bin/assay
@@ -38,6 +38,18 @@ $assay sim soak --target examples/demo-agent --iterations 2000 --seed 1 --report
 code=$?
 [ "$code" -le 1 ] || exit "$code"
 echo "(exit $code; report in $report)"
+
+# The soak as signed, offline-verifiable evidence: a key pair, an audit kit (SLSA provenance v1 and
+# a soak-result statement, both DSSE-signed, with copies of what they name), and its verification.
+kit="${TMPDIR:-/tmp}/assay-demo-kit"
+signer="${TMPDIR:-/tmp}/assay-demo-signer"
+rm -rf "$kit" "$signer.key" "$signer.pub"
+step assay evidence keygen --out "$signer"
+$assay evidence keygen --out "$signer" || exit 2
+step assay audit-kit build --report "$report" --target examples/demo-agent --key "$signer.key" --out "$kit"
+$assay audit-kit build --report "$report" --target examples/demo-agent --key "$signer.key" --out "$kit" || exit 2
+step assay audit-kit verify "$kit" --key "$signer.pub"
+$assay audit-kit verify "$kit" --key "$signer.pub" || exit $?
 
 # The same soak machinery on a real agent: examples/node-agent (TypeScript, the official MCP SDK)
 # works in a scratch directory through @modelcontextprotocol/server-filesystem behind

@@ -1,6 +1,8 @@
 import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EXIT } from "../lib/errors.js";
+import { registerAuditKit } from "./audit-kit.js";
+import { registerEvidence } from "./evidence.js";
 import { reportError } from "./io.js";
 import { registerMcpPins } from "./mcp-pins.js";
 import { registerMcpProxy } from "./mcp-proxy.js";
@@ -44,6 +46,8 @@ export function buildProgram(): Command {
   registerMcpPins(mcp, run);
   for (const c of mcp.commands) c.exitOverride();
   registerSim(program, run);
+  registerEvidence(program, run);
+  registerAuditKit(program, run);
   return program;
 }
 

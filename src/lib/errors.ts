@@ -37,7 +37,19 @@ export type BundleCode =
 /** Problems with the inputs of `policy eval` / `policy test` (not with a decision). */
 export type InputCode = "input_unreadable" | "input_invalid" | "output_unwritable" | "usage";
 
-export type AssayErrorCode = PolicyLoadCode | BundleCode | InputCode | "internal";
+/**
+ * JSON that is not I-JSON (RFC 7493), found by the strict parser (src/evidence/strict-json.ts)
+ * where a silently different value would change a digest: `assay evidence canonicalize`,
+ * `assay evidence bundle`.
+ */
+export type StrictJsonCode =
+  | "json_syntax"
+  | "json_duplicate_key"
+  | "json_lone_surrogate"
+  | "json_unsafe_number"
+  | "json_too_deep";
+
+export type AssayErrorCode = PolicyLoadCode | BundleCode | InputCode | StrictJsonCode | "internal";
 
 const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
   pack_unreadable: EXIT.failure,
@@ -66,6 +78,11 @@ const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
   input_invalid: EXIT.failure,
   output_unwritable: EXIT.failure,
   usage: EXIT.failure,
+  json_syntax: EXIT.failure,
+  json_duplicate_key: EXIT.failure,
+  json_lone_surrogate: EXIT.failure,
+  json_unsafe_number: EXIT.failure,
+  json_too_deep: EXIT.failure,
   internal: EXIT.failure,
 };
 

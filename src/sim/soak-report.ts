@@ -1,7 +1,5 @@
-import { rename, rm, writeFile } from "node:fs/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { AssayError } from "../lib/errors.js";
 import { readSchema } from "../lib/read-schema.js";
 
 export type Dimension = "correctness" | "safety" | "security" | "control";
@@ -90,17 +88,4 @@ export function serializeSoakReport(report: SoakReport): string {
   return `${text.replace(/"\\u0000u64:(\d+)"/g, "$1")}\n`;
 }
 
-/** Write a file so that a reader never sees a half-written one (temp file, then rename). */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw new AssayError("output_unwritable", `cannot write: ${(err as NodeJS.ErrnoException).code ?? err}`, {
-      where: path,
-      cause: err,
-    });
-  }
-}
+export { writeFileAtomic } from "../lib/atomic-write.js";

@@ -38,6 +38,11 @@ const EXIT_CODES: Record<AssayErrorCode, ExitCode> = {
   input_invalid: 2,
   output_unwritable: 2,
   usage: 2,
+  json_syntax: 2,
+  json_duplicate_key: 2,
+  json_lone_surrogate: 2,
+  json_unsafe_number: 2,
+  json_too_deep: 2,
   internal: 2,
 };
 

@@ -1,0 +1,84 @@
+import { createHash, type Hash } from "node:crypto";
+import { createRequire } from "node:module";
+import { canonicalJson, sha256Digest } from "../lib/canonical-json.js";
+
+export const MANIFEST_MEMBER = "manifest.json";
+export const EVENTS_MEMBER = "events.ndjson";
+
+export const ALGORITHMS = Object.freeze({
+  canon: "jcs-rfc8785",
+  hash: "sha256",
+  root: 'sha256(concat(content_hash + "\\n"))',
+});
+
+// INVARIANT: this module sits two levels below the package root in both src/ and dist/.
+const pkg = createRequire(import.meta.url)("../../package.json") as { name: string; version: string };
+
+/** Who wrote a bundle: recorded in the manifest and in every event. */
+export const PRODUCER = Object.freeze({ name: pkg.name, version: pkg.version });
+
+/** `manifest.json` of an evidence bundle (schemas/evidence-manifest.schema.json). */
+export interface BundleManifest {
+  schema_version: 1;
+  bundle_id: string;
+  producer: { name: string; version: string };
+  run_id: string;
+  event_count: number;
+  run_root: string;
+  algorithms: typeof ALGORITHMS;
+  files: { [EVENTS_MEMBER]: { path: typeof EVENTS_MEMBER; sha256: string; bytes: number } };
+}
+
+/** One line of `events.ndjson`: a CloudEvents 1.0 record with Assay's extension attributes. */
+export interface BundleEvent {
+  specversion: "1.0";
+  id: string;
+  source: string;
+  type: string;
+  time?: string;
+  datacontenttype: string;
+  subject?: string;
+  data: unknown;
+  assayrunid: string;
+  assayseq: number;
+  assaycontenthash: string;
+  assayproducer: string;
+  assayproducerversion: string;
+}
+
+/**
+ * The content hash of an event: sha256 of the canonical JSON of `{specversion, type,
+ * datacontenttype, subject?, data}`. Time, id, source and the extensions are not covered.
+ */
+export function contentHash(e: {
+  specversion: unknown;
+  type: unknown;
+  datacontenttype: unknown;
+  subject?: unknown;
+  data: unknown;
+}): string {
+  const subset: Record<string, unknown> = {
+    specversion: e.specversion,
+    type: e.type,
+    datacontenttype: e.datacontenttype,
+    data: e.data,
+  };
+  if (e.subject !== undefined) subset.subject = e.subject;
+  return sha256Digest(canonicalJson(subset));
+}
+
+/** The run root: sha256 over every content hash followed by `\n`, in seq order. */
+export class RunRoot {
+  private readonly hash: Hash = createHash("sha256");
+  add(contentHashDigest: string): void {
+    this.hash.update(`${contentHashDigest}\n`);
+  }
+  digest(): string {
+    return `sha256:${this.hash.digest("hex")}`;
+  }
+}
+
+/** The event id the format requires: `<run_id>:<seq>`. */
+export function eventId(runId: string, seq: number): string {
+  return `${runId}:${seq}`;
+}

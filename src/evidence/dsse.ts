@@ -1,0 +1,110 @@
+import { type KeyObject, sign, verify } from "node:crypto";
+import { canonicalJson } from "../lib/canonical-json.js";
+import { encodeBase64 } from "./base64.js";
+import { type KeyAlgorithm, keyAlgorithm, keyId } from "./keys.js";
+
+/** A DSSE envelope (https://github.com/secure-systems-lab/dsse/blob/master/envelope.md). */
+export interface DsseEnvelope {
+  payload: string;
+  payloadType: string;
+  signatures: DsseSignature[];
+}
+
+export interface DsseSignature {
+  keyid?: string;
+  sig: string;
+}
+
+/** Produces raw signatures; injected so a KMS or hardware key can stand in for a PEM file. */
+export interface Signer {
+  readonly keyid: string;
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/**
+ * DSSE pre-authentication encoding: `DSSEv1 <len(type)> <type> <len(body)> <body>`, lengths
+ * in bytes as decimal ASCII, single spaces.
+ */
+export function pae(payloadType: string, body: Uint8Array): Buffer {
+  const type = Buffer.from(payloadType, "utf8");
+  return Buffer.concat([
+    Buffer.from(`DSSEv1 ${type.length} `, "ascii"),
+    type,
+    Buffer.from(` ${body.length} `, "ascii"),
+    body,
+  ]);
+}
+
+/**
+ * Sign PAE bytes with a node:crypto key. Ed25519 signs the message itself; ECDSA P-256 hashes it
+ * with SHA-256 and encodes the signature as ASN.1 DER, as cosign, sigstore-js and
+ * securesystemslib do.
+ */
+export function rawSign(privateKey: KeyObject, data: Uint8Array): Buffer {
+  return keyAlgorithm(privateKey) === "ed25519"
+    ? sign(null, data, privateKey)
+    : sign("sha256", data, { key: privateKey, dsaEncoding: "der" });
+}
+
+/** Verify a raw signature made by {@link rawSign}; false (never a throw) on any malformed input. */
+export function rawVerify(publicKey: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return keyAlgorithm(publicKey) === "ed25519"
+      ? verify(null, data, publicKey, signature)
+      : verify("sha256", data, { key: publicKey, dsaEncoding: "der" }, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** A {@link Signer} over a private key held in memory; its keyid is {@link keyId} of the key. */
+export function keySigner(privateKey: KeyObject): Signer & { algorithm: KeyAlgorithm | undefined } {
+  return {
+    keyid: keyId(privateKey),
+    algorithm: keyAlgorithm(privateKey),
+    sign: async (data) => rawSign(privateKey, data),
+  };
+}
+
+/** Sign `payload` as `payloadType` with every signer, in order. */
+export async function signEnvelope(
+  payload: Uint8Array,
+  payloadType: string,
+  signers: readonly Signer[],
+): Promise<DsseEnvelope> {
+  const message = pae(payloadType, payload);
+  const signatures: DsseSignature[] = [];
+  for (const s of signers) signatures.push({ keyid: s.keyid, sig: encodeBase64(await s.sign(message)) });
+  return { payload: encodeBase64(payload), payloadType, signatures };
+}
+
+/**
+ * Whether the envelope carries a valid signature by `publicKey`: among the signatures whose
+ * keyid equals the key's keyid, one verifies over PAE(payloadType, payload). Other signatures
+ * are ignored. `payload` is the decoded payload (see parseEnvelope).
+ */
+export function verifyEnvelopeSignature(
+  envelope: DsseEnvelope,
+  payload: Uint8Array,
+  signatures: readonly Uint8Array[],
+  publicKey: KeyObject,
+): { ok: true; keyid: string } | { ok: false; keyid: string; reason: "no_matching_keyid" | "bad_signature" } {
+  const keyid = keyId(publicKey);
+  const message = pae(envelope.payloadType, payload);
+  let candidates = 0;
+  for (const [i, s] of envelope.signatures.entries()) {
+    if (s.keyid !== keyid) continue;
+    candidates += 1;
+    const sig = signatures[i];
+    if (sig !== undefined && rawVerify(publicKey, message, sig)) return { ok: true, keyid };
+  }
+  return { ok: false, keyid, reason: candidates === 0 ? "no_matching_keyid" : "bad_signature" };
+}
+
+/**
+ * The envelope file's bytes: canonical JSON (RFC 8785), no trailing newline, so no byte of the
+ * file is insignificant.
+ */
+export function serializeEnvelope(envelope: DsseEnvelope): string {
+  return canonicalJson(envelope);
+}

@@ -1,0 +1,357 @@
+import type { StrictJsonCode } from "../lib/errors.js";
+
+export type { StrictJsonCode };
+
+/** A strict-parse failure: the code, a one-line message and where (0-based offset, 1-based line/col). */
+export class StrictJsonError extends Error {
+  constructor(
+    readonly code: StrictJsonCode,
+    message: string,
+    readonly offset: number,
+    readonly line: number,
+    readonly column: number,
+  ) {
+    super(message);
+    this.name = "StrictJsonError";
+  }
+}
+
+export interface StrictJsonOptions {
+  /** Deepest allowed nesting of arrays and objects (the top-level container is depth 1). */
+  maxDepth?: number;
+}
+
+export const DEFAULT_MAX_DEPTH = 64;
+
+// Integers with at most 15 digits are always exact doubles; longer ones must print back unchanged.
+const SAFE_DIGITS = 15;
+
+/**
+ * Parse JSON text the way JSON.parse does, but refuse what is not I-JSON instead of silently
+ * changing it: duplicate object keys, lone surrogates (escaped; raw ones cannot survive UTF-8
+ * decoding), numbers a double cannot hold (integers beyond 2^53 whose canonical form would be a
+ * different integer, overflow to infinity) and
+ * nesting deeper than `maxDepth`. Leading and trailing JSON whitespace is allowed.
+ */
+export function parseStrictJson(text: string, opts: StrictJsonOptions = {}): unknown {
+  return new Parser(text, opts.maxDepth ?? DEFAULT_MAX_DEPTH).parseDocument();
+}
+
+class Parser {
+  private i = 0;
+  private depth = 0;
+
+  constructor(
+    private readonly s: string,
+    private readonly maxDepth: number,
+  ) {}
+
+  parseDocument(): unknown {
+    this.ws();
+    const v = this.value();
+    this.ws();
+    if (this.i < this.s.length) this.fail("json_syntax", `unexpected ${this.describe()} after the value`);
+    return v;
+  }
+
+  private value(): unknown {
+    const c = this.s.charCodeAt(this.i);
+    switch (c) {
+      case 0x7b:
+        return this.object();
+      case 0x5b:
+        return this.array();
+      case 0x22:
+        return this.string();
+      case 0x74:
+        return this.literal("true", true);
+      case 0x66:
+        return this.literal("false", false);
+      case 0x6e:
+        return this.literal("null", null);
+      default:
+        if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+        return this.fail("json_syntax", `unexpected ${this.describe()}`);
+    }
+  }
+
+  private enter(): void {
+    if (++this.depth > this.maxDepth)
+      this.fail("json_too_deep", `nesting deeper than ${this.maxDepth} levels`);
+  }
+
+  private object(): Record<string, unknown> {
+    this.enter();
+    this.i++;
+    const out: Record<string, unknown> = {};
+    this.ws();
+    if (this.s.charCodeAt(this.i) === 0x7d) {
+      this.i++;
+      this.depth--;
+      return out;
+    }
+    for (;;) {
+      if (this.s.charCodeAt(this.i) !== 0x22)
+        this.fail("json_syntax", `expected a key, found ${this.describe()}`);
+      const keyAt = this.i;
+      const key = this.string();
+      if (Object.hasOwn(out, key)) {
+        this.i = keyAt;
+        this.fail("json_duplicate_key", `duplicate key \`${key}\``);
+      }
+      this.ws();
+      if (this.s.charCodeAt(this.i) !== 0x3a)
+        this.fail("json_syntax", `expected \`:\`, found ${this.describe()}`);
+      this.i++;
+      this.ws();
+      const v = this.value();
+      // A plain assignment to `__proto__` would set the prototype; JSON.parse makes an own property.
+      if (key === "__proto__")
+        Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
+      this.ws();
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x2c) {
+        this.i++;
+        this.ws();
+      } else if (c === 0x7d) {
+        this.i++;
+        this.depth--;
+        return out;
+      } else this.fail("json_syntax", `expected \`,\` or \`}\`, found ${this.describe()}`);
+    }
+  }
+
+  private array(): unknown[] {
+    this.enter();
+    this.i++;
+    const out: unknown[] = [];
+    this.ws();
+    if (this.s.charCodeAt(this.i) === 0x5d) {
+      this.i++;
+      this.depth--;
+      return out;
+    }
+    for (;;) {
+      out.push(this.value());
+      this.ws();
+      const c = this.s.charCodeAt(this.i);
+      if (c === 0x2c) {
+        this.i++;
+        this.ws();
+      } else if (c === 0x5d) {
+        this.i++;
+        this.depth--;
+        return out;
+      } else this.fail("json_syntax", `expected \`,\` or \`]\`, found ${this.describe()}`);
+    }
+  }
+
+  private string(): string {
+    const s = this.s;
+    const start = ++this.i;
+    // Fast path: no escapes, no surrogates to check.
+    for (let j = start; j < s.length; j++) {
+      const c = s.charCodeAt(j);
+      if (c === 0x22) {
+        this.i = j + 1;
+        return s.slice(start, j);
+      }
+      if (c === 0x5c || c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) break;
+    }
+    let out = "";
+    let from = start;
+    let j = start;
+    for (;;) {
+      if (j >= s.length) {
+        this.i = j;
+        this.fail("json_syntax", "unterminated string");
+      }
+      const c = s.charCodeAt(j);
+      if (c === 0x22) {
+        this.i = j + 1;
+        return out + s.slice(from, j);
+      }
+      if (c < 0x20) {
+        this.i = j;
+        this.fail("json_syntax", "control character in a string");
+      }
+      if (c >= 0xd800 && c <= 0xdfff) {
+        // A raw surrogate half (only possible in text not decoded from UTF-8).
+        const next = s.charCodeAt(j + 1);
+        if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+          j += 2;
+          continue;
+        }
+        this.i = j;
+        this.fail("json_lone_surrogate", "lone surrogate in a string");
+      }
+      if (c !== 0x5c) {
+        j++;
+        continue;
+      }
+      out += s.slice(from, j);
+      const e = s.charCodeAt(j + 1);
+      switch (e) {
+        case 0x22:
+          out += '"';
+          break;
+        case 0x5c:
+          out += "\\";
+          break;
+        case 0x2f:
+          out += "/";
+          break;
+        case 0x62:
+          out += "\b";
+          break;
+        case 0x66:
+          out += "\f";
+          break;
+        case 0x6e:
+          out += "\n";
+          break;
+        case 0x72:
+          out += "\r";
+          break;
+        case 0x74:
+          out += "\t";
+          break;
+        case 0x75: {
+          const u = this.hex4(j + 2);
+          if (u >= 0xd800 && u <= 0xdbff) {
+            const lo = s.charCodeAt(j + 6) === 0x5c && s.charCodeAt(j + 7) === 0x75 ? this.hex4(j + 8) : -1;
+            if (lo < 0xdc00 || lo > 0xdfff) {
+              this.i = j;
+              this.fail("json_lone_surrogate", `lone surrogate \`${s.slice(j, j + 6)}\``);
+            }
+            out += String.fromCharCode(u, lo);
+            j += 12;
+          } else if (u >= 0xdc00 && u <= 0xdfff) {
+            this.i = j;
+            this.fail("json_lone_surrogate", `lone surrogate \`${s.slice(j, j + 6)}\``);
+          } else {
+            out += String.fromCharCode(u);
+            j += 6;
+          }
+          from = j;
+          continue;
+        }
+        default:
+          this.i = j;
+          this.fail("json_syntax", "invalid escape in a string");
+      }
+      j += 2;
+      from = j;
+    }
+  }
+
+  private hex4(at: number): number {
+    let v = 0;
+    for (let k = at; k < at + 4; k++) {
+      const c = this.s.charCodeAt(k);
+      const d =
+        c >= 0x30 && c <= 0x39
+          ? c - 0x30
+          : c >= 0x61 && c <= 0x66
+            ? c - 0x57
+            : c >= 0x41 && c <= 0x46
+              ? c - 0x37
+              : -1;
+      if (d < 0) {
+        this.i = at - 2;
+        this.fail("json_syntax", "invalid \\u escape in a string");
+      }
+      v = v * 16 + d;
+    }
+    return v;
+  }
+
+  private number(): number {
+    const s = this.s;
+    const start = this.i;
+    let j = start;
+    if (s.charCodeAt(j) === 0x2d) j++;
+    const intStart = j;
+    if (s.charCodeAt(j) === 0x30) j++;
+    else if (isDigit(s.charCodeAt(j))) while (isDigit(s.charCodeAt(j))) j++;
+    else return this.fail("json_syntax", "invalid number");
+    const intDigits = j - intStart;
+    let integer = true;
+    if (s.charCodeAt(j) === 0x2e) {
+      integer = false;
+      j++;
+      if (!isDigit(s.charCodeAt(j))) {
+        this.i = j;
+        this.fail("json_syntax", "invalid number");
+      }
+      while (isDigit(s.charCodeAt(j))) j++;
+    }
+    const e = s.charCodeAt(j);
+    if (e === 0x65 || e === 0x45) {
+      integer = false;
+      j++;
+      const sign = s.charCodeAt(j);
+      if (sign === 0x2b || sign === 0x2d) j++;
+      if (!isDigit(s.charCodeAt(j))) {
+        this.i = j;
+        this.fail("json_syntax", "invalid number");
+      }
+      while (isDigit(s.charCodeAt(j))) j++;
+    }
+    const token = s.slice(start, j);
+    const n = Number(token);
+    if (!Number.isFinite(n)) this.fail("json_unsafe_number", `number \`${clip(token)}\` is out of range`);
+    if (integer && intDigits > SAFE_DIGITS && printedDigits(n) !== token.slice(intStart - start))
+      this.fail(
+        "json_unsafe_number",
+        `integer \`${clip(token)}\` cannot be represented exactly (beyond 2^53)`,
+      );
+    this.i = j;
+    return n;
+  }
+
+  private literal<T>(word: string, v: T): T {
+    if (!this.s.startsWith(word, this.i)) this.fail("json_syntax", `unexpected ${this.describe()}`);
+    this.i += word.length;
+    return v;
+  }
+
+  private ws(): void {
+    const s = this.s;
+    let c = s.charCodeAt(this.i);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++this.i);
+  }
+
+  private describe(): string {
+    if (this.i >= this.s.length) return "end of input";
+    return `\`${this.s.slice(this.i, this.i + 1)}\``;
+  }
+
+  private fail(code: StrictJsonCode, message: string): never {
+    const before = this.s.slice(0, this.i);
+    const line = before.split("\n").length;
+    const column = this.i - before.lastIndexOf("\n");
+    throw new StrictJsonError(code, message, this.i, line, column);
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * The integer digits of |n| as ECMAScript prints it (what canonical JSON writes), with an
+ * exponent form expanded: an integer token "changes meaning" when these differ from it.
+ */
+function printedDigits(n: number): string {
+  const s = String(Math.abs(n));
+  const m = /^(\d)(?:\.(\d+))?e\+(\d+)$/.exec(s);
+  if (!m) return s;
+  const frac = m[2] ?? "";
+  return `${m[1]}${frac}${"0".repeat(Number(m[3]) - frac.length)}`;
+}
+
+function clip(token: string): string {
+  return token.length > 40 ? `${token.slice(0, 37)}...` : token;
+}

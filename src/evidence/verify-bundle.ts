@@ -1,0 +1,172 @@
+import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
+import type { TransformOptions } from "node:stream";
+import { createGunzip, type ZlibOptions } from "node:zlib";
+import { AssayError } from "../lib/errors.js";
+import type { BundleManifest } from "./bundle-format.js";
+import { DEFAULT_LIMITS, type EvidenceLimits } from "./limits.js";
+import { TarReader } from "./tar-reader.js";
+import { type VerifyFailure, VerifyStop } from "./verify-codes.js";
+import { EventsChecker } from "./verify-events.js";
+import { checkGzipHeader } from "./verify-gzip-header.js";
+import { checkManifest } from "./verify-manifest.js";
+import { checkMemberHeader } from "./verify-member.js";
+
+/** The outcome of verifying a bundle: valid with what it pins, or the first failure. */
+export type VerifyResult =
+  | {
+      valid: true;
+      bundle_id: string;
+      run_id: string;
+      event_count: number;
+      run_root: string;
+      events_sha256: string;
+      events_bytes: number;
+      producer: { name: string; version: string };
+    }
+  | { valid: false; failure: VerifyFailure };
+
+// Small reads keep the compression-ratio check tight: a bomb is caught within a few MiB of output.
+const READ_CHUNK = 16 * 1024;
+// Output pieces, and how much inflated output may wait: lets zlib (on the thread pool) run ahead
+// while lines are checked, within a fixed bound.
+const INFLATE_CHUNK = 64 * 1024;
+const INFLATE_BUFFER = 1024 * 1024;
+
+/**
+ * Verify an evidence bundle in one streaming pass with bounded memory (see docs/evidence.md for
+ * the order of checks). Throws `AssayError` only when the file cannot be read at all.
+ */
+export async function verifyBundle(
+  path: string,
+  limits: EvidenceLimits = DEFAULT_LIMITS,
+): Promise<VerifyResult> {
+  let fileBytes: number;
+  const head = Buffer.alloc(10);
+  let headBytes: number;
+  try {
+    const fh = await open(path, "r");
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw Object.assign(new Error("not a regular file"), { code: "ENOTFILE" });
+      fileBytes = st.size;
+      headBytes = (await fh.read(head, 0, 10, 0)).bytesRead;
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw new AssayError(
+      "input_unreadable",
+      `cannot read bundle: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      {
+        where: path,
+        cause: err,
+      },
+    );
+  }
+  try {
+    if (fileBytes > limits.maxCompressedBytes)
+      throw new VerifyStop(
+        "limit_compressed_size",
+        `bundle is ${fileBytes} bytes, limit ${limits.maxCompressedBytes}`,
+      );
+    checkGzipHeader(head.subarray(0, headBytes), fileBytes);
+    return await streamArchive(path, fileBytes, limits);
+  } catch (err) {
+    if (err instanceof VerifyStop) return { valid: false, failure: err.failure };
+    throw err;
+  }
+}
+
+async function streamArchive(path: string, fileBytes: number, limits: EvidenceLimits): Promise<VerifyResult> {
+  let compressed = 0;
+  let decompressed = 0;
+  let manifest: BundleManifest | undefined;
+  let events: EventsChecker | undefined;
+  const manifestChunks: Buffer[] = [];
+  const seen = new Set<string>();
+  const tar = new TarReader({
+    header(raw, index) {
+      const size = checkMemberHeader(raw, index, seen, limits);
+      if (index === 1) {
+        if (!manifest) throw new VerifyStop("member_missing", "no manifest before the events");
+        const declared = manifest.files["events.ndjson"].bytes;
+        if (size !== declared)
+          throw new VerifyStop(
+            "events_size_mismatch",
+            `events member is ${size} bytes, manifest says ${declared}`,
+            "events.ndjson",
+          );
+        events = new EventsChecker(manifest, limits);
+      }
+      return size;
+    },
+    data(chunk) {
+      if (events) events.data(chunk);
+      else manifestChunks.push(Buffer.from(chunk));
+    },
+    memberEnd(index) {
+      if (index === 0) manifest = checkManifest(Buffer.concat(manifestChunks), limits);
+    },
+  });
+
+  const source = createReadStream(path, { highWaterMark: READ_CHUNK });
+  // zlib streams hand their options to Transform; @types/node's ZlibOptions omits the stream ones.
+  const gunzip = createGunzip({
+    chunkSize: INFLATE_CHUNK,
+    readableHighWaterMark: INFLATE_BUFFER,
+  } as ZlibOptions & TransformOptions);
+  source.on("data", (c) => {
+    compressed += c.length;
+  });
+  source.on("error", (err) => gunzip.destroy(err));
+  source.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      decompressed += chunk.length;
+      if (decompressed > limits.maxDecompressedBytes)
+        throw new VerifyStop(
+          "limit_decompressed_size",
+          `archive expands beyond ${limits.maxDecompressedBytes} bytes`,
+        );
+      if (decompressed > limits.ratioFloorBytes && decompressed > limits.maxCompressionRatio * compressed)
+        throw new VerifyStop(
+          "limit_compression_ratio",
+          `archive expands more than ${limits.maxCompressionRatio}:1 (${decompressed} bytes from ${compressed})`,
+        );
+      tar.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof VerifyStop) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "Z_BUF_ERROR") throw new VerifyStop("gzip_truncated", "gzip stream is cut short");
+    if (typeof e.code === "string" && e.code.startsWith("Z_"))
+      throw new VerifyStop("gzip_invalid", `gzip stream is corrupt: ${e.message}`);
+    throw new AssayError("input_unreadable", `cannot read bundle: ${e.code ?? e.message}`, {
+      where: path,
+      cause: err,
+    });
+  } finally {
+    source.destroy();
+    gunzip.destroy();
+  }
+  if (gunzip.bytesWritten !== fileBytes)
+    throw new VerifyStop("gzip_invalid", "data after the end of the gzip stream");
+  const members = tar.finish();
+  if (members < 2 || !manifest || !events)
+    throw new VerifyStop(
+      "member_missing",
+      `expected \`manifest.json\` and \`events.ndjson\`, found ${members} member(s)`,
+    );
+  const { eventCount, runRoot } = events.finish();
+  return {
+    valid: true,
+    bundle_id: manifest.bundle_id,
+    run_id: manifest.run_id,
+    event_count: eventCount,
+    run_root: runRoot,
+    events_sha256: manifest.files["events.ndjson"].sha256,
+    events_bytes: manifest.files["events.ndjson"].bytes,
+    producer: manifest.producer,
+  };
+}

@@ -1,0 +1,172 @@
+import assert from "node:assert/strict";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { describe, test } from "node:test";
+import { decodeBase64Strict } from "../../src/evidence/base64.js";
+import { keySigner, pae, rawSign, signEnvelope, verifyEnvelopeSignature } from "../../src/evidence/dsse.js";
+import { parseEnvelope } from "../../src/evidence/dsse-envelope.js";
+import {
+  generateKeyPairPem,
+  type KeyAlgorithm,
+  keyId,
+  parsePrivateKey,
+  parsePublicKey,
+} from "../../src/evidence/keys.js";
+
+function keys(alg: KeyAlgorithm): { priv: KeyObject; pub: KeyObject } {
+  const pair = generateKeyPairPem(alg);
+  return { priv: parsePrivateKey(pair.privateKeyPem, "k"), pub: parsePublicKey(pair.publicKeyPem, "p") };
+}
+
+function verify(env: unknown, pub: KeyObject) {
+  const parsed = parseEnvelope(env);
+  if (!parsed.ok) return { ok: false as const, reason: "malformed" as const };
+  const { envelope, payload, signatures } = parsed.parsed;
+  return verifyEnvelopeSignature(envelope, payload, signatures, pub);
+}
+
+describe("PAE", () => {
+  test("the DSSE spec's test vector", () => {
+    assert.equal(
+      pae("http://example.com/HelloWorld", Buffer.from("hello world")).toString("utf8"),
+      "DSSEv1 29 http://example.com/HelloWorld 11 hello world",
+    );
+  });
+
+  test("lengths count bytes, not characters; an empty body still has its length", () => {
+    assert.equal(pae("tÿpe", Buffer.from("é")).toString("utf8"), "DSSEv1 5 tÿpe 2 é");
+    assert.deepEqual(pae("", new Uint8Array()), Buffer.from("DSSEv1 0  0 "));
+    const body = Buffer.from([0, 255, 10, 32]);
+    assert.deepEqual(pae("x", body), Buffer.concat([Buffer.from("DSSEv1 1 x 4 "), body]));
+  });
+});
+
+describe("strict base64", () => {
+  test("canonical standard base64 decodes", () => {
+    assert.deepEqual(decodeBase64Strict("aGVsbG8="), Buffer.from("hello"));
+    assert.deepEqual(decodeBase64Strict(""), Buffer.alloc(0));
+  });
+
+  test("what Node would silently accept is refused", () => {
+    for (const s of ["aGVsbG9=", "aGVs bG8=", "aGVsbG8", "aGVsbG8==", "aGVs-G8=", "aGVs_G8=", "aGVsbG8=\n"])
+      assert.equal(decodeBase64Strict(s), undefined, s);
+  });
+});
+
+for (const alg of ["ed25519", "ecdsa-p256"] as const) {
+  describe(`sign → verify → tamper (${alg})`, () => {
+    const { priv, pub } = keys(alg);
+    const payload = Buffer.from('{"hello":"world"}');
+    const type = "application/vnd.in-toto+json";
+
+    test("a fresh envelope verifies; keyid is the signer's", async () => {
+      const env = await signEnvelope(payload, type, [keySigner(priv)]);
+      assert.equal(env.signatures[0]?.keyid, keyId(pub));
+      assert.deepEqual(verify(env, pub), { ok: true, keyid: keyId(pub) });
+    });
+
+    test("ECDSA signatures are ASN.1 DER; Ed25519 signatures are 64 raw bytes", async () => {
+      const env = await signEnvelope(payload, type, [keySigner(priv)]);
+      const sig = Buffer.from(env.signatures[0]?.sig ?? "", "base64");
+      if (alg === "ed25519") assert.equal(sig.length, 64);
+      else assert.equal(sig[0], 0x30, "DER SEQUENCE");
+    });
+
+    test("a changed payload byte fails", async () => {
+      const env = await signEnvelope(payload, type, [keySigner(priv)]);
+      const bytes = Buffer.from(payload);
+      bytes[3] = (bytes[3] ?? 0) ^ 1;
+      assert.equal(verify({ ...env, payload: bytes.toString("base64") }, pub).ok, false);
+    });
+
+    test("a changed signature byte fails", async () => {
+      const env = await signEnvelope(payload, type, [keySigner(priv)]);
+      for (const i of [0, 5, 20, 40]) {
+        const sig = Buffer.from(env.signatures[0]?.sig ?? "", "base64");
+        sig[i] = (sig[i] ?? 0) ^ 0x40;
+        const tampered = { ...env, signatures: [{ keyid: keyId(pub), sig: sig.toString("base64") }] };
+        assert.deepEqual(
+          verify(tampered, pub),
+          { ok: false, keyid: keyId(pub), reason: "bad_signature" },
+          `byte ${i}`,
+        );
+      }
+    });
+
+    test("a changed payloadType fails (it is authenticated by PAE)", async () => {
+      const env = await signEnvelope(payload, type, [keySigner(priv)]);
+      assert.equal(verify({ ...env, payloadType: "application/json" }, pub).ok, false);
+    });
+
+    test("a wrong key fails: different keyid, and the same keyid with a foreign signature", async () => {
+      const other = keys(alg);
+      const env = await signEnvelope(payload, type, [keySigner(priv)]);
+      assert.deepEqual(verify(env, other.pub), {
+        ok: false,
+        keyid: keyId(other.pub),
+        reason: "no_matching_keyid",
+      });
+      const forged = { ...env, signatures: [{ keyid: keyId(other.pub), sig: env.signatures[0]?.sig ?? "" }] };
+      assert.deepEqual(verify(forged, other.pub), {
+        ok: false,
+        keyid: keyId(other.pub),
+        reason: "bad_signature",
+      });
+    });
+
+    test("other keys' signatures are tolerated; one valid signature by this key is required", async () => {
+      const other = keys(alg === "ed25519" ? "ecdsa-p256" : "ed25519");
+      const env = await signEnvelope(payload, type, [keySigner(other.priv), keySigner(priv)]);
+      assert.equal(verify(env, pub).ok, true);
+      assert.equal(verify(env, other.pub).ok, true);
+      const onlyOther = { ...env, signatures: env.signatures.slice(0, 1) };
+      assert.equal(verify(onlyOther, pub).ok, false);
+    });
+
+    test("a signature without a keyid is not taken as this key's", async () => {
+      const env = await signEnvelope(payload, type, [keySigner(priv)]);
+      const anonymous = { ...env, signatures: [{ sig: env.signatures[0]?.sig ?? "" }] };
+      assert.deepEqual(verify(anonymous, pub), { ok: false, keyid: keyId(pub), reason: "no_matching_keyid" });
+    });
+
+    test("rawSign signs exactly PAE(type, body)", async () => {
+      const env = await signEnvelope(payload, type, [keySigner(priv)]);
+      const direct = rawSign(priv, pae(type, payload));
+      if (alg === "ed25519") assert.equal(env.signatures[0]?.sig, direct.toString("base64"));
+      const manual = { ...env, signatures: [{ keyid: keyId(pub), sig: direct.toString("base64") }] };
+      assert.equal(verify(manual, pub).ok, true);
+    });
+  });
+}
+
+describe("envelope shape", () => {
+  test("required fields, types and base64 are checked", () => {
+    const good = { payload: "e30=", payloadType: "t", signatures: [{ keyid: "k", sig: "AAAA" }] };
+    assert.equal(parseEnvelope(good).ok, true);
+    assert.equal(
+      parseEnvelope({ ...good, extra: 1 }).ok,
+      true,
+      "unknown fields are ignored (DSSE parsing rules)",
+    );
+    for (const bad of [
+      null,
+      [],
+      { ...good, payload: undefined },
+      { ...good, payloadType: 3 },
+      { ...good, signatures: [] },
+      { ...good, signatures: [{ keyid: "k" }] },
+      { ...good, payload: "e30" },
+      { ...good, payload: "e3-=" },
+      { ...good, signatures: [{ keyid: "k", sig: "AAB=" }] },
+    ])
+      assert.equal(parseEnvelope(bad).ok, false, JSON.stringify(bad));
+  });
+
+  test("an RSA key is not a supported signing key", () => {
+    const { privateKey } = generateKeyPairSync("rsa", {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+      publicKeyEncoding: { type: "spki", format: "pem" },
+    });
+    assert.throws(() => parsePrivateKey(privateKey, "rsa.key"), { code: "input_invalid" });
+  });
+});

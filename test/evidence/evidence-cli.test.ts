@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { bundleOf, goodLines } from "./craft.js";
+import { tempDir } from "./helpers.js";
+
+const dir = tempDir();
+after(() => rmSync(dir, { recursive: true, force: true }));
+const LOG = "test/fixtures/evidence/decision-log.ndjson";
+
+function assay(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "evidence", ...args], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("assay evidence bundle / verify (CLI)", () => {
+  test("bundle then verify: exit 0; --json summaries agree", () => {
+    const out = join(dir, "b.tar.gz");
+    const b = assay(["bundle", "--events", LOG, "--out", out, "--json"]);
+    assert.equal(b.code, 0, b.stderr);
+    const summary = JSON.parse(b.stdout);
+    assert.equal(summary.event_count, 4);
+    const v = assay(["verify", out, "--json"]);
+    assert.equal(v.code, 0, v.stderr);
+    const result = JSON.parse(v.stdout);
+    assert.equal(result.valid, true);
+    assert.equal(result.bundle_id, summary.bundle_id);
+    const human = assay(["verify", out]);
+    assert.match(human.stdout, /^valid: .*: 4 events, run run-[0-9a-f]{16}, bundle sha256:[0-9a-f]{64}\n$/);
+  });
+
+  test("an invalid bundle: exit 1 with code and class; --json", () => {
+    const path = join(dir, "bad.tar.gz");
+    const lines = goodLines(2);
+    writeFileSync(
+      path,
+      bundleOf(lines, (m) => {
+        m.event_count = 3;
+      }),
+    );
+    const v = assay(["verify", path, "--json"]);
+    assert.equal(v.code, 1);
+    const r = JSON.parse(v.stdout);
+    assert.deepEqual([r.valid, r.code, r.class], [false, "event_count_mismatch", "integrity"]);
+    const human = assay(["verify", path]);
+    assert.equal(human.code, 1);
+    assert.match(human.stdout, /^invalid: .*: integrity\/event_count_mismatch: 2 events, manifest says 3/);
+  });
+
+  test("unreadable input: exit 2; usage errors: exit 2; a bad decision log: exit 2, located", () => {
+    const missing = assay(["verify", join(dir, "nope.tar.gz")]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read bundle: ENOENT/);
+    assert.equal(assay(["verify", dir]).code, 2);
+    assert.equal(assay(["bundle", "--out", join(dir, "x.tar.gz")]).code, 2);
+    const log = join(dir, "dup.ndjson");
+    const first = readFileSync(LOG, "utf8").split("\n")[0] ?? "";
+    writeFileSync(log, `${first.slice(0, -1)},"time":"x"}\n`);
+    const b = assay(["bundle", "--events", log, "--out", join(dir, "y.tar.gz")]);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /^assay: .*dup\.ndjson:1:\d+: decision log record: duplicate key `time`\n$/);
+  });
+});
