@@ -1,5 +1,14 @@
 /** Assay's public library API. */
 
+export { attest } from "./evidence/attest.js";
+export { buildAuditKit, writeAuditKit } from "./evidence/audit-kit.js";
+export { verifyAuditKit } from "./evidence/audit-kit-verify.js";
+export { writeBundle } from "./evidence/bundle-writer.js";
+export { generateKeyPairPem, keyId } from "./evidence/keys.js";
+export { buildSoakProvenance } from "./evidence/slsa-provenance.js";
+export { parseStrictJson } from "./evidence/strict-json.js";
+export { verifyAttestation } from "./evidence/verify-attestation.js";
+export { verifyBundle } from "./evidence/verify-bundle.js";
 export { createGate, type Gate, type GatedTransport } from "./gate/create-gate.js";
 export type { AnyGateEvent, DecisionEvent, DecisionEventData, GateOutcome } from "./gate/decision-event.js";
 export {
@@ -27,3 +36,5 @@ export type { CompiledPolicy, CompiledRule } from "./policy/ir.js";
 export { type LoadedPack, loadPack, packFromObject, parsePack } from "./policy/load-pack.js";
 export type { Dimension, Effect, PackDoc, RuleDoc, Severity } from "./policy/pack-types.js";
 export { PolicySession } from "./policy/session.js";
+export { type Bundle, loadBundle } from "./sim/bundle.js";
+export { runSoak, type SoakOptions, type SoakResult } from "./sim/soak.js";

@@ -4,6 +4,7 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import fc from "fast-check";
 import { buildAuditKit, writeAuditKit } from "../../src/evidence/audit-kit.js";
 import { KIT, type KitManifest, SOAK_RESULT_V1 } from "../../src/evidence/audit-kit-manifest.js";
 import { verifyAuditKit } from "../../src/evidence/audit-kit-verify.js";
@@ -206,6 +207,37 @@ describe("audit kit: verify", () => {
       }
       await writeFile(join(dir, file), original);
     }
+  });
+
+  test("property: any single-byte change to the report, the manifest, an envelope or a pack copy is detected", async () => {
+    const dir = await freshKit();
+    const files = [KIT.report, KIT.manifest, KIT.provenance, KIT.soakResult, "target/packs/guard.yaml"];
+    const originals = new Map<string, Buffer>();
+    for (const f of files) originals.set(f, await readFile(join(dir, f)));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...files),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 255 }),
+        async (file, where, xor) => {
+          const original = originals.get(file) as Buffer;
+          const bytes = Buffer.from(original);
+          const i = Math.floor(where * bytes.length);
+          bytes[i] = (bytes[i] as number) ^ xor;
+          await writeFile(join(dir, file), bytes);
+          try {
+            const r = await verifyAuditKit(dir, keys.publicKey);
+            assert.equal(r.verdict, "invalid", `${file} byte ${i} ^ ${xor}`);
+          } catch (err) {
+            // Unreadable (exit 2) is detected too; only a valid verdict would be a miss.
+            if (!(err instanceof AssayError)) throw err;
+          } finally {
+            await writeFile(join(dir, file), original);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   test("a manifest that lists a different pack digest fails even when re-canonicalized", async () => {
