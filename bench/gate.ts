@@ -52,12 +52,12 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mean, median, percentile, round, table } from "./stats.js";
+import { mean, median, newest, percentile, round, table } from "./stats.js";
 
 const JSON_OUT = process.argv.includes("--json");
 const CPU_PROF = process.argv.includes("--cpu-prof");
@@ -102,16 +102,6 @@ rules:
         required: [message]
         additionalProperties: false
 `;
-
-/** Newest modification time (ms) of the files under `dir` whose names end with `ext`. */
-function newest(dir: string, ext: string): number {
-  let latest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith(ext))
-      latest = Math.max(latest, statSync(`${e.parentPath}/${e.name}`).mtimeMs);
-  }
-  return latest;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The lean client.

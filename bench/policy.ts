@@ -51,7 +51,6 @@
  * (run `npm run build` first; the benchmark warns when dist/ is older than src/).
  */
 
-import { readdirSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as cedar from "@cedar-policy/cedar-wasm/nodejs";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -59,7 +58,7 @@ import { RE2JS } from "re2js";
 import type { Decision, PackDoc, RuleDoc } from "../src/index.js";
 import { ARGS_AJV_OPTIONS } from "../src/policy/compile.js";
 import { matchAnyToolPattern, parseToolPattern, type ToolPattern } from "../src/policy/tool-pattern.js";
-import { mean, median, percentile, round, table, timeBatch, timeEach } from "./stats.js";
+import { mean, median, newest, percentile, round, table, timeBatch, timeEach } from "./stats.js";
 
 const JSON_OUT = process.argv.includes("--json");
 const USE_DIST = process.argv.includes("--dist");
@@ -69,15 +68,6 @@ const engine: typeof import("../src/index.js") = USE_DIST
   : await import("../src/index.js");
 const { compilePolicy, decide } = engine;
 
-/** Newest modification time (ms) of the files under `dir` whose names end with `ext`. */
-function newest(dir: string, ext: string): number {
-  let latest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith(ext))
-      latest = Math.max(latest, statSync(`${e.parentPath}/${e.name}`).mtimeMs);
-  }
-  return latest;
-}
 if (USE_DIST) {
   const src = fileURLToPath(new URL("../src", import.meta.url));
   const dist = fileURLToPath(new URL("../dist", import.meta.url));

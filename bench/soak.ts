@@ -36,11 +36,11 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { median, round, table } from "./stats.js";
+import { median, newest, round, table } from "./stats.js";
 
 const JSON_OUT = process.argv.includes("--json");
 
@@ -147,16 +147,6 @@ process.stdout.write(JSON.stringify({
   reasons: verdict.reasons,
 }) + "\\n");
 `;
-
-/** Newest modification time (ms) of the files under `dir` whose names end with `ext`. */
-function newest(dir: string, ext: string): number {
-  let latest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith(ext))
-      latest = Math.max(latest, statSync(`${e.parentPath}/${e.name}`).mtimeMs);
-  }
-  return latest;
-}
 
 function runChild(iterations: number, reportPath: string, version: string): ChildResult {
   const href = (p: string) => pathToFileURL(join(DIST, p)).href;

@@ -1,5 +1,7 @@
 /** Small timing helpers shared by the benchmarks. Nothing here is measured itself. */
 
+import { readdirSync, statSync } from "node:fs";
+
 /** Nearest-rank percentile of an ascending-sorted sample (q in [0, 1]). */
 export function percentile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -70,4 +72,14 @@ export function table(rows: readonly (readonly string[])[]): string {
         .trimEnd(),
     )
     .join("\n");
+}
+
+/** Newest modification time (ms) of the files under `dir` whose names end with `ext`. */
+export function newest(dir: string, ext: string): number {
+  let latest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith(ext))
+      latest = Math.max(latest, statSync(`${e.parentPath}/${e.name}`).mtimeMs);
+  }
+  return latest;
 }

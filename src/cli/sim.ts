@@ -1,9 +1,9 @@
 import { closeSync, openSync, writeSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, relative, sep } from "node:path";
 import type { Command } from "commander";
 import { AssayError, EXIT } from "../lib/errors.js";
+import { readTextFile } from "../lib/read-text.js";
 import { soakJunit } from "../report/junit.js";
 import { soakSarif } from "../report/sarif.js";
 import { ScenarioResults } from "../report/scenario-results.js";
@@ -221,18 +221,7 @@ function targetUri(bundle: Bundle): string {
 async function merge(files: string[], out: string): Promise<number> {
   const shards = await Promise.all(
     files.map(async (where) => {
-      let text: string;
-      try {
-        text = await readFile(where, "utf8");
-      } catch (err) {
-        throw new AssayError(
-          "input_unreadable",
-          `cannot read \`${where}\`: ${(err as NodeJS.ErrnoException).code}`,
-          {
-            where,
-          },
-        );
-      }
+      const text = await readTextFile(where, "input_unreadable", "shard report");
       try {
         return { where, report: parseSoakReport(text) };
       } catch (err) {

@@ -209,7 +209,7 @@ function parseTraces(
     if (path === undefined || bytes === undefined) continue;
     const parsed = collect(out, () => parseTrace(decodeUtf8(bytes, where(path)), where(path)));
     if (parsed) {
-      const { calls, refusals } = traceOf(parsed.lines);
+      const { calls, refusals } = traceOf(parsed);
       traces.set(path, { calls, refusals: refusals ?? [] });
     }
   }

@@ -1,6 +1,7 @@
-import { readdir, readFile } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { AssayError } from "../lib/errors.js";
+import { readTextFile } from "../lib/read-text.js";
 import { parseSoakReport } from "./soak-merge.js";
 import { type SoakReport, soakReportProblems } from "./soak-report.js";
 
@@ -37,16 +38,7 @@ export async function readHistory(dir: string): Promise<HistoryReport[]> {
   const out: HistoryReport[] = [];
   for (const name of names) {
     const where = join(dir, name);
-    let text: string;
-    try {
-      text = await readFile(where, "utf8");
-    } catch (err) {
-      throw new AssayError(
-        "input_unreadable",
-        `cannot read soak report: ${(err as NodeJS.ErrnoException).code ?? err}`,
-        { where },
-      );
-    }
+    const text = await readTextFile(where, "input_unreadable", "soak report");
     if (Buffer.byteLength(text, "utf8") > MAX_REPORT_BYTES)
       throw new AssayError("input_invalid", "soak report is over the 256 MiB limit", { where });
     out.push({ file: name, report: checkReport(text, where) });

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
 import { readSchema } from "../lib/read-schema.js";
+import { readTextFile } from "../lib/read-text.js";
 import { parseStrictYaml } from "../lib/strict-yaml.js";
 import { pointerSegments, pointerToPath } from "../policy/json-pointer.js";
 import { schemaErrorText } from "../policy/schema-error-text.js";
@@ -67,17 +67,7 @@ interface UpstreamDoc {
 
 /** Read and check a readiness policy file (YAML or JSON; Assay's format or upstream's). */
 export async function loadReadinessPolicy(path: string): Promise<ReadinessPolicy> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new AssayError(
-      "input_unreadable",
-      `cannot read readiness policy: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      { where: path },
-    );
-  }
-  return parseReadinessPolicy(text, path);
+  return parseReadinessPolicy(await readTextFile(path, "input_unreadable", "readiness policy"), path);
 }
 
 /**

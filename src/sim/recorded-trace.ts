@@ -71,23 +71,10 @@ export function traceLine(value: unknown, where: string): TraceLine {
   };
 }
 
-/**
- * Parse a whole trace (NDJSON; blank lines skipped). `partialLastLine: "drop"` drops a final line
- * with no newline (a writer cut off mid-line) instead of parsing it; the result says whether it did.
- */
-export function parseTrace(
-  text: string,
-  where: string,
-  options: { partialLastLine?: "parse" | "drop" } = {},
-): { lines: TraceLine[]; droppedPartialLine: boolean } {
-  const raw = text.split("\n");
-  let droppedPartialLine = false;
-  if (options.partialLastLine === "drop" && raw.length > 0 && raw[raw.length - 1] !== "") {
-    raw.pop();
-    droppedPartialLine = true;
-  }
+/** Parse a whole trace (NDJSON; blank lines skipped), each line located `where:line`. */
+export function parseTrace(text: string, where: string): TraceLine[] {
   const lines: TraceLine[] = [];
-  raw.forEach((line, i) => {
+  text.split("\n").forEach((line, i) => {
     if (line.trim() === "") return;
     let value: unknown;
     try {
@@ -99,7 +86,7 @@ export function parseTrace(
     }
     lines.push(traceLine(value, `${where}:${i + 1}`));
   });
-  return { lines, droppedPartialLine };
+  return lines;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
