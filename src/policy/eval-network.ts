@@ -225,10 +225,10 @@ export function parseTarget(
   bareHostOk: boolean,
 ): NetTarget | typeof UNREADABLE | null {
   // No length cap: skipping a long URL would allow it. Only its authority is parsed (below).
-  const value = raw.replace(URL_TRIM, "").replace(URL_TAB_NEWLINE, "");
+  const value = urlText(raw);
   if (value === "") return null;
   const bare = value.startsWith("[") && value.endsWith("]") ? value.slice(1, -1) : value;
-  if (isIP(bare)) return target(pointer, raw, null, bare, null);
+  if (isIpLiteral(bare)) return target(pointer, raw, null, bare, null);
   const slashes = HAS_SCHEME.test(value);
   const prefix = slashes || BARE_SCHEME.test(value) ? SCHEME_PREFIX.exec(value) : null;
   const scheme = prefix ? (prefix[1] as string).toLowerCase() : null;
@@ -288,7 +288,7 @@ function target(
   port: number | null,
 ): NetTarget {
   const host = normalizeHost(hostIn.startsWith("[") ? hostIn.slice(1, -1) : hostIn);
-  const ip = isIP(host) ? host : null;
+  const ip = isIpLiteral(host) ? host : null;
   return { pointer, raw, scheme, host, ip, bits: ip ? ipBits(ip) : null, port };
 }
 
@@ -379,5 +379,19 @@ export function evaluateNetwork(
 }
 
 function escapePointerKey(key: string): string {
+  if (!key.includes("~") && !key.includes("/")) return key;
   return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+/** `isIP`, skipping its regexes for what cannot be an address: IPv4 starts with a digit, IPv6 has a colon. */
+function isIpLiteral(value: string): boolean {
+  const c = value.charCodeAt(0);
+  return ((c >= 0x30 && c <= 0x39) || value.includes(":")) && isIP(value) !== 0;
+}
+
+/** The value as WHATWG URL parsers read it: C0 controls and spaces trimmed, tabs and newlines dropped. */
+function urlText(raw: string): string {
+  let clean = raw.length > 0 && raw.charCodeAt(0) > 0x20 && raw.charCodeAt(raw.length - 1) > 0x20;
+  if (clean) clean = !raw.includes("\t") && !raw.includes("\n") && !raw.includes("\r");
+  return clean ? raw : raw.replace(URL_TRIM, "").replace(URL_TAB_NEWLINE, "");
 }

@@ -41,6 +41,7 @@ const COMPILE_MODULES = [
   "policy/compile.ts",
   "policy/cel.ts",
   "policy/regex.ts",
+  "policy/regex-linear.ts",
   "policy/load-pack.ts",
   "policy/pack-schema.ts",
   "policy/normalize-pack.ts",
