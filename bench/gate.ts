@@ -44,6 +44,10 @@
  * sees; with one call in flight, calls/s is just 1e6 / mean latency (the table's "seq calls/s").
  * The warm-up runs both phases once per setup.
  *
+ * CPU per call: the user + system time (/proc/<pid>/stat) the proxy process used during the timed
+ * phases, divided by the calls. Less sensitive to other load than wall time, it shows what the
+ * gate's own work costs next to a bare pipe hop doing the same I/O.
+ *
  * The machine is shared: client, proxy and server are three processes on however many cores
  * there are (2 here), so every proxy pays for a core it competes for. Targets are printed next
  * to the figures, never asserted. With `--json` the last stdout line is one JSON object.
@@ -51,7 +55,7 @@
  * timings are then inflated by the profiler).
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -206,7 +210,27 @@ class StdioPeer {
   get stderrTail(): string {
     return this.stderr;
   }
+
+  /** CPU time (user + system) the process has used so far, in µs; NaN where /proc is not there. */
+  cpuUs(): number {
+    try {
+      // Fields after the `(comm)`: state is 3rd, utime 14th, stime 15th (clock ticks).
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    } catch {
+      return Number.NaN;
+    }
+  }
 }
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
 
 /** The echo call: the message is derived from the id, so each answer can be matched to its call. */
 const echoLine = (id: number) =>
@@ -286,6 +310,9 @@ interface Setup {
   samples: Float64Array;
   roundP50: number[];
   throughputNs: number;
+  /** CPU the proxy process (or, for direct, the server) used in the timed phases, in µs. */
+  cpuSeqUs: number;
+  cpuPipelinedUs: number;
 }
 
 const PIPE_HOP = [
@@ -342,6 +369,8 @@ async function main(): Promise<void> {
     samples: new Float64Array(measured),
     roundP50: [],
     throughputNs: 0,
+    cpuSeqUs: 0,
+    cpuPipelinedUs: 0,
   }));
   const byKey = (k: Setup["key"]) => setups.find((s) => s.key === k) as Setup;
 
@@ -354,7 +383,9 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (let j = 0; j < setups.length; j++) {
         const s = setups[(r + j) % setups.length] as Setup;
+        const cpu0 = s.peer.cpuUs();
         await sequential(s.peer, PER_ROUND, s.samples, r * PER_ROUND);
+        s.cpuSeqUs += s.peer.cpuUs() - cpu0;
         const block = s.samples.slice(r * PER_ROUND, (r + 1) * PER_ROUND).sort();
         s.roundP50.push(percentile(block, 0.5));
       }
@@ -362,7 +393,9 @@ async function main(): Promise<void> {
     for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
       for (let j = 0; j < setups.length; j++) {
         const s = setups[(r + j) % setups.length] as Setup;
+        const cpu0 = s.peer.cpuUs();
         s.throughputNs += await pipelined(s.peer, THROUGHPUT_PER_ROUND, PIPELINE);
+        s.cpuPipelinedUs += s.peer.cpuUs() - cpu0;
       }
     }
   } finally {
@@ -410,6 +443,9 @@ async function main(): Promise<void> {
   const cps = (k: Setup["key"]) => (THROUGHPUT_ROUNDS * THROUGHPUT_PER_ROUND) / (byKey(k).throughputNs / 1e9);
   const ratio = cps("gated") / cps("direct");
   const totalS = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuSeq = (k: Setup["key"]) => byKey(k).cpuSeqUs / measured;
+  const cpuPipelined = (k: Setup["key"]) =>
+    byKey(k).cpuPipelinedUs / (THROUGHPUT_ROUNDS * THROUGHPUT_PER_ROUND);
 
   const mark = (ok: boolean) => (ok ? "met" : "MISSED");
   const us = (v: number) => `${v.toFixed(1)} µs`;
@@ -472,6 +508,18 @@ async function main(): Promise<void> {
       ["pipe hop added p50 / p99", `${us(pipeAddedP50)} / ${us(st("pipe").p99 - direct.p99)}`, "", ""],
       ["gated − pipe hop p50 (the gate's own work)", us(gated.p50 - st("pipe").p50), "", ""],
       [
+        "CPU per call, sequential / pipelined: gate",
+        `${us(cpuSeq("gated"))} / ${us(cpuPipelined("gated"))}`,
+        "",
+        "",
+      ],
+      [
+        "  pipe hop / mcp-proxy / the server (direct)",
+        `${us(cpuSeq("pipe"))} / ${us(cpuPipelined("pipe"))}; ${us(cpuSeq("peer"))} / ${us(cpuPipelined("peer"))}; ${us(cpuSeq("direct"))} / ${us(cpuPipelined("direct"))}`,
+        "",
+        "",
+      ],
+      [
         "gate decision (log latency_us) p50 / p99",
         `${percentile(decideUs, 0.5).toFixed(1)} / ${percentile(decideUs, 0.99).toFixed(1)} µs`,
         "",
@@ -511,6 +559,10 @@ async function main(): Promise<void> {
         pipe_hop_p99_us: round(st("pipe").p99, 1),
         gated_minus_pipe_p50_us: round(gated.p50 - st("pipe").p50, 1),
         gate_decision_p50_us: round(percentile(decideUs, 0.5), 1),
+        gate_cpu_us_per_call_seq: round(cpuSeq("gated"), 1),
+        gate_cpu_us_per_call_pipelined: round(cpuPipelined("gated"), 1),
+        pipe_cpu_us_per_call_seq: round(cpuSeq("pipe"), 1),
+        pipe_cpu_us_per_call_pipelined: round(cpuPipelined("pipe"), 1),
       }),
     );
   }
