@@ -1,9 +1,11 @@
 import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import type { TransformOptions } from "node:stream";
 import { createGunzip, type ZlibOptions } from "node:zlib";
 import { AssayError } from "../lib/errors.js";
 import type { BundleManifest } from "./bundle-format.js";
+import { EventLinePool } from "./event-line-pool.js";
 import { DEFAULT_LIMITS, type EvidenceLimits } from "./limits.js";
 import { TarReader } from "./tar-reader.js";
 import { type VerifyFailure, VerifyStop } from "./verify-codes.js";
@@ -26,6 +28,17 @@ export type VerifyResult =
     }
   | { valid: false; failure: VerifyFailure };
 
+export interface VerifyOptions {
+  /**
+   * Worker threads that check event lines beside the reading thread. Default: one when the
+   * events file is at least PARALLEL_MIN_BYTES and the machine has two or more cores, else none.
+   */
+  workers?: number;
+}
+
+/** Below this, starting a worker costs more than it saves. */
+const PARALLEL_MIN_BYTES = 8 * 1024 * 1024;
+
 // Small reads keep the compression-ratio check tight: a bomb is caught within a few MiB of output.
 const READ_CHUNK = 16 * 1024;
 // Output pieces, and how much inflated output may wait: lets zlib (on the thread pool) run ahead
@@ -40,6 +53,7 @@ const INFLATE_BUFFER = 1024 * 1024;
 export async function verifyBundle(
   path: string,
   limits: EvidenceLimits = DEFAULT_LIMITS,
+  options: VerifyOptions = {},
 ): Promise<VerifyResult> {
   let fileBytes: number;
   const head = Buffer.alloc(10);
@@ -71,18 +85,24 @@ export async function verifyBundle(
         `bundle is ${fileBytes} bytes, limit ${limits.maxCompressedBytes}`,
       );
     checkGzipHeader(head.subarray(0, headBytes), fileBytes);
-    return await streamArchive(path, fileBytes, limits);
+    return await streamArchive(path, fileBytes, limits, options);
   } catch (err) {
     if (err instanceof VerifyStop) return { valid: false, failure: err.failure };
     throw err;
   }
 }
 
-async function streamArchive(path: string, fileBytes: number, limits: EvidenceLimits): Promise<VerifyResult> {
+async function streamArchive(
+  path: string,
+  fileBytes: number,
+  limits: EvidenceLimits,
+  options: VerifyOptions,
+): Promise<VerifyResult> {
   let compressed = 0;
   let decompressed = 0;
   let manifest: BundleManifest | undefined;
   let events: EventsChecker | undefined;
+  let pool: EventLinePool | undefined;
   const manifestChunks: Buffer[] = [];
   const seen = new Set<string>();
   const tar = new TarReader({
@@ -97,7 +117,10 @@ async function streamArchive(path: string, fileBytes: number, limits: EvidenceLi
             `events member is ${size} bytes, manifest says ${declared}`,
             "events.ndjson",
           );
-        events = new EventsChecker(manifest, limits);
+        const workers =
+          options.workers ?? (declared >= PARALLEL_MIN_BYTES && availableParallelism() >= 2 ? 1 : 0);
+        if (workers > 0) pool = new EventLinePool(workers);
+        events = new EventsChecker(manifest, limits, pool);
       }
       return size;
     },
@@ -122,51 +145,55 @@ async function streamArchive(path: string, fileBytes: number, limits: EvidenceLi
   source.on("error", (err) => gunzip.destroy(err));
   source.pipe(gunzip);
   try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      decompressed += chunk.length;
-      if (decompressed > limits.maxDecompressedBytes)
-        throw new VerifyStop(
-          "limit_decompressed_size",
-          `archive expands beyond ${limits.maxDecompressedBytes} bytes`,
-        );
-      if (decompressed > limits.ratioFloorBytes && decompressed > limits.maxCompressionRatio * compressed)
-        throw new VerifyStop(
-          "limit_compression_ratio",
-          `archive expands more than ${limits.maxCompressionRatio}:1 (${decompressed} bytes from ${compressed})`,
-        );
-      tar.push(chunk);
+    try {
+      for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+        decompressed += chunk.length;
+        if (decompressed > limits.maxDecompressedBytes)
+          throw new VerifyStop(
+            "limit_decompressed_size",
+            `archive expands beyond ${limits.maxDecompressedBytes} bytes`,
+          );
+        if (decompressed > limits.ratioFloorBytes && decompressed > limits.maxCompressionRatio * compressed)
+          throw new VerifyStop(
+            "limit_compression_ratio",
+            `archive expands more than ${limits.maxCompressionRatio}:1 (${decompressed} bytes from ${compressed})`,
+          );
+        tar.push(chunk);
+        if (events) await events.drain();
+      }
+    } catch (err) {
+      if (err instanceof VerifyStop) throw err;
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === "Z_BUF_ERROR") throw new VerifyStop("gzip_truncated", "gzip stream is cut short");
+      if (typeof e.code === "string" && e.code.startsWith("Z_"))
+        throw new VerifyStop("gzip_invalid", `gzip stream is corrupt: ${e.message}`);
+      throw new AssayError("input_unreadable", `cannot read bundle: ${e.code ?? e.message}`, {
+        where: path,
+        cause: err,
+      });
     }
-  } catch (err) {
-    if (err instanceof VerifyStop) throw err;
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === "Z_BUF_ERROR") throw new VerifyStop("gzip_truncated", "gzip stream is cut short");
-    if (typeof e.code === "string" && e.code.startsWith("Z_"))
-      throw new VerifyStop("gzip_invalid", `gzip stream is corrupt: ${e.message}`);
-    throw new AssayError("input_unreadable", `cannot read bundle: ${e.code ?? e.message}`, {
-      where: path,
-      cause: err,
-    });
+    if (gunzip.bytesWritten !== fileBytes)
+      throw new VerifyStop("gzip_invalid", "data after the end of the gzip stream");
+    const members = tar.finish();
+    if (members < 2 || !manifest || !events)
+      throw new VerifyStop(
+        "member_missing",
+        `expected \`manifest.json\` and \`events.ndjson\`, found ${members} member(s)`,
+      );
+    const { eventCount, runRoot } = await events.finish();
+    return {
+      valid: true,
+      bundle_id: manifest.bundle_id,
+      run_id: manifest.run_id,
+      event_count: eventCount,
+      run_root: runRoot,
+      events_sha256: manifest.files["events.ndjson"].sha256,
+      events_bytes: manifest.files["events.ndjson"].bytes,
+      producer: manifest.producer,
+    };
   } finally {
     source.destroy();
     gunzip.destroy();
+    await pool?.close();
   }
-  if (gunzip.bytesWritten !== fileBytes)
-    throw new VerifyStop("gzip_invalid", "data after the end of the gzip stream");
-  const members = tar.finish();
-  if (members < 2 || !manifest || !events)
-    throw new VerifyStop(
-      "member_missing",
-      `expected \`manifest.json\` and \`events.ndjson\`, found ${members} member(s)`,
-    );
-  const { eventCount, runRoot } = events.finish();
-  return {
-    valid: true,
-    bundle_id: manifest.bundle_id,
-    run_id: manifest.run_id,
-    event_count: eventCount,
-    run_root: runRoot,
-    events_sha256: manifest.files["events.ndjson"].sha256,
-    events_bytes: manifest.files["events.ndjson"].bytes,
-    producer: manifest.producer,
-  };
 }

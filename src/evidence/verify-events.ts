@@ -1,18 +1,19 @@
-import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
-import { sha256Digest } from "../lib/canonical-json.js";
-import { type BundleManifest, contentHash, EVENTS_MEMBER, RunRoot } from "./bundle-format.js";
-import { type MemberSpans, scanCanonical } from "./canonical-scan.js";
+import { type BundleManifest, EVENTS_MEMBER, RunRoot } from "./bundle-format.js";
+import { checkEventLine, type EventLineFacts } from "./event-line.js";
+import type { LineBatch, LineBatchResult } from "./event-line-batch.js";
+import type { EventLinePool } from "./event-line-pool.js";
 import type { EvidenceLimits } from "./limits.js";
-import { parseStrictJson, StrictJsonError } from "./strict-json.js";
 import { VerifyStop } from "./verify-codes.js";
 
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** Lines go to a worker in batches of about this many bytes. */
+const BATCH_BYTES = 256 * 1024;
 
 /**
  * `events.ndjson`, streamed: every byte goes into the file hash; lines are checked as they
- * complete (strict JSON, CloudEvents shape, content hash, id, seq, run id). The first line
- * problem is held back until the file hash and size have been checked, because those come
+ * complete (strict JSON, CloudEvents shape, content hash, id, seq, run id), on this thread or, with
+ * a pool, on worker threads in batches whose results are applied here in line order. The first
+ * line problem is held back until the file hash and size have been checked, because those come
  * first in the verification order; after it, lines are only hashed.
  */
 export class EventsChecker {
@@ -24,16 +25,31 @@ export class EventsChecker {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private lineFailure: VerifyStop | undefined;
+  /** Set once a line problem is known or queued: later lines are only hashed. */
+  private stopReading = false;
+  /** Lines waiting to be sent to the pool, and the first one's number. */
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private batchFirstLine = 1;
+  private batchId = 0;
+  /** Batches sent, in line order. */
+  private readonly inFlight: Promise<LineBatchResult>[] = [];
 
   constructor(
     private readonly manifest: BundleManifest,
     private readonly limits: EvidenceLimits,
+    private readonly pool?: EventLinePool,
   ) {}
+
+  /** How many batches may be out before the reader waits (see `drain`). */
+  get maxInFlight(): number {
+    return 4;
+  }
 
   data(chunk: Buffer): void {
     this.sha.update(chunk);
     this.bytes += chunk.length;
-    if (this.lineFailure) return;
+    if (this.lineFailure || this.stopReading) return;
     try {
       let from = 0;
       for (;;) {
@@ -45,7 +61,8 @@ export class EventsChecker {
         const text = this.pending.length === 0 ? piece : Buffer.concat([...this.pending, piece]);
         this.pending = [];
         this.pendingBytes = 0;
-        this.checkLine(text);
+        if (this.pool) this.addToBatch(text);
+        else this.consume(checkEventLine(text, `${EVENTS_MEMBER}:${this.line}`, this.limits.maxDepth));
         from = nl + 1;
       }
       if (from < chunk.length) {
@@ -58,13 +75,29 @@ export class EventsChecker {
       }
     } catch (err) {
       if (!(err instanceof VerifyStop)) throw err;
-      this.lineFailure = err;
       this.pending = [];
+      if (!this.pool) {
+        this.lineFailure = err;
+        return;
+      }
+      // Lines before this one are still out: their problems come first.
+      this.sendBatch();
+      const failure = err.failure;
+      this.inFlight.push(Promise.resolve({ id: -1, contentHashes: [], seqs: [], runIds: [], failure }));
+      this.batch = [];
+      this.stopReading = true;
     }
   }
 
+  /** Wait until at most `max` batches are out, applying the results in order. */
+  async drain(max = this.maxInFlight): Promise<void> {
+    while (this.inFlight.length > max) this.apply(await (this.inFlight.shift() as Promise<LineBatchResult>));
+  }
+
   /** After the last byte: file hash and size, the held-back line problem, then count, run root, bundle id. */
-  finish(): { eventCount: number; runRoot: string } {
+  async finish(): Promise<{ eventCount: number; runRoot: string }> {
+    if (this.pool && !this.stopReading) this.sendBatch();
+    await this.drain(0);
     const file = this.manifest.files[EVENTS_MEMBER];
     if (this.bytes !== file.bytes)
       throw new VerifyStop(
@@ -116,139 +149,74 @@ export class EventsChecker {
     );
   }
 
-  private checkLine(buf: Buffer): void {
-    const where = `${EVENTS_MEMBER}:${this.line}`;
-    if (buf.length === 0) throw new VerifyStop("event_blank_line", "blank line", where);
-    if (!isUtf8(buf)) throw new VerifyStop("event_invalid_json", "line is not valid UTF-8", where);
-    const text = buf.toString("utf8");
-    const spans = scanCanonical(text, this.limits.maxDepth);
-    if (spans && text.charCodeAt(0) === 0x7b) {
-      this.checkEvent(topLevel(text, spans), where, canonicalSubset(text, spans));
-      return;
-    }
-    let value: unknown;
-    try {
-      value = parseStrictJson(text, { maxDepth: this.limits.maxDepth });
-    } catch (err) {
-      if (!(err instanceof StrictJsonError)) throw err;
-      const at = `${where}:${err.column}`;
-      if (err.code === "json_too_deep") throw new VerifyStop("limit_nesting_depth", err.message, at);
-      if (err.code === "json_duplicate_key") throw new VerifyStop("event_duplicate_key", err.message, at);
-      throw new VerifyStop("event_invalid_json", err.message, at);
-    }
-    this.checkEvent(value as Record<string, unknown>, where, undefined);
-  }
-
-  /**
-   * Shape, content hash, id, seq and run id of one event. `subsetText` is the canonical text of
-   * the content-hash subset when the line was canonical (taken from the line, not rebuilt).
-   */
-  private checkEvent(e: Record<string, unknown>, where: string, subsetText: string | undefined): void {
-    const shape = shapeProblem(e);
-    if (shape) throw new VerifyStop("event_schema", `event ${shape}`, where);
-    const claimed = e.assaycontenthash as string;
-    const computed =
-      subsetText === undefined
-        ? contentHash(e as Parameters<typeof contentHash>[0])
-        : sha256Digest(subsetText);
-    if (claimed !== computed)
-      throw new VerifyStop(
-        "event_content_hash_mismatch",
-        `content hash ${computed} does not match the event's ${claimed}`,
-        where,
-      );
-    const seq = e.assayseq as number;
-    const runId = e.assayrunid as string;
-    if (e.id !== `${runId}:${seq}`)
-      throw new VerifyStop(
-        "event_id_mismatch",
-        `event id \`${String(e.id)}\` is not \`${runId}:${seq}\``,
-        where,
-      );
-    if (seq !== this.count)
-      throw new VerifyStop("event_seq_mismatch", `seq ${seq}, expected ${this.count}`, where);
-    if (runId !== this.manifest.run_id)
+  /** Apply a checked line's facts that depend on the lines before it: seq, run id, run root. */
+  private consume(f: EventLineFacts, where = `${EVENTS_MEMBER}:${this.line}`): void {
+    if (f.seq !== this.count)
+      throw new VerifyStop("event_seq_mismatch", `seq ${f.seq}, expected ${this.count}`, where);
+    if (f.runId !== this.manifest.run_id)
       throw new VerifyStop(
         "event_run_id_mismatch",
-        `run id \`${runId}\` is not the manifest's \`${this.manifest.run_id}\``,
+        `run id \`${f.runId}\` is not the manifest's \`${this.manifest.run_id}\``,
         where,
       );
-    this.root.add(claimed);
+    this.root.add(f.contentHash);
     this.count++;
   }
-}
 
-const TOP_LEVEL_STRINGS = [
-  "specversion",
-  "id",
-  "source",
-  "type",
-  "time",
-  "datacontenttype",
-  "subject",
-  "assayrunid",
-  "assayproducer",
-  "assayproducerversion",
-  "assaycontenthash",
-] as const;
-
-/** The top-level attributes the checks read, taken from a canonical line without parsing `data`. */
-function topLevel(text: string, spans: MemberSpans): Record<string, unknown> {
-  const e: Record<string, unknown> = {};
-  for (const k of TOP_LEVEL_STRINGS) {
-    const span = spans.get(k);
-    if (span) e[k] = decode(text, span[0], span[1]);
+  private addToBatch(line: Buffer): void {
+    if (this.batch.length === 0) this.batchFirstLine = this.line;
+    this.batch.push(line);
+    this.batchBytes += line.length;
+    if (this.batchBytes >= BATCH_BYTES) this.sendBatch();
   }
-  const seq = spans.get("assayseq");
-  if (seq) e.assayseq = JSON.parse(text.slice(seq[0], seq[1]));
-  if (spans.has("data")) e.data = null;
-  return e;
-}
 
-function decode(text: string, start: number, end: number): unknown {
-  if (text.charCodeAt(start) === 0x22) {
-    const inner = text.slice(start + 1, end - 1);
-    if (!inner.includes("\\")) return inner;
+  private sendBatch(): void {
+    if (this.batch.length === 0 || !this.pool) return;
+    // Its own ArrayBuffer, so it can be moved to the worker.
+    const bytes = new Uint8Array(new ArrayBuffer(this.batchBytes));
+    const ends = new Int32Array(this.batch.length);
+    let at = 0;
+    for (let i = 0; i < this.batch.length; i++) {
+      const b = this.batch[i] as Buffer;
+      bytes.set(b, at);
+      at += b.length;
+      ends[i] = at;
+    }
+    const batch: LineBatch = {
+      id: this.batchId++,
+      bytes,
+      ends,
+      firstLine: this.batchFirstLine,
+      maxDepth: this.limits.maxDepth,
+    };
+    this.inFlight.push(this.pool.check(batch));
+    this.batch = [];
+    this.batchBytes = 0;
   }
-  return JSON.parse(text.slice(start, end));
-}
 
-/**
- * The canonical JSON of `{data, datacontenttype, specversion, subject?, type}` (already in key
- * order) from the values' own canonical text, or undefined when a member is missing.
- */
-function canonicalSubset(text: string, spans: MemberSpans): string | undefined {
-  const part = (k: string): string | undefined => {
-    const span = spans.get(k);
-    return span ? `"${k}":${text.slice(span[0], span[1])}` : undefined;
-  };
-  const parts = [part("data"), part("datacontenttype"), part("specversion"), part("subject"), part("type")];
-  if (parts[0] === undefined || parts[1] === undefined || parts[2] === undefined || parts[4] === undefined)
-    return undefined;
-  return `{${parts.filter((p) => p !== undefined).join(",")}}`;
-}
-
-function shapeProblem(e: Record<string, unknown>): string | undefined {
-  if (typeof e !== "object" || e === null || Array.isArray(e)) return "is not a JSON object";
-  if (e.specversion !== "1.0") return "`specversion` is not `1.0`";
-  for (const k of [
-    "id",
-    "type",
-    "datacontenttype",
-    "assayrunid",
-    "assayproducer",
-    "assayproducerversion",
-  ] as const)
-    if (typeof e[k] !== "string" || (e[k] as string).length === 0)
-      return `\`${k}\` is not a non-empty string`;
-  if (typeof e.source !== "string" || !e.source.includes(":"))
-    return "`source` is not a string containing `:`";
-  if (e.subject !== undefined && typeof e.subject !== "string") return "`subject` is not a string";
-  if (e.time !== undefined && typeof e.time !== "string") return "`time` is not a string";
-  if (!("data" in e)) return "has no `data`";
-  if (!Number.isSafeInteger(e.assayseq) || (e.assayseq as number) < 0)
-    return "`assayseq` is not a non-negative integer";
-  if (typeof e.assaycontenthash !== "string" || !DIGEST.test(e.assaycontenthash))
-    return "`assaycontenthash` is not a sha256 digest";
-  return undefined;
+  private apply(r: LineBatchResult): void {
+    if (this.lineFailure) return;
+    if (r.error !== undefined) throw new Error(`event line check failed: ${r.error}`);
+    try {
+      for (let i = 0; i < r.seqs.length; i++) {
+        this.consume(
+          {
+            contentHash: r.contentHashes[i] as string,
+            seq: r.seqs[i] as number,
+            runId: r.runIds[i] as string,
+          },
+          `${EVENTS_MEMBER}:${this.count + 1}`,
+        );
+      }
+    } catch (err) {
+      if (!(err instanceof VerifyStop)) throw err;
+      this.lineFailure = err;
+      this.stopReading = true;
+      return;
+    }
+    if (r.failure) {
+      this.lineFailure = new VerifyStop(r.failure.code, r.failure.message, r.failure.where);
+      this.stopReading = true;
+    }
+  }
 }
