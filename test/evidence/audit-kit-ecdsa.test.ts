@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { buildAuditKit, writeAuditKit } from "../../src/evidence/audit-kit.js";
-import { KIT } from "../../src/evidence/audit-kit-manifest.js";
+import { KIT, SOAK_RESULT_V1 } from "../../src/evidence/audit-kit-manifest.js";
 import { verifyAuditKit } from "../../src/evidence/audit-kit-verify.js";
 import { keyAlgorithm, keyId } from "../../src/evidence/keys.js";
 import type { Bundle } from "../../src/sim/bundle.js";
@@ -55,6 +55,19 @@ describe("audit kit signed with ECDSA P-256 (library)", () => {
       assert.equal(env.signatures[0].keyid, keyId(keys.publicKey), file);
       assert.equal(Buffer.from(env.signatures[0].sig, "base64")[0], 0x30, `${file}: a DER SEQUENCE`);
     }
+  });
+
+  test("the soak-result statement: subject the report, predicate the report's summary (§5)", async () => {
+    const env = JSON.parse(await readFile(join(tmp, "kit-lib", KIT.soakResult), "utf8"));
+    const st = JSON.parse(Buffer.from(env.payload, "base64").toString("utf8"));
+    assert.equal(st._type, "https://in-toto.io/Statement/v1");
+    assert.equal(st.predicateType, SOAK_RESULT_V1);
+    assert.deepEqual(st.subject, [
+      { name: KIT.report, digest: { sha256: createHash("sha256").update(reportBytes).digest("hex") } },
+    ]);
+    const report = JSON.parse(reportBytes.toString("utf8"));
+    assert.deepEqual(st.predicate.summary, report.summary);
+    assert.ok(Object.keys(report.summary).length > 0);
   });
 
   test("tampered signature, report; another P-256 key; an Ed25519 key: each fails", async () => {
