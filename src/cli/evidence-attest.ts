@@ -36,6 +36,7 @@ interface AttestCli {
 interface VerifyCli {
   key: string;
   subject?: string[];
+  anyKeyid?: boolean;
   json?: boolean;
 }
 
@@ -76,6 +77,10 @@ export function registerEvidenceAttest(evidence: Command, run: Run): void {
     .argument("<file>", "the envelope (.dsse.json), or - for stdin")
     .requiredOption("--key <pem>", "public key (SPKI PEM) of the signer")
     .option("--subject <file...>", "file(s) whose sha256 must match the subject with the same basename")
+    .option(
+      "--any-keyid",
+      "try every signature with the key, whatever its keyid (envelopes from tools that omit it or use their own)",
+    )
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
@@ -128,7 +133,7 @@ async function verifyCmd(file: string, opts: VerifyCli): Promise<number> {
   const publicKey = await readPublicKeyFile(opts.key);
   const value = await readJsonInput(file, "envelope");
   const subjects = await readSubjects(opts.subject ?? []);
-  const result = verifyAttestation(value, { publicKey, subjects });
+  const result = verifyAttestation(value, { publicKey, subjects, anyKeyid: opts.anyKeyid === true });
   if (opts.json === true) printJson(jsonResult(file, result));
   else process.stdout.write(table(file, result));
   return result.verdict === "valid" ? EXIT.ok : result.verdict === "invalid" ? EXIT.finding : EXIT.failure;

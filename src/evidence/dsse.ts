@@ -79,26 +79,35 @@ export async function signEnvelope(
 }
 
 /**
- * Whether the envelope carries a valid signature by `publicKey`: among the signatures whose
- * keyid equals the key's keyid, one verifies over PAE(payloadType, payload). Other signatures
- * are ignored. `payload` is the decoded payload (see parseEnvelope).
+ * Whether the envelope carries a valid signature by `publicKey` over PAE(payloadType, payload).
+ * A DSSE keyid is an unauthenticated hint, used here to choose which signatures to try: those
+ * carrying this key's keyid, then those with an empty keyid (go-securesystemslib's envelope,
+ * used by Go's in-toto and cosign, writes `"keyid": ""` for a signer without one). With
+ * `anyKeyid`, every other signature too: an absent keyid (sigstore-js's JSON drops an empty one)
+ * or another tool's (securesystemslib writes a hex digest of its own key metadata). Not by default, because then a one-byte change to an Assay envelope (renaming its
+ * `keyid` field, or bending the keyid) would still verify, and every byte of our files is meant to
+ * count. The reason tells a wrong key (no signature carries this key's keyid) from a bad
+ * signature (one does, and nothing verifies). `payload` is the decoded payload (see parseEnvelope).
  */
 export function verifyEnvelopeSignature(
   envelope: DsseEnvelope,
   payload: Uint8Array,
   signatures: readonly Uint8Array[],
   publicKey: KeyObject,
+  opts: { anyKeyid?: boolean } = {},
 ): { ok: true; keyid: string } | { ok: false; keyid: string; reason: "no_matching_keyid" | "bad_signature" } {
   const keyid = keyId(publicKey);
   const message = pae(envelope.payloadType, payload);
-  let candidates = 0;
-  for (const [i, s] of envelope.signatures.entries()) {
-    if (s.keyid !== keyid) continue;
-    candidates += 1;
+  const indices = [...envelope.signatures.keys()];
+  const withKeyid = (k: string | undefined) => indices.filter((i) => envelope.signatures[i]?.keyid === k);
+  const named = withKeyid(keyid);
+  const tried = [...named, ...withKeyid("")];
+  if (opts.anyKeyid === true) tried.push(...indices.filter((i) => !tried.includes(i)));
+  for (const i of tried) {
     const sig = signatures[i];
     if (sig !== undefined && rawVerify(publicKey, message, sig)) return { ok: true, keyid };
   }
-  return { ok: false, keyid, reason: candidates === 0 ? "no_matching_keyid" : "bad_signature" };
+  return { ok: false, keyid, reason: named.length === 0 ? "no_matching_keyid" : "bad_signature" };
 }
 
 /**

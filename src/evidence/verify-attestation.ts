@@ -39,6 +39,11 @@ export interface VerifyAttestationOptions {
   publicKey: KeyObject;
   /** Subjects to require: each needs a statement subject of the same name with the same sha256. */
   subjects?: readonly Subject[];
+  /**
+   * Try every signature, whatever its keyid (absent, or in another tool's format). By default only
+   * signatures carrying the key's keyid or an empty one are tried (see verifyEnvelopeSignature).
+   */
+  anyKeyid?: boolean;
 }
 
 /**
@@ -79,14 +84,18 @@ export function verifyAttestation(value: unknown, opts: VerifyAttestationOptions
   }
   checks.push({ check: "payload_type", status: "pass", message: envelope.payloadType });
 
-  const sig = verifyEnvelopeSignature(envelope, payload, signatures, opts.publicKey);
+  const sig = verifyEnvelopeSignature(envelope, payload, signatures, opts.publicKey, {
+    anyKeyid: opts.anyKeyid === true,
+  });
   if (!sig.ok) {
     if (sig.reason === "no_matching_keyid") {
       const ids = envelope.signatures.map((s) => (s.keyid ? `\`${s.keyid}\`` : "(none)")).join(", ");
       fail(
         "signature",
         "signature_no_matching_keyid",
-        `no signature with keyid \`${keyid}\` (found: ${ids})`,
+        opts.anyKeyid === true
+          ? `no signature with keyid \`${keyid}\`, and none of the others verifies with the key (found: ${ids})`
+          : `no signature with keyid \`${keyid}\` (found: ${ids}; --any-keyid tries every signature)`,
       );
     } else {
       fail(

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { scanCanonical } from "../../src/evidence/canonical-scan.js";
@@ -187,5 +190,34 @@ describe("assay evidence canonicalize (CLI)", () => {
     const m = run(["no-such-file.json"]);
     assert.equal(m.status, 2);
     assert.match(m.stderr, /^assay: no-such-file\.json: cannot read JSON: ENOENT\n$/);
+  });
+
+  test("a file argument; a lone surrogate, an inexact integer and a too-deep document: exit 2, located, no output", () => {
+    const dir = mkdtempSync(join(tmpdir(), "assay-canon-"));
+    try {
+      const file = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return join(dir, name);
+      };
+      const ok = run(["--digest", file("ok.json", RFC_SAMPLE)]);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.equal(ok.stdout, `sha256:${createHash("sha256").update(RFC_SAMPLE_CANONICAL).digest("hex")}\n`);
+      const cases: [string, string, RegExp][] = [
+        ["surrogate.json", '{"a":\n "\\ud800"}', /surrogate\.json:2:3: lone surrogate/],
+        ["big.json", '{"n": [1,\n  9007199254740993]}', /big\.json:2:3: integer `9007199254740993`/],
+        ["deep.json", `${"[".repeat(65)}${"]".repeat(65)}`, /deep\.json:1:65: /],
+      ];
+      for (const [name, text, where] of cases) {
+        for (const args of [[file(name, text)], ["--digest", join(dir, name)]]) {
+          const r = run(args);
+          assert.equal(r.status, 2, `${name}: ${r.stdout}`);
+          assert.equal(r.stdout, "", name);
+          assert.match(r.stderr, where, name);
+          assert.equal(r.stderr.split("\n").length, 2, `one line: ${r.stderr}`);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -122,10 +122,38 @@ for (const alg of ["ed25519", "ecdsa-p256"] as const) {
       assert.equal(verify(onlyOther, pub).ok, false);
     });
 
-    test("a signature without a keyid is not taken as this key's", async () => {
+    test("keyid as a hint: an empty one is tried; absent or foreign ones only with anyKeyid", async () => {
       const env = await signEnvelope(payload, type, [keySigner(priv)]);
-      const anonymous = { ...env, signatures: [{ sig: env.signatures[0]?.sig ?? "" }] };
-      assert.deepEqual(verify(anonymous, pub), { ok: false, keyid: keyId(pub), reason: "no_matching_keyid" });
+      const sig = env.signatures[0]?.sig ?? "";
+      const ok = { ok: true, keyid: keyId(pub) };
+      const noMatch = { ok: false, keyid: keyId(pub), reason: "no_matching_keyid" };
+      const check = (s: { keyid?: string; sig: string }, anyKeyid: boolean) => {
+        const parsed = parseEnvelope({ ...env, signatures: [s] });
+        assert.ok(parsed.ok);
+        const { envelope, payload: p, signatures } = parsed.parsed;
+        return verifyEnvelopeSignature(envelope, p, signatures, pub, { anyKeyid });
+      };
+      assert.deepEqual(check({ keyid: "", sig }, false), ok);
+      for (const s of [{ sig }, { keyid: "0fa723c3d35330fe4b2c7f6d", sig }]) {
+        assert.deepEqual(check(s, false), noMatch, JSON.stringify(s));
+        assert.deepEqual(check(s, true), ok, JSON.stringify(s));
+      }
+      const other = keys(alg);
+      for (const s of [{ sig }, { keyid: "", sig }, { keyid: "abc", sig }]) {
+        const parsed = parseEnvelope({ ...env, signatures: [s] });
+        assert.ok(parsed.ok);
+        const { envelope, payload: p, signatures } = parsed.parsed;
+        assert.deepEqual(verifyEnvelopeSignature(envelope, p, signatures, other.pub, { anyKeyid: true }), {
+          ok: false,
+          keyid: keyId(other.pub),
+          reason: "no_matching_keyid",
+        });
+      }
+      const tampered = { ...env, payload: Buffer.from('{"hello":"w0rld"}').toString("base64") };
+      const parsed = parseEnvelope({ ...tampered, signatures: [{ sig }] });
+      assert.ok(parsed.ok);
+      const { envelope, payload: p, signatures } = parsed.parsed;
+      assert.equal(verifyEnvelopeSignature(envelope, p, signatures, pub, { anyKeyid: true }).ok, false);
     });
 
     test("rawSign signs exactly PAE(type, body)", async () => {
