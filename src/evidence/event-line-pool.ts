@@ -10,7 +10,10 @@ const WORKER_URL = new URL(
 );
 
 function startWorker(): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL);
+  // A worker inherits the process's flags, but `--input-type` (a host run with `node -e`) would
+  // stop it from loading its file.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { execArgv });
   const entry = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
   return new Worker(entry, { eval: true });
 }
