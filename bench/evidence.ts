@@ -15,6 +15,10 @@
  *   the decompressed stream; the few tar header bytes are parsed along, and their parse errors
  *   ignored).
  *
+ * Hostile archives, each in a fresh child timed the same way: a 10 GiB gzip bomb (160 valid gzip
+ * members of 64 MiB of zeros) and a tar whose events header declares 10 GiB. `hostile_*_ms` and
+ * `hostile_*_rss_mb` are medians over the rounds; both must be refused with their limit codes.
+ *
  * Each child times itself with process.hrtime.bigint() from the first read to the result (module
  * import outside), and reports process.resourceUsage().maxRSS (KiB; MB here means 2^20 bytes).
  * Figures are medians over ROUNDS rounds. `verify_mb_per_s` and `floor_mb_per_s` are
@@ -26,10 +30,12 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { crc32, deflateRawSync } from "node:zlib";
+import { GZIP_HEADER } from "../src/evidence/canonical-gzip.js";
 
 const ROUNDS = 5;
 const TARGET_EVENT_BYTES = 100 * 1000 * 1000;
@@ -37,6 +43,14 @@ const json = process.argv.includes("--json");
 const dist = (p: string) => pathToFileURL(join(process.cwd(), "dist", p)).href;
 
 const VERIFY_CHILD = `
+const { verifyBundle } = await import(${JSON.stringify(dist("evidence/verify-bundle.js"))});
+const t0 = process.hrtime.bigint();
+const r = await verifyBundle(process.argv[1]);
+const ns = Number(process.hrtime.bigint() - t0);
+process.stdout.write(JSON.stringify({ ns, valid: r.valid, failure: r.valid ? undefined : r.failure, maxrss_kib: process.resourceUsage().maxRSS }));
+`;
+
+const HOSTILE_CHILD = `
 const { verifyBundle } = await import(${JSON.stringify(dist("evidence/verify-bundle.js"))});
 const t0 = process.hrtime.bigint();
 const r = await verifyBundle(process.argv[1]);
@@ -103,6 +117,30 @@ async function writeLog(path: string): Promise<number> {
   return bytes;
 }
 
+function gzipBomb(): Buffer {
+  const zeros = Buffer.alloc(64 * 2 ** 20);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(zeros), 0);
+  trailer.writeUInt32LE(zeros.length, 4);
+  const one = Buffer.concat([GZIP_HEADER, deflateRawSync(zeros), trailer]);
+  return Buffer.concat(Array.from({ length: 160 }, () => one));
+}
+
+async function hugeHeaderBundle(): Promise<Buffer> {
+  const { contentsOf, goodLines, gzipOf, member, tarOf } = await import("../test/evidence/craft.js");
+  const huge = (h: Buffer) => h.write((10 * 2 ** 30).toString(8).padStart(12, "0"), 124, "ascii");
+  const good = contentsOf(goodLines(3));
+  return gzipOf(tarOf(member("manifest.json", good.manifest), member("events.ndjson", "", huge)));
+}
+
+function hostile(path: string, code: string): ChildResult {
+  const r = child(HOSTILE_CHILD, path);
+  const failure = r.failure as { code?: string } | undefined;
+  if (r.valid !== false || failure?.code !== code)
+    throw new Error(`${path}: expected ${code}, got ${JSON.stringify(r.failure ?? "valid")}`);
+  return r;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "assay-bench-evidence-"));
   try {
@@ -128,6 +166,16 @@ async function main(): Promise<void> {
         throw new Error(`floor parsed ${f.lines} lines, expected ${summary.event_count - 1}`);
       floor.push(f);
     }
+    const bombPath = join(dir, "bomb.tar.gz");
+    writeFileSync(bombPath, gzipBomb());
+    const headerPath = join(dir, "huge-header.tar.gz");
+    writeFileSync(headerPath, await hugeHeaderBundle());
+    const bomb: ChildResult[] = [];
+    const header: ChildResult[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      bomb.push(hostile(bombPath, "limit_compression_ratio"));
+      header.push(hostile(headerPath, "limit_member_size"));
+    }
     const verifyMbps = mb / (median(verify.map((r) => r.ns)) / 1e9);
     const floorMbps = mb / (median(floor.map((r) => r.ns)) / 1e9);
     const peak = median(verify.map((r) => r.maxrss_kib)) / 1024;
@@ -141,6 +189,10 @@ async function main(): Promise<void> {
       peak_rss_mb: Number(peak.toFixed(1)),
       floor_peak_rss_mb: Number((median(floor.map((r) => r.maxrss_kib)) / 1024).toFixed(1)),
       bundle_mb_per_s: Number((mb / bundleSec).toFixed(1)),
+      hostile_bomb_ms: Number((median(bomb.map((r) => r.ns)) / 1e6).toFixed(1)),
+      hostile_bomb_rss_mb: Number((median(bomb.map((r) => r.maxrss_kib)) / 1024).toFixed(1)),
+      hostile_header_ms: Number((median(header.map((r) => r.ns)) / 1e6).toFixed(1)),
+      hostile_header_rss_mb: Number((median(header.map((r) => r.maxrss_kib)) / 1024).toFixed(1)),
       rounds: ROUNDS,
     };
     console.log(
@@ -152,6 +204,10 @@ async function main(): Promise<void> {
     );
     console.log(`floor            ${result.floor_mb_per_s} MB/s   peak RSS ${result.floor_peak_rss_mb} MB`);
     console.log(`ratio to floor   ${result.ratio_to_floor} (target ≥ 0.5)`);
+    console.log(
+      `hostile          10 GiB gzip bomb refused in ${result.hostile_bomb_ms} ms (peak RSS ${result.hostile_bomb_rss_mb} MB); ` +
+        `10 GiB tar header refused in ${result.hostile_header_ms} ms (peak RSS ${result.hostile_header_rss_mb} MB)`,
+    );
     if (json) console.log(JSON.stringify(result));
   } finally {
     rmSync(dir, { recursive: true, force: true });

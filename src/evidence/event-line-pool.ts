@@ -13,9 +13,12 @@ function startWorker(): Worker {
   // A worker inherits the process's flags, but `--input-type` (a host run with `node -e`) would
   // stop it from loading its file.
   const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, { execArgv });
+  // Its garbage is short-lived strings: a small young generation keeps the verifier's peak RSS
+  // ~30 MB lower at the same speed (bench:evidence).
+  const resourceLimits = { maxYoungGenerationSizeMb: 8 };
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { execArgv, resourceLimits });
   const entry = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
-  return new Worker(entry, { eval: true });
+  return new Worker(entry, { eval: true, resourceLimits });
 }
 
 /**
