@@ -18,6 +18,10 @@ export function scanCanonical(text: string, maxDepth: number): MemberSpans | und
   return s.value() && s.i === text.length ? spans : undefined;
 }
 
+// A run of characters that need no further look: not `"`, `\\`, a control character or a surrogate.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters end the run
+const PLAIN = /[^"\\\u0000-\u001f\ud800-\udfff]*/y;
+
 class Scanner {
   i = 0;
   private depth = 0;
@@ -116,13 +120,12 @@ class Scanner {
     const start = this.i + 1;
     let escaped = false;
     let j = start;
-    const n = s.length;
     for (;;) {
-      // A plain loop beats a sticky regex here: most strings are short keys and values.
-      let c = s.charCodeAt(j);
-      while (j < n && c !== 0x22 && c !== 0x5c && c >= 0x20 && (c < 0xd800 || c > 0xdfff))
-        c = s.charCodeAt(++j);
-      if (j >= n) return undefined;
+      PLAIN.lastIndex = j;
+      PLAIN.test(s);
+      j = PLAIN.lastIndex;
+      if (j >= s.length) return undefined;
+      const c = s.charCodeAt(j);
       if (c === 0x22) break;
       if (c < 0x20) return undefined;
       if (c === 0x5c) {
