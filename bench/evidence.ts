@@ -50,14 +50,6 @@ const ns = Number(process.hrtime.bigint() - t0);
 process.stdout.write(JSON.stringify({ ns, valid: r.valid, failure: r.valid ? undefined : r.failure, maxrss_kib: process.resourceUsage().maxRSS }));
 `;
 
-const HOSTILE_CHILD = `
-const { verifyBundle } = await import(${JSON.stringify(dist("evidence/verify-bundle.js"))});
-const t0 = process.hrtime.bigint();
-const r = await verifyBundle(process.argv[1]);
-const ns = Number(process.hrtime.bigint() - t0);
-process.stdout.write(JSON.stringify({ ns, valid: r.valid, failure: r.valid ? undefined : r.failure, maxrss_kib: process.resourceUsage().maxRSS }));
-`;
-
 const FLOOR_CHILD = `
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -134,7 +126,7 @@ async function hugeHeaderBundle(): Promise<Buffer> {
 }
 
 function hostile(path: string, code: string): ChildResult {
-  const r = child(HOSTILE_CHILD, path);
+  const r = child(VERIFY_CHILD, path);
   const failure = r.failure as { code?: string } | undefined;
   if (r.valid !== false || failure?.code !== code)
     throw new Error(`${path}: expected ${code}, got ${JSON.stringify(r.failure ?? "valid")}`);

@@ -6,12 +6,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { buildAuditKit, writeAuditKit } from "../../src/evidence/audit-kit.js";
 import { KIT, SOAK_RESULT_V1 } from "../../src/evidence/audit-kit-manifest.js";
 import { verifyAuditKit } from "../../src/evidence/audit-kit-verify.js";
 import { keyAlgorithm, keyId } from "../../src/evidence/keys.js";
 import type { Bundle } from "../../src/sim/bundle.js";
-import { DEMO, demoSoak, ed25519, ROOT } from "./audit-kit-helpers.js";
+import { DEMO, demoSoak, ed25519, ROOT, writeKit } from "./audit-kit-helpers.js";
 
 // The other tests build kits with Ed25519; this one signs a kit with ECDSA P-256 (library and
 // CLI). The CLI half runs the built CLI (dist/): `npm run build` first.
@@ -38,13 +37,7 @@ describe("audit kit signed with ECDSA P-256 (library)", () => {
   test("build → verify: every row ok; the envelopes carry the P-256 keyid and DER signatures", async () => {
     assert.equal(keyAlgorithm(keys.privateKey), "ecdsa-p256");
     const dir = join(tmp, "kit-lib");
-    const kit = await buildAuditKit({
-      reportBytes,
-      bundle,
-      privateKey: keys.privateKey,
-      assayVersion: "1.2.3",
-    });
-    await writeAuditKit(dir, kit.files);
+    await writeKit(dir, reportBytes, bundle, keys.privateKey);
     const r = await verifyAuditKit(dir, keys.publicKey);
     assert.deepEqual(failing(r.rows), []);
     assert.equal(r.verdict, "valid");

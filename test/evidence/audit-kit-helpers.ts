@@ -1,6 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildAuditKit, writeAuditKit } from "../../src/evidence/audit-kit.js";
 import { type Bundle, loadBundle } from "../../src/sim/bundle.js";
 import { runSoak } from "../../src/sim/soak.js";
 import { serializeSoakReport } from "../../src/sim/soak-report.js";
@@ -26,4 +27,15 @@ export async function demoSoak(opts: { deterministic?: boolean } = {}): Promise<
 
 export function ed25519(): { privateKey: KeyObject; publicKey: KeyObject } {
   return generateKeyPairSync("ed25519");
+}
+
+/** Build an audit kit of `reportBytes` and `bundle` signed with `privateKey`, written to `dir`. */
+export async function writeKit(
+  dir: string,
+  reportBytes: Buffer,
+  bundle: Bundle,
+  privateKey: KeyObject,
+): Promise<void> {
+  const kit = await buildAuditKit({ reportBytes, bundle, privateKey, assayVersion: "1.2.3" });
+  await writeAuditKit(dir, kit.files);
 }

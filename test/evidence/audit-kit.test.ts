@@ -16,7 +16,7 @@ import {
 import { AssayError } from "../../src/lib/errors.js";
 import { readSchema } from "../../src/lib/read-schema.js";
 import { type Bundle, loadBundle } from "../../src/sim/bundle.js";
-import { DEMO, demoSoak, ed25519 } from "./audit-kit-helpers.js";
+import { DEMO, demoSoak, ed25519, writeKit } from "./audit-kit-helpers.js";
 
 let tmp = "";
 let bundle: Bundle;
@@ -32,13 +32,7 @@ after(() => rm(tmp, { recursive: true, force: true }));
 let n = 0;
 async function freshKit(): Promise<string> {
   const dir = join(tmp, `kit-${n++}`);
-  const kit = await buildAuditKit({
-    reportBytes,
-    bundle,
-    privateKey: keys.privateKey,
-    assayVersion: "1.2.3",
-  });
-  await writeAuditKit(dir, kit.files);
+  await writeKit(dir, reportBytes, bundle, keys.privateKey);
   return dir;
 }
 
