@@ -1,6 +1,5 @@
-import { createHash } from "node:crypto";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { sha256Digest } from "../lib/canonical-json.js";
+import { sha256Digest, sha256Hex } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
 import { readSchema } from "../lib/read-schema.js";
 import type { Bundle } from "../sim/bundle.js";
@@ -127,7 +126,7 @@ export function buildKitManifest(args: {
     .map(([path, data]) => ({
       path,
       kind: kindOf(path, packPaths),
-      sha256: createHash("sha256").update(data).digest("hex"),
+      sha256: sha256Hex(data),
       bytes: data.length,
     }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

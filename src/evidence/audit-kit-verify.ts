@@ -1,7 +1,7 @@
-import { createHash, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { canonicalJson } from "../lib/canonical-json.js";
+import { canonicalJson, sha256Hex } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
 import { type Bundle, bundleFromFiles } from "../sim/bundle.js";
 import { bundleDigest } from "../sim/bundle-digest.js";
@@ -139,7 +139,7 @@ export async function verifyAuditKit(dir: string, publicKey: KeyObject): Promise
       rows.push(fail(path, kind, "missing", "listed in the manifest but not in the kit"));
       continue;
     }
-    const sha = createHash("sha256").update(data).digest("hex");
+    const sha = sha256Hex(data);
     if (item === undefined) {
       rows.push(fail(path, kind, "unexpected", "in the kit but not listed in the manifest"));
       continue;

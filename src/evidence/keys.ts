@@ -1,10 +1,5 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-} from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { sha256Digest } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
 import { readTextFile } from "../lib/read-text.js";
 
@@ -49,7 +44,7 @@ export function keyAlgorithm(key: KeyObject): KeyAlgorithm | undefined {
 export function keyId(key: KeyObject): string {
   const pub = key.type === "private" ? createPublicKey(key) : key;
   const der = pub.export({ type: "spki", format: "der" });
-  return `sha256:${createHash("sha256").update(der).digest("hex")}`;
+  return sha256Digest(der);
 }
 
 /** Parse a PEM private key (PKCS#8, or SEC1 for EC) of a supported algorithm. */

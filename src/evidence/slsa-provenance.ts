@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { sha256Hex } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
 import { readSchema } from "../lib/read-schema.js";
 import type { SoakReport } from "../sim/soak-report.js";
@@ -97,7 +97,7 @@ export function buildSoakProvenance(input: SoakProvenanceInput): SoakProvenance 
         ...input.packs.map((p) => ({
           name: p.path,
           uri: `assay:pack/${p.id}@${p.version}`,
-          digest: { sha256: createHash("sha256").update(p.bytes).digest("hex") },
+          digest: { sha256: sha256Hex(p.bytes) },
           annotations: { id: p.id, version: p.version, digest_kind: "file-sha256" },
         })),
       ],

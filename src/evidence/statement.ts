@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import { sha256Hex } from "../lib/canonical-json.js";
 import { readSchema } from "../lib/read-schema.js";
 
 /** `_type` of an in-toto Statement v1. */
@@ -23,7 +23,7 @@ export interface Statement<P = Record<string, unknown>> {
 
 /** A subject for some bytes: `{name, digest: {sha256: <hex>}}`. */
 export function subjectFromBytes(name: string, bytes: Uint8Array): Subject {
-  return { name, digest: { sha256: createHash("sha256").update(bytes).digest("hex") } };
+  return { name, digest: { sha256: sha256Hex(bytes) } };
 }
 
 /** Build a statement; subjects are sorted by name so the same inputs give the same bytes. */

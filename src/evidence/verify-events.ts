@@ -8,6 +8,8 @@ import { VerifyStop } from "./verify-codes.js";
 
 /** Lines go to a worker in batches of about this many bytes. */
 const BATCH_BYTES = 256 * 1024;
+/** How many batches may be out before the reader waits (see `drain`). */
+const MAX_IN_FLIGHT = 4;
 
 /**
  * `events.ndjson`, streamed: every byte goes into the file hash; lines are checked as they
@@ -40,11 +42,6 @@ export class EventsChecker {
     private readonly limits: EvidenceLimits,
     private readonly pool?: EventLinePool,
   ) {}
-
-  /** How many batches may be out before the reader waits (see `drain`). */
-  get maxInFlight(): number {
-    return 4;
-  }
 
   data(chunk: Buffer): void {
     this.sha.update(chunk);
@@ -84,13 +81,12 @@ export class EventsChecker {
       this.sendBatch();
       const failure = err.failure;
       this.inFlight.push(Promise.resolve({ id: -1, contentHashes: [], seqs: [], runIds: [], failure }));
-      this.batch = [];
       this.stopReading = true;
     }
   }
 
   /** Wait until at most `max` batches are out, applying the results in order. */
-  async drain(max = this.maxInFlight): Promise<void> {
+  async drain(max = MAX_IN_FLIGHT): Promise<void> {
     while (this.inFlight.length > max) this.apply(await (this.inFlight.shift() as Promise<LineBatchResult>));
   }
 

@@ -11,10 +11,15 @@ export function canonicalJson(value: unknown): string {
   return out;
 }
 
+/** Hex sha256 of the given text or bytes (the form in-toto digest maps use). */
+export function sha256Hex(data: string | Uint8Array): string {
+  // One-shot: no Hash object per digest (it showed in the evidence and gate profiles).
+  return hash("sha256", data, "hex");
+}
+
 /** `sha256:` + hex sha256 of the given text or bytes. */
 export function sha256Digest(data: string | Uint8Array): string {
-  // One-shot: no Hash object per digest (it showed in the evidence and gate profiles).
-  return `sha256:${hash("sha256", data, "hex")}`;
+  return `sha256:${sha256Hex(data)}`;
 }
 
 /** `sha256:` digest of the canonical JSON of a value. */

@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import { canonicalJson, sha256Digest } from "../lib/canonical-json.js";
+import { canonicalJson, sha256Digest, sha256Hex } from "../lib/canonical-json.js";
 
 /** One regular file of a bundle, as the bundle digest sees it. */
 export interface BundleFileEntry {
@@ -17,7 +16,7 @@ export interface BundleFileEntry {
 export function bundleManifest(files: ReadonlyMap<string, Uint8Array>): BundleFileEntry[] {
   const entries = [...files].map(([path, data]) => ({
     path,
-    sha256: createHash("sha256").update(data).digest("hex"),
+    sha256: sha256Hex(data),
     bytes: data.length,
   }));
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

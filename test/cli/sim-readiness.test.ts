@@ -7,22 +7,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { readinessProblems } from "../../src/sim/readiness-report.js";
 import type { SoakReport } from "../../src/sim/soak-report.js";
-import {
-  DEMO,
-  ROOT,
-  soakReports,
-  steadyBundle,
-  UPSTREAM_POLICY,
-  writeHistory,
-} from "../sim/readiness-fixtures.js";
+import { runAssay } from "../run-assay.js";
+import { DEMO, soakReports, steadyBundle, UPSTREAM_POLICY, writeHistory } from "../sim/readiness-fixtures.js";
 
 // Runs the built CLI (dist/): `npm run build` first.
-const ASSAY = join(ROOT, "bin/assay");
 
-function assay(...args: string[]) {
-  const r = spawnSync(process.execPath, [ASSAY, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const assay = (...args: string[]) => runAssay(args);
 
 let base = "";
 let ready = "";

@@ -6,16 +6,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { runAssay } from "../run-assay.js";
 
 // Runs the built CLI (dist/): `npm run build` first.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const ASSAY = join(ROOT, "bin/assay");
 
 let dir = "";
-function assay(...args: string[]) {
-  const r = spawnSync(process.execPath, [ASSAY, ...args], { cwd: dir, encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const assay = (...args: string[]) => runAssay(args, dir);
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "assay-attest-cli-"));

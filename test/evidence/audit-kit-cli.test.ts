@@ -1,20 +1,16 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { DEMO, demoSoak, ROOT } from "./audit-kit-helpers.js";
+import { runAssay } from "../run-assay.js";
+import { DEMO, demoSoak } from "./audit-kit-helpers.js";
 
 // Runs the built CLI (dist/): `npm run build` first.
-const ASSAY = join(ROOT, "bin/assay");
 
 let dir = "";
-function assay(...args: string[]) {
-  const r = spawnSync(process.execPath, [ASSAY, ...args], { cwd: dir, encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const assay = (...args: string[]) => runAssay(args, dir);
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "assay-audit-kit-cli-"));

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createHash, generateKeyPairSync } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
@@ -10,11 +9,11 @@ import { KIT, SOAK_RESULT_V1 } from "../../src/evidence/audit-kit-manifest.js";
 import { verifyAuditKit } from "../../src/evidence/audit-kit-verify.js";
 import { keyAlgorithm, keyId } from "../../src/evidence/keys.js";
 import type { Bundle } from "../../src/sim/bundle.js";
-import { DEMO, demoSoak, ed25519, ROOT, writeKit } from "./audit-kit-helpers.js";
+import { runAssay } from "../run-assay.js";
+import { DEMO, demoSoak, ed25519, writeKit } from "./audit-kit-helpers.js";
 
 // The other tests build kits with Ed25519; this one signs a kit with ECDSA P-256 (library and
 // CLI). The CLI half runs the built CLI (dist/): `npm run build` first.
-const ASSAY = join(ROOT, "bin/assay");
 const p256 = () => generateKeyPairSync("ec", { namedCurve: "P-256" });
 
 let tmp = "";
@@ -101,10 +100,7 @@ describe("audit kit signed with ECDSA P-256 (library)", () => {
 });
 
 describe("audit kit signed with ECDSA P-256 (CLI)", () => {
-  const assay = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [ASSAY, ...args], { cwd: tmp, encoding: "utf8", timeout: 60_000 });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
+  const assay = (...args: string[]) => runAssay(args, tmp);
 
   test("keygen --alg ecdsa-p256 → audit-kit build → verify: exit 0; a tampered envelope or the wrong key: exit 1", () => {
     writeFileSync(join(tmp, "soak.json"), reportBytes);

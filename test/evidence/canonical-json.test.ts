@@ -10,6 +10,7 @@ import { scanCanonical } from "../../src/evidence/canonical-scan.js";
 import { canonicalizeText } from "../../src/evidence/canonicalize-text.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
 import { AssayError } from "../../src/lib/errors.js";
+import { double, RFC8785_NUMBERS } from "../lib/rfc8785-numbers.js";
 
 // RFC 8785 §3.2.2: the sample input and its canonical form.
 const RFC_SAMPLE = `{
@@ -32,39 +33,6 @@ const RFC_SORTING = `{
 }`;
 const RFC_SORTING_KEYS = ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\ud83d\ude00", "\ufb33"];
 
-// RFC 8785 Appendix B: IEEE 754 bit patterns and their ECMAScript serialization.
-const RFC_NUMBERS: [string, string][] = [
-  ["0000000000000000", "0"],
-  ["8000000000000000", "0"],
-  ["0000000000000001", "5e-324"],
-  ["8000000000000001", "-5e-324"],
-  ["7fefffffffffffff", "1.7976931348623157e+308"],
-  ["ffefffffffffffff", "-1.7976931348623157e+308"],
-  ["4340000000000000", "9007199254740992"],
-  ["c340000000000000", "-9007199254740992"],
-  ["4430000000000000", "295147905179352830000"],
-  ["44b52d02c7e14af5", "9.999999999999997e+22"],
-  ["44b52d02c7e14af6", "1e+23"],
-  ["44b52d02c7e14af7", "1.0000000000000001e+23"],
-  ["444b1ae4d6e2ef4e", "999999999999999700000"],
-  ["444b1ae4d6e2ef4f", "999999999999999900000"],
-  ["444b1ae4d6e2ef50", "1e+21"],
-  ["3eb0c6f7a0b5ed8c", "9.999999999999997e-7"],
-  ["3eb0c6f7a0b5ed8d", "0.000001"],
-  ["41b3de4355555553", "333333333.3333332"],
-  ["41b3de4355555554", "333333333.33333325"],
-  ["41b3de4355555555", "333333333.3333333"],
-  ["41b3de4355555556", "333333333.3333334"],
-  ["41b3de4355555557", "333333333.33333343"],
-  ["becbf647612f3696", "-0.0000033333333333333333"],
-  ["43143ff3c1cb0959", "1424953923781206.2"],
-];
-
-function fromBits(hex: string): number {
-  const b = Buffer.from(hex, "hex");
-  return b.readDoubleBE(0);
-}
-
 describe("canonical JSON (RFC 8785 vectors)", () => {
   test("§3.2.2 sample: numbers, escaping, literals", () => {
     const { canonical, digest } = canonicalizeText(Buffer.from(RFC_SAMPLE), "sample.json");
@@ -84,10 +52,10 @@ describe("canonical JSON (RFC 8785 vectors)", () => {
     assert.ok(canonical.startsWith('{"\\r":"Carriage Return","1":"One","\u0080":"Control"'));
   });
 
-  for (const [bits, text] of RFC_NUMBERS)
+  for (const [bits, text] of RFC8785_NUMBERS)
     test(`Appendix B number ${bits} → ${text}`, () => {
-      assert.equal(canonicalJson(fromBits(bits)), text);
-      assert.equal(canonicalJson([fromBits(bits)]), `[${text}]`);
+      assert.equal(canonicalJson(double(bits)), text);
+      assert.equal(canonicalJson([double(bits)]), `[${text}]`);
     });
 
   test("non-I-JSON input is refused with its code and position, not canonicalized", () => {

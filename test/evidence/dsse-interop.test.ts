@@ -9,6 +9,7 @@ import { bundleFromJSON, envelopeToJSON, toDSSEBundle } from "@sigstore/bundle";
 import { dsse } from "@sigstore/core";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { keyId } from "../../src/evidence/keys.js";
+import { runAssay } from "../run-assay.js";
 import { tempDir } from "./helpers.js";
 
 // Habit 12: our DSSE envelopes checked by implementations that are not ours, both ways.
@@ -16,7 +17,6 @@ import { tempDir } from "./helpers.js";
 // python3-securesystemslib, installed by .ci/run) runs when present. Runs the built CLI
 // (dist/): `npm run build` first.
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const ASSAY = join(ROOT, "bin/assay");
 const SSLIB_SCRIPT = join(ROOT, "test/fixtures/evidence/dsse_sslib.py");
 const ALGORITHMS = ["ed25519", "ecdsa-p256"] as const;
 const IN_TOTO = "application/vnd.in-toto+json";
@@ -24,10 +24,7 @@ const IN_TOTO = "application/vnd.in-toto+json";
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function assay(...args: string[]) {
-  const r = spawnSync(process.execPath, [ASSAY, ...args], { cwd: dir, encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const assay = (...args: string[]) => runAssay(args, dir);
 
 /** Key pair `<name>.key`/`<name>.pub` and an envelope `<name>.dsse.json` over one subject, by the CLI. */
 function assayAttest(name: string, alg: string): { envelope: string; pub: string } {

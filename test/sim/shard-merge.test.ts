@@ -11,6 +11,7 @@ import { parseShard, shardSize } from "../../src/sim/shard.js";
 import { runSoak } from "../../src/sim/soak.js";
 import { mergeSoakReports, parseSoakReport } from "../../src/sim/soak-merge.js";
 import { serializeSoakReport, soakReportProblems } from "../../src/sim/soak-report.js";
+import { runAssay } from "../run-assay.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEMO = join(ROOT, "examples/demo-agent");
@@ -22,10 +23,7 @@ async function dir(t: TestContext): Promise<string> {
   return d;
 }
 
-function assay(...args: string[]) {
-  const r = spawnSync(process.execPath, [ASSAY, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const assay = (...args: string[]) => runAssay(args);
 
 describe("--shard i/n and merge", () => {
   test("parseShard and shardSize", () => {

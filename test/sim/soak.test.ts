@@ -10,6 +10,7 @@ import { loadBundle } from "../../src/sim/bundle.js";
 import { runSoak } from "../../src/sim/soak.js";
 import { serializeSoakReport, soakReportProblems } from "../../src/sim/soak-report.js";
 import { wilsonInterval } from "../../src/sim/wilson.js";
+import { runAssay } from "../run-assay.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEMO = join(ROOT, "examples/demo-agent");
@@ -30,10 +31,7 @@ async function demoCopy(t: TestContext, edit: (yaml: string) => string): Promise
   return d;
 }
 
-function assay(...args: string[]) {
-  const r = spawnSync(process.execPath, [ASSAY, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const assay = (...args: string[]) => runAssay(args);
 
 describe("runSoak on the demo bundle", () => {
   test("real statistics: counts add up, Wilson interval, pass^k, one record per rule", async () => {

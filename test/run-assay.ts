@@ -1,0 +1,18 @@
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ASSAY = join(dirname(fileURLToPath(import.meta.url)), "../bin/assay");
+
+/** Run the built CLI (bin/assay runs dist/: `npm run build` first) with `args`, in `cwd`. */
+export function runAssay(
+  args: readonly string[],
+  cwd?: string,
+): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [ASSAY, ...args], {
+    ...(cwd === undefined ? {} : { cwd }),
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
