@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { type DecisionSink, FileDecisionLog } from "../gate/decision-log.js";
 import { loadPins, PinSet, type PinsDoc, savePins } from "../gate/pins.js";
-import { DEFAULT_MAX_FRAME_BYTES, runStdioGate } from "../gate/stdio-gate.js";
+import { DEFAULT_BUSY_POLL_US, DEFAULT_MAX_FRAME_BYTES, runStdioGate } from "../gate/stdio-gate.js";
 import { AssayError } from "../lib/errors.js";
 import { readJsonInput } from "./io.js";
 import { compilePacks } from "./policy-check.js";
@@ -99,6 +99,11 @@ export function registerMcpWrap(mcp: Command, run: (fn: () => Promise<number>) =
       .argument("<server...>", "the server command and its arguments, after `--`"),
   )
     .option("--max-frame-bytes <n>", "refuse client frames larger than this", String(DEFAULT_MAX_FRAME_BYTES))
+    .option(
+      "--busy-poll <us>",
+      "after each message, keep reading both pipes without blocking for this long (µs; 0 = off)",
+      String(DEFAULT_BUSY_POLL_US),
+    )
     .addHelpText(
       "after",
       [
@@ -111,7 +116,7 @@ export function registerMcpWrap(mcp: Command, run: (fn: () => Promise<number>) =
         "2 for invalid packs, unreadable files or a server that cannot be started.",
       ].join("\n"),
     )
-    .action((server: string[], opts: GateCliOptions & { maxFrameBytes: string }) =>
+    .action((server: string[], opts: GateCliOptions & { maxFrameBytes: string; busyPoll: string }) =>
       run(async () => {
         const maxFrameBytes = Number(opts.maxFrameBytes);
         if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 1024) {
@@ -120,12 +125,22 @@ export function registerMcpWrap(mcp: Command, run: (fn: () => Promise<number>) =
             `--max-frame-bytes must be an integer of at least 1024, got \`${opts.maxFrameBytes}\``,
           );
         }
+        const busyPollUs = Number(opts.busyPoll);
+        if (!/^\d+$/.test(opts.busyPoll) || busyPollUs > MAX_BUSY_POLL_US) {
+          throw new AssayError(
+            "usage",
+            `--busy-poll must be a whole number of µs from 0 to ${MAX_BUSY_POLL_US}, got \`${opts.busyPoll}\``,
+          );
+        }
         const [command, ...args] = server;
         const setup = await gateSetup(opts, command ? basename(command) : "mcp");
-        return runStdioGate({ ...setup, command: command as string, args, maxFrameBytes });
+        return runStdioGate({ ...setup, command: command as string, args, maxFrameBytes, busyPollUs });
       }),
     );
 }
+
+/** Spinning longer than this after every message would be a CPU burner, not a latency trim. */
+const MAX_BUSY_POLL_US = 10_000;
 
 function basename(p: string): string {
   return p.split(/[\\/]/).pop() || p;

@@ -56,7 +56,20 @@ export interface GateStep {
   reply?: unknown;
 }
 
+/**
+ * A message decided, with the records that must be stored before `step` is carried out: the
+ * gate decides synchronously, and the transport stores the records (one message's, or a whole
+ * chunk's at once) before it forwards or answers anything.
+ */
+export interface StagedStep {
+  step: GateStep;
+  records: AnyGateEvent[];
+  /** What happens instead of `step` when the records could not be stored (fail closed). */
+  unrecorded?: (err: unknown) => GateStep;
+}
+
 const PASS: GateStep = Object.freeze({ forward: true });
+const PASS_STAGED: StagedStep = Object.freeze({ step: PASS, records: [] });
 const MAX_PENDING = 10_000;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /** Where a denied result carries the decision for clients that read `_meta`. */
@@ -97,11 +110,56 @@ export class McpGate {
    * what the gate saw.
    */
   async fromClient(msg: unknown, bytes = 0): Promise<GateStep> {
-    const step = await this.clientStep(msg, bytes);
-    return step.forward && step.replacement === undefined ? { ...step, replacement: msg } : step;
+    return this.commit(this.stageFromClient(msg, bytes));
   }
 
-  private async clientStep(msg: unknown, bytes: number): Promise<GateStep> {
+  /** `fromClient` without storing the records: the caller stores them (`commit`, `commitSync`). */
+  stageFromClient(msg: unknown, bytes = 0): StagedStep {
+    const staged = this.clientStep(msg, bytes);
+    const step = staged.step;
+    if (!step.forward || step.replacement !== undefined) return staged;
+    return { ...staged, step: { ...step, replacement: msg } };
+  }
+
+  /** Store `staged`'s records through the sink, then return its step (or its fail-closed step). */
+  async commit(staged: StagedStep): Promise<GateStep> {
+    const sink = this.opts.sink;
+    try {
+      if (sink) for (const r of staged.records) await sink.append(r);
+    } catch (err) {
+      if (staged.unrecorded) return staged.unrecorded(err);
+      throw err;
+    }
+    return staged.step;
+  }
+
+  /** Whether `commitSync` can store records here: no sink, or one that stores synchronously. */
+  get syncCommit(): boolean {
+    return this.opts.sink === undefined || this.opts.sink.appendSync !== undefined;
+  }
+
+  /**
+   * Store the records of several staged messages in one synchronous write, then return their
+   * steps in order. All or none are stored: when the write fails, every message that had a
+   * record takes its fail-closed step. INVARIANT: `syncCommit` is true.
+   */
+  commitSync(items: readonly StagedStep[]): GateStep[] {
+    const sink = this.opts.sink;
+    const records = sink ? items.flatMap((i) => i.records) : [];
+    if (records.length === 0) return items.map((i) => i.step);
+    try {
+      (sink as DecisionSink & { appendSync: NonNullable<DecisionSink["appendSync"]> }).appendSync(records);
+    } catch (err) {
+      return items.map((i) => {
+        if (i.records.length === 0) return i.step;
+        if (i.unrecorded) return i.unrecorded(err);
+        throw err;
+      });
+    }
+    return items.map((i) => i.step);
+  }
+
+  private clientStep(msg: unknown, bytes: number): StagedStep {
     const m = classify(msg);
     switch (m.kind) {
       case "request":
@@ -111,7 +169,7 @@ export class McpGate {
           return this.reject("invalid_message", m.id, message, bytes);
         }
         this.track(m.id, m.method);
-        return PASS;
+        return PASS_STAGED;
       case "notification":
         if (m.method === "tools/call" || disguisedToolCall(m.method)) {
           // Without an id it could be neither answered nor told apart in the log: never forwarded.
@@ -123,9 +181,9 @@ export class McpGate {
           const rid = (m.params as { requestId?: unknown } | undefined)?.requestId;
           if (typeof rid === "string" || typeof rid === "number") this.forget(rid);
         }
-        return PASS;
+        return PASS_STAGED;
       case "response":
-        return PASS;
+        return PASS_STAGED;
       case "batch":
         return this.batch(msg as unknown[], bytes);
       case "invalid":
@@ -155,11 +213,29 @@ export class McpGate {
     message: string,
     bytes: number,
   ): Promise<GateStep> {
+    return this.commit(this.reject(reason, id, message, bytes));
+  }
+
+  /** `rejectFrame` without storing the record. */
+  stageRejectFrame(
+    reason: "unparsable" | "undecodable" | "oversize",
+    id: JsonRpcId | undefined,
+    message: string,
+    bytes: number,
+  ): StagedStep {
     return this.reject(reason, id, message, bytes);
   }
 
   /** A message from the server, parsed. */
   async fromServer(msg: unknown): Promise<GateStep> {
+    return this.stepFromServer(msg);
+  }
+
+  /**
+   * `fromServer`, synchronous unless a tool listing pinned new tools and they must be saved
+   * (`onPinsAdded`) before the listing goes on.
+   */
+  stepFromServer(msg: unknown): GateStep | Promise<GateStep> {
     const m = classify(msg);
     if (m.kind !== "response" || m.id === null) return PASS;
     const pending = this.pending.get(idKey(m.id));
@@ -179,7 +255,7 @@ export class McpGate {
     return out;
   }
 
-  private async toolCall(msg: Record<string, unknown>, id: JsonRpcId): Promise<GateStep> {
+  private toolCall(msg: Record<string, unknown>, id: JsonRpcId): StagedStep {
     const params = msg.params as Record<string, unknown> | undefined;
     const tool = typeof params?.name === "string" ? params.name : null;
     const meta =
@@ -211,10 +287,10 @@ export class McpGate {
     const tp = (meta as Record<string, unknown> | undefined)?.traceparent;
     if (typeof tp === "string" && TRACEPARENT.test(tp)) data.traceparent = tp;
 
-    try {
-      await this.record(DECISION_EVENT_TYPE, data, tool ?? undefined);
-    } catch (err) {
-      // Fail closed: a call that could not be recorded is not forwarded.
+    const records = this.record(DECISION_EVENT_TYPE, data, tool ?? undefined);
+    // Fail closed: a call that could not be recorded is not forwarded.
+    const unrecorded = (err: unknown): GateStep => {
+      if (outcome !== "denied") this.forget(id);
       return {
         forward: false,
         reply: errorResponse(
@@ -223,13 +299,15 @@ export class McpGate {
           `assay gate: the decision could not be recorded: ${text(err)}`,
         ),
       };
+    };
+    if (outcome === "denied") {
+      return { step: { forward: false, reply: this.denyReply(id, tool, decision) }, records, unrecorded };
     }
-    if (outcome === "denied") return { forward: false, reply: this.denyReply(id, tool, decision) };
     this.track(id, "tools/call");
     // Forward the call as it was parsed and decided, not its original bytes: a frame with a
     // duplicate key ({"name": "exec", "name": "read_file"}) must not reach a server whose
     // parser keeps a different copy than the one the policy saw.
-    return { forward: true, replacement: msg };
+    return { step: { forward: true, replacement: msg }, records, unrecorded };
   }
 
   private decideCall(msg: Record<string, unknown>, tool: string | null): Decision {
@@ -284,7 +362,7 @@ export class McpGate {
     return resultResponse(id, result);
   }
 
-  private async toolsList(msg: { result?: { tools?: unknown } }): Promise<GateStep> {
+  private toolsList(msg: { result?: { tools?: unknown } }): GateStep | Promise<GateStep> {
     const tools = msg.result?.tools;
     if (!Array.isArray(tools)) return PASS;
     const listed = tools.filter(
@@ -295,9 +373,10 @@ export class McpGate {
       if ((t as { outputSchema?: unknown }).outputSchema !== undefined) this.withOutputSchema.add(t.name);
       else this.withOutputSchema.delete(t.name);
     }
+    let saving: Promise<void> | undefined;
     if (this.opts.pins) {
       const { added } = this.opts.pins.observe(listed);
-      if (added.length > 0 && this.opts.onPinsAdded) await this.opts.onPinsAdded(this.opts.pins.toDoc());
+      if (added.length > 0 && this.opts.onPinsAdded) saving = this.opts.onPinsAdded(this.opts.pins.toDoc());
     }
     // A drifted tool is hidden even when filtering is off: its changed description is the attack.
     const filter = this.opts.filterTools !== false;
@@ -307,11 +386,14 @@ export class McpGate {
       if (this.opts.pins?.drift(name)) return false;
       return !filter || toolDeniedOutright(this.policy, name, this.context) === undefined;
     });
-    if (kept.length === tools.length) return PASS;
-    return { forward: true, replacement: { ...msg, result: { ...msg.result, tools: kept } } };
+    const step: GateStep =
+      kept.length === tools.length
+        ? PASS
+        : { forward: true, replacement: { ...msg, result: { ...msg.result, tools: kept } } };
+    return saving ? saving.then(() => step) : step;
   }
 
-  private async batch(items: unknown[], bytes: number): Promise<GateStep> {
+  private batch(items: unknown[], bytes: number): StagedStep {
     // MCP no longer sends batches; one carrying a tool call would need every member decided
     // and recorded as one unit. Refuse those, and those with a member the gate would refuse on
     // its own (invalid, nested); pass the rest.
@@ -330,18 +412,26 @@ export class McpGate {
         const k = classify(i);
         if (k.kind === "request") this.track(k.id, k.method);
       }
-      return PASS;
+      return PASS_STAGED;
     }
     const message =
       refused === "batch_with_tool_call"
         ? "a JSON-RPC batch carrying tools/call is not accepted by the gate; send calls one per message"
         : "a JSON-RPC batch with an invalid or nested member is not accepted by the gate";
-    const step = await this.reject(refused, undefined, message, bytes);
+    const staged = this.reject(refused, undefined, message, bytes);
     const replies = items.flatMap((i) => {
       const k = classify(i);
       return k.kind === "request" ? [errorResponse(k.id, RPC.invalidRequest, message)] : [];
     });
-    return { ...step, reply: replies.length > 0 ? replies : undefined };
+    const withReplies = (step: GateStep): GateStep => ({
+      ...step,
+      reply: replies.length > 0 ? replies : undefined,
+    });
+    return {
+      step: withReplies(staged.step),
+      records: staged.records,
+      unrecorded: (err) => withReplies(staged.unrecorded ? staged.unrecorded(err) : staged.step),
+    };
   }
 
   /**
@@ -349,21 +439,26 @@ export class McpGate {
    * so a reader can tell a gate that decided nothing from one that never ran.
    */
   async started(server: readonly string[]): Promise<void> {
+    await this.commit(this.stageStarted(server));
+  }
+
+  /** `started` without storing the record; it has no fail-closed step (`commitSync` throws). */
+  stageStarted(server: readonly string[]): StagedStep {
     const data: GateStartedData = {
       session_id: this.sessionId,
       policy_digest: this.policy.digest,
       server: [...server],
       dry_run: this.opts.dryRun === true,
     };
-    await this.record(GATE_STARTED_EVENT_TYPE, data);
+    return { step: PASS, records: this.record(GATE_STARTED_EVENT_TYPE, data) };
   }
 
-  private async reject(
+  private reject(
     reason: FrameRejectedData["reason"],
     id: JsonRpcId | undefined,
     message: string,
     bytes: number,
-  ): Promise<GateStep> {
+  ): StagedStep {
     const data: FrameRejectedData = {
       request_id: id ?? null,
       session_id: this.sessionId,
@@ -371,23 +466,27 @@ export class McpGate {
       message,
       bytes,
     };
-    let note = message;
-    try {
-      await this.record(FRAME_REJECTED_EVENT_TYPE, data);
-    } catch (err) {
-      note = `${message}; it could not be recorded: ${text(err)}`;
-    }
-    if (id === undefined) return { forward: false };
-    const code = reason === "unparsable" || reason === "undecodable" ? RPC.parseError : RPC.invalidRequest;
-    return { forward: false, reply: errorResponse(id, code, `assay gate: ${note}`) };
+    const records = this.record(FRAME_REJECTED_EVENT_TYPE, data);
+    const step = (note: string): GateStep => {
+      if (id === undefined) return { forward: false };
+      const code = reason === "unparsable" || reason === "undecodable" ? RPC.parseError : RPC.invalidRequest;
+      return { forward: false, reply: errorResponse(id, code, `assay gate: ${note}`) };
+    };
+    // The frame is refused either way; a record that could not be stored is only mentioned.
+    return {
+      step: step(message),
+      records,
+      unrecorded: (err) => step(`${message}; it could not be recorded: ${text(err)}`),
+    };
   }
 
-  private async record(
+  /** The record of one event, as a list: empty when there is no sink. */
+  private record(
     type: AnyGateEvent["type"],
     data: DecisionEventData | FrameRejectedData | GateStartedData,
     subject?: string,
-  ) {
-    if (!this.opts.sink) return;
+  ): AnyGateEvent[] {
+    if (!this.opts.sink) return [];
     const event = {
       specversion: "1.0",
       // The start record stands apart from the numbered records, which count calls and frames.
@@ -399,7 +498,7 @@ export class McpGate {
       ...(subject === undefined ? {} : { subject }),
       data,
     } as AnyGateEvent;
-    await this.opts.sink.append(event);
+    return [event];
   }
 }
 

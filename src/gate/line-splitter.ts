@@ -2,7 +2,8 @@
 const PEEK_BYTES = 64 * 1024;
 
 export interface LineHandlers {
-  line(text: string): void;
+  /** A frame; `bytes` is its size on the wire. */
+  line(text: string, bytes: number): void;
   /** A frame longer than the limit: dropped unparsed; `prefix` is its start, for its id. */
   oversize(prefix: string, bytes: number): void;
   /** A frame that is not valid UTF-8: dropped, since decoding it would change what was sent. */
@@ -81,6 +82,6 @@ export class LineSplitter {
     if (text.endsWith("\r")) text = text.slice(0, -1);
     // Blank lines carry no message; the stdio transport allows none, but dropping them loses nothing.
     if (text.trim() === "") return;
-    this.on.line(text);
+    this.on.line(text, buf.length);
   }
 }

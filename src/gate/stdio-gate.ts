@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
-import { type GateOptions, McpGate } from "./gate.js";
+import { BusyPoller, type PollSource, pollableFd } from "./busy-poll.js";
+import { type GateOptions, type GateStep, McpGate, type StagedStep } from "./gate.js";
 import { classify, errorResponse, peekId, RPC } from "./jsonrpc.js";
 import { LineSplitter } from "./line-splitter.js";
+import { SerialLane } from "./serial-lane.js";
 
 /** Client frames over this size are refused unparsed (fail closed). */
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -12,17 +14,60 @@ const MAX_SERVER_FRAME_BYTES = 256 * 1024 * 1024;
 const GRACE_MS = 2000;
 /** After the server exits: how long its output may take to drain before the group is stopped. */
 const DRAIN_MS = 1000;
+/** Busy polling after each chunk, in µs (`--busy-poll`). */
+export const DEFAULT_BUSY_POLL_US = 100;
 
 export interface StdioGateOptions extends GateOptions {
   command: string;
   args: readonly string[];
   maxFrameBytes?: number;
+  /**
+   * How long (µs) to keep reading both pipes without blocking after each chunk, so a quick
+   * answer is taken at once (see BusyPoller); 0 turns it off. Only pipes are polled.
+   */
+  busyPollUs?: number;
   /** The client side; the process's stdio by default. */
   input?: Readable;
   output?: Writable;
   /** Where the gate reports what it refused and why the server stopped. */
   warn?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+}
+
+/** What a line splitter hands over: a frame, or why one was refused unread. */
+type Frame =
+  | { kind: "line"; text: string; bytes: number }
+  | { kind: "oversize"; prefix: string; bytes: number }
+  | { kind: "undecodable"; prefix: string };
+
+/** A line splitter that returns the frames each chunk completes, to be handled as one batch. */
+class FrameBatcher {
+  private frames: Frame[] = [];
+  private readonly splitter: LineSplitter;
+
+  constructor(maxBytes: number) {
+    this.splitter = new LineSplitter(maxBytes, {
+      line: (text, bytes) => this.frames.push({ kind: "line", text, bytes }),
+      oversize: (prefix, bytes) => this.frames.push({ kind: "oversize", prefix, bytes }),
+      undecodable: (prefix) => this.frames.push({ kind: "undecodable", prefix }),
+    });
+  }
+
+  push(chunk: Buffer): Frame[] {
+    this.splitter.push(chunk);
+    return this.take();
+  }
+
+  end(): Frame[] {
+    this.splitter.end();
+    return this.take();
+  }
+
+  private take(): Frame[] {
+    const frames = this.frames;
+    this.frames = [];
+    return frames;
+  }
 }
 
 /**
@@ -35,6 +80,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
   const output = opts.output ?? process.stdout;
   const warn = opts.warn ?? ((line: string) => process.stderr.write(`assay mcp wrap: ${line}\n`));
   const gate = new McpGate(opts);
+  const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
 
   return new Promise<number>((resolve) => {
     let child: ChildProcess;
@@ -52,33 +98,33 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     }
     let finished = false;
     let clientGone = false;
+    let clientEnded = false;
     let waitingForDrain = false;
     let spawnFailed = false;
-    const toClient = (msg: unknown) => writeLine(output, JSON.stringify(msg));
 
-    // Each direction is handled strictly in order: a message waits for the one before it
-    // (a tools/call waits for its record to be written), so nothing overtakes anything.
-    let clientChain: Promise<void> = Promise.resolve();
-    let serverChain: Promise<void> = Promise.resolve();
-    const clientDo = (fn: () => Promise<void>) => {
-      clientChain = clientChain.then(fn).catch((err) => warn(`internal error: ${(err as Error).message}`));
-    };
-    const serverDo = (fn: () => Promise<void>) => {
-      serverChain = serverChain.then(fn).catch((err) => warn(`internal error: ${(err as Error).message}`));
-    };
-    // First on the client chain, so it precedes every record of this session.
-    clientDo(async () => {
+    // Each direction is handled strictly in order on its own lane: a chunk's frames are decided,
+    // their records stored in one write, and only then is anything forwarded or answered.
+    const internal = (err: unknown) => warn(`internal error: ${(err as Error).message}`);
+    const clientLane = new SerialLane(internal);
+    const serverLane = new SerialLane(internal);
+
+    // First on the client lane, so it precedes every record of this session.
+    clientLane.run(() => {
+      const staged = gate.stageStarted([opts.command, ...opts.args]);
+      const failed = (err: unknown) => warn(`cannot record the gate's start: ${(err as Error).message}`);
+      if (!gate.syncCommit) return gate.commit(staged).then(() => {}, failed);
       try {
-        await gate.started([opts.command, ...opts.args]);
+        gate.commitSync([staged]);
       } catch (err) {
-        warn(`cannot record the gate's start: ${(err as Error).message}`);
+        failed(err);
       }
+      return undefined;
     });
 
-    const toServer = (line: string) => {
+    const toServer = (lines: string) => {
       const stdin = child.stdin;
       if (!stdin || stdin.destroyed || !stdin.writable) return;
-      if (!stdin.write(`${line}\n`) && !waitingForDrain) {
+      if (!stdin.write(lines) && !waitingForDrain) {
         waitingForDrain = true;
         input.pause();
         stdin.once("drain", () => {
@@ -88,86 +134,168 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       }
     };
 
-    const fromClient = new LineSplitter(opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, {
-      line: (text) =>
-        clientDo(async () => {
+    /** Decide one client frame (nothing is stored or sent yet). */
+    const stageClient = (f: Frame): StagedStep => {
+      switch (f.kind) {
+        case "line": {
           let msg: unknown;
           try {
-            msg = JSON.parse(text);
+            msg = JSON.parse(f.text);
           } catch (err) {
-            const step = await gate.rejectFrame(
+            const staged = gate.stageRejectFrame(
               "unparsable",
-              peekId(text),
+              peekId(f.text),
               `unparsable frame: ${(err as Error).message}`,
-              Buffer.byteLength(text),
+              f.bytes,
             );
-            warn(`refused an unparsable frame from the client${step.reply ? "" : " (no id to answer)"}`);
-            if (step.reply) toClient(step.reply);
-            return;
+            warn(
+              `refused an unparsable frame from the client${staged.step.reply ? "" : " (no id to answer)"}`,
+            );
+            return staged;
           }
-          const step = await gate.fromClient(msg, Buffer.byteLength(text));
-          if (step.reply !== undefined) {
-            for (const r of Array.isArray(step.reply) ? step.reply : [step.reply]) toClient(r);
-          }
-          if (step.forward)
-            toServer(step.replacement === undefined ? text : JSON.stringify(step.replacement));
-        }),
-      oversize: (prefix, bytes) =>
-        clientDo(async () => {
-          const limit = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-          const step = await gate.rejectFrame(
+          return gate.stageFromClient(msg, f.bytes);
+        }
+        case "oversize":
+          warn(`refused a ${f.bytes} byte frame from the client (limit ${maxFrameBytes})`);
+          return gate.stageRejectFrame(
             "oversize",
-            peekId(prefix),
-            `frame of ${bytes} bytes is over the ${limit} byte limit`,
-            bytes,
+            peekId(f.prefix),
+            `frame of ${f.bytes} bytes is over the ${maxFrameBytes} byte limit`,
+            f.bytes,
           );
-          warn(`refused a ${bytes} byte frame from the client (limit ${limit})`);
-          if (step.reply) toClient(step.reply);
-        }),
-      undecodable: (prefix) =>
-        clientDo(async () => {
-          const step = await gate.rejectFrame(
-            "undecodable",
-            peekId(prefix),
-            "frame is not valid UTF-8",
-            prefix.length,
-          );
+        case "undecodable":
           warn("refused a frame that is not valid UTF-8");
-          if (step.reply) toClient(step.reply);
-        }),
-    });
+          return gate.stageRejectFrame(
+            "undecodable",
+            peekId(f.prefix),
+            "frame is not valid UTF-8",
+            f.prefix.length,
+          );
+      }
+    };
 
-    const fromServer = new LineSplitter(MAX_SERVER_FRAME_BYTES, {
-      line: (text) =>
-        serverDo(async () => {
-          let msg: unknown;
-          try {
-            msg = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-          } catch {
-            // Fail closed: a line the gate cannot read could be a tool list it cannot filter.
-            warn("dropped a frame from the server that is not JSON");
-            return;
-          }
-          let step: Awaited<ReturnType<McpGate["fromServer"]>>;
-          try {
-            step = await gate.fromServer(msg);
-          } catch (err) {
-            // E.g. the pins file could not be written: the client gets an error, not a hang.
-            warn(`could not process a message from the server: ${(err as Error).message}`);
-            const k = classify(msg);
-            if (k.kind === "response" && k.id !== null) {
-              toClient(errorResponse(k.id, RPC.internalError, `assay gate: ${(err as Error).message}`));
-            }
-            return;
-          }
-          if (step.forward)
-            writeLine(output, step.replacement === undefined ? text : JSON.stringify(step.replacement));
-        }),
-      oversize: (_prefix, bytes) =>
-        serverDo(async () => warn(`dropped a ${bytes} byte frame from the server`)),
-      undecodable: () =>
-        serverDo(async () => warn("dropped a frame from the server that is not valid UTF-8")),
-    });
+    /** Carry out decided steps: answers to the client, then what goes on to the server, a write each. */
+    const act = (steps: readonly GateStep[]) => {
+      let toClient = "";
+      let forward = "";
+      for (const step of steps) {
+        if (step.reply !== undefined) {
+          for (const r of Array.isArray(step.reply) ? step.reply : [step.reply])
+            toClient += `${JSON.stringify(r)}\n`;
+        }
+        // What goes on is always the message as parsed and decided (stageFromClient sets it).
+        if (step.forward && step.replacement !== undefined)
+          forward += `${JSON.stringify(step.replacement)}\n`;
+      }
+      if (toClient !== "") writeOut(output, toClient);
+      if (forward !== "") toServer(forward);
+    };
+
+    /** Handle a chunk's frames; true when there were at most one (spinning for the next pays off). */
+    const clientFrames = (frames: Frame[]): boolean => {
+      if (frames.length === 0) return true;
+      clientLane.run(() => {
+        const staged = frames.map(stageClient);
+        if (gate.syncCommit) {
+          act(gate.commitSync(staged));
+          return;
+        }
+        return (async () => {
+          for (const s of staged) act([await gate.commit(s)]);
+        })();
+      });
+      return frames.length === 1;
+    };
+
+    /** A server message the gate could not process: its request gets an error, not a hang. */
+    const serverFailure = (msg: unknown, err: unknown): string => {
+      // E.g. the pins file could not be written.
+      warn(`could not process a message from the server: ${(err as Error).message}`);
+      const k = classify(msg);
+      if (k.kind !== "response" || k.id === null) return "";
+      return `${JSON.stringify(errorResponse(k.id, RPC.internalError, `assay gate: ${(err as Error).message}`))}\n`;
+    };
+    const serverLine = (step: GateStep, text: string) =>
+      step.forward ? `${step.replacement === undefined ? text : JSON.stringify(step.replacement)}\n` : "";
+
+    /** Pass server frames on from `i`, one write for the lot unless a step has to wait. */
+    const serverFrom = (frames: Frame[], i: number): void | Promise<void> => {
+      let out = "";
+      for (; i < frames.length; i++) {
+        const f = frames[i] as Frame;
+        if (f.kind === "oversize") {
+          warn(`dropped a ${f.bytes} byte frame from the server`);
+          continue;
+        }
+        if (f.kind === "undecodable") {
+          warn("dropped a frame from the server that is not valid UTF-8");
+          continue;
+        }
+        let msg: unknown;
+        try {
+          msg = JSON.parse(f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text);
+        } catch {
+          // Fail closed: a line the gate cannot read could be a tool list it cannot filter.
+          warn("dropped a frame from the server that is not JSON");
+          continue;
+        }
+        let step: GateStep | Promise<GateStep>;
+        try {
+          step = gate.stepFromServer(msg);
+        } catch (err) {
+          out += serverFailure(msg, err);
+          continue;
+        }
+        if (step instanceof Promise) {
+          if (out !== "") writeOut(output, out);
+          const text = f.text;
+          return step
+            .then(
+              (s) => serverLine(s, text),
+              (err) => serverFailure(msg, err),
+            )
+            .then((line) => {
+              if (line !== "") writeOut(output, line);
+              return serverFrom(frames, i + 1);
+            });
+        }
+        out += serverLine(step, f.text);
+      }
+      if (out !== "") writeOut(output, out);
+    };
+
+    const serverFrames = (frames: Frame[]): boolean => {
+      if (frames.length > 0) serverLane.run(() => serverFrom(frames, 0));
+      return frames.length <= 1;
+    };
+
+    const fromClient = new FrameBatcher(maxFrameBytes);
+    const fromServer = new FrameBatcher(MAX_SERVER_FRAME_BYTES);
+
+    const clientFd = pollableFd(input);
+    const serverFd = pollableFd(child.stdout);
+    const sources: PollSource[] = [];
+    if (serverFd !== undefined && child.stdout) {
+      const out = child.stdout;
+      sources.push({
+        fd: serverFd,
+        ready: () => !finished && out.readableFlowing === true && out.readableLength === 0,
+        deliver: (chunk) => serverFrames(fromServer.push(chunk)),
+      });
+    }
+    if (clientFd !== undefined) {
+      sources.push({
+        fd: clientFd,
+        ready: () =>
+          !finished &&
+          !clientEnded &&
+          !waitingForDrain &&
+          input.readableFlowing === true &&
+          input.readableLength === 0,
+        deliver: (chunk) => clientFrames(fromClient.push(chunk)),
+      });
+    }
+    const poller = new BusyPoller(sources, opts.busyPollUs ?? DEFAULT_BUSY_POLL_US);
 
     const signals: Array<[NodeJS.Signals, () => void]> = [];
     const finish = (code: number) => {
@@ -180,12 +308,17 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       resolve(code);
     };
 
-    const onInput = (chunk: Buffer | string) =>
-      fromClient.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+    // Spin only after a chunk of one message: several at once mean calls are pipelined, the pipes
+    // stay busy without it, and the CPU a spin burns is better left to the client and the server.
+    const onInput = (chunk: Buffer | string) => {
+      if (clientFrames(fromClient.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk)))
+        poller.spin();
+    };
     input.on("data", onInput);
     input.on("end", () => {
-      fromClient.end();
-      clientDo(async () => {
+      clientEnded = true;
+      clientFrames(fromClient.end());
+      clientLane.run(() => {
         clientGone = true;
         stopServer(child);
       });
@@ -200,7 +333,9 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       stopServer(child);
     });
 
-    child.stdout?.on("data", (chunk: Buffer) => fromServer.push(chunk));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (serverFrames(fromServer.push(chunk))) poller.spin();
+    });
     child.stdin?.on("error", () => {
       // The server closed its input; its exit (or stdout end) tells the rest.
     });
@@ -220,13 +355,16 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     });
     child.on("close", (code, signal) => {
       signalGroup(child, "SIGTERM");
-      fromServer.end();
-      serverDo(async () => {
-        await clientChain;
+      serverFrames(fromServer.end());
+      serverLane.run(async () => {
+        await clientLane.idle();
         const why = spawnFailed
           ? `MCP server \`${opts.command}\` could not be started`
           : `MCP server exited (${signal ? `signal ${signal}` : `code ${code}`}) before answering`;
-        if (!clientGone) for (const r of gate.serverGone(why)) toClient(r);
+        if (!clientGone) {
+          const answers = gate.serverGone(why).map((r) => `${JSON.stringify(r)}\n`);
+          if (answers.length > 0) writeOut(output, answers.join(""));
+        }
         if (!clientGone && !spawnFailed)
           warn(`server exited (${signal ? `signal ${signal}` : `code ${code}`})`);
         await opts.sink?.close().catch(() => {});
@@ -245,8 +383,9 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
   });
 }
 
-function writeLine(out: Writable, line: string): void {
-  if (!out.destroyed && out.writable) out.write(`${line}\n`);
+/** Write complete lines (each ending in a newline) to the client. */
+function writeOut(out: Writable, lines: string): void {
+  if (!out.destroyed && out.writable) out.write(lines);
 }
 
 /** Close the server's input, then escalate: SIGTERM after a grace period, SIGKILL after another. */

@@ -160,6 +160,49 @@ describe("FileDecisionLog", () => {
     );
   });
 
+  test("appendSync stores a batch in one write, or (a record off-schema, a failed write) none of it", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const log = await FileDecisionLog.open(path);
+    const real = fs.writeSync;
+    let writes = 0;
+    fs.writeSync = ((...args: Parameters<typeof fs.writeSync>) => {
+      writes++;
+      return (real as (...a: unknown[]) => number)(...args);
+    }) as typeof fs.writeSync;
+    syncBuiltinESMExports();
+    try {
+      log.appendSync([decisionEvent(0), decisionEvent(1), decisionEvent(2)]);
+      assert.equal(writes, 1, "one write for the batch");
+      assert.throws(
+        () => log.appendSync([decisionEvent(3), { ...decisionEvent(4), specversion: "2.0" } as never]),
+        /schema/,
+      );
+      assert.equal(writes, 1, "a batch with an off-schema record is not written at all");
+    } finally {
+      fs.writeSync = real;
+      syncBuiltinESMExports();
+    }
+    fs.writeSync = ((fd: number, buf: Buffer, off: number, len: number) => {
+      if (len > 200) return real(fd, buf, off, 200);
+      throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    }) as typeof fs.writeSync;
+    syncBuiltinESMExports();
+    try {
+      assert.throws(() => log.appendSync([decisionEvent(5), decisionEvent(6)]), /ENOSPC/);
+    } finally {
+      fs.writeSync = real;
+      syncBuiltinESMExports();
+    }
+    log.appendSync([decisionEvent(7)]);
+    await log.close();
+    assert.deepEqual(
+      parseDecisionLog(await readFile(path, "utf8")).map((e) => e.id),
+      [0, 1, 2, 7].map((i) => decisionEvent(i).id),
+      "the cut batch left nothing behind",
+    );
+  });
+
   test("a record that does not match the schema is not written, and append rejects", async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, "log.ndjson");

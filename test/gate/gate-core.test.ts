@@ -195,6 +195,54 @@ describe("McpGate: tools/call", () => {
     assert.match(err.message, /disk full/);
   });
 
+  test("commitSync: a batch's records in one append; when it fails, every call in it is refused and forgotten", () => {
+    const batches: number[] = [];
+    let fail = false;
+    const sink: DecisionSink = {
+      append: async () => assert.fail("the synchronous path is used"),
+      appendSync: (events) => {
+        if (fail) throw new Error("disk full");
+        batches.push(events.length);
+      },
+      close: async () => {},
+    };
+    const g = new McpGate({ policy, sink, clock });
+    assert.equal(g.syncCommit, true);
+    const stage = (id: number, name: string, path = "/workspace/a") =>
+      g.stageFromClient(call(id, name, { path }));
+    const ok = g.commitSync([stage(1, "read_file"), stage(2, "exec"), stage(3, "list_dir")]);
+    assert.deepEqual(batches, [3], "three records, one append");
+    assert.deepEqual(
+      ok.map((s) => s.forward),
+      [true, false, true],
+    );
+    fail = true;
+    const refused = g.commitSync([
+      stage(4, "read_file"),
+      stage(5, "exec"),
+      g.stageFromClient({ jsonrpc: "2.0", method: "ping", id: 6 }),
+    ]);
+    assert.deepEqual(
+      refused.map((s) => s.forward),
+      [false, false, true],
+      "calls are refused; a message without a record still passes",
+    );
+    for (const s of refused.slice(0, 2)) {
+      const err = (s.reply as { error: { code: number; message: string } }).error;
+      assert.equal(err.code, -32603);
+      assert.match(err.message, /could not be recorded: disk full/);
+    }
+    // Only the forwarded calls 1 and 3 and the ping are still waited for.
+    const gone = g.serverGone("gone") as Array<{ id: number }>;
+    assert.deepEqual(gone.map((r) => r.id).sort(), [1, 3, 6]);
+  });
+
+  test("syncCommit is false for a sink that can only append asynchronously", () => {
+    const sink: DecisionSink = { append: async () => {}, close: async () => {} };
+    assert.equal(new McpGate({ policy, sink, clock }).syncCommit, false);
+    assert.equal(new McpGate({ policy, clock }).syncCommit, true);
+  });
+
   test("session rules see earlier allowed calls only", async () => {
     const p = policyFromYaml(`
 id: budget

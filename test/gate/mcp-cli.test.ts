@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, type TestContext, test } from "node:test";
+import fc from "fast-check";
 import {
   ASSAY_BIN,
   assertBuilt,
@@ -232,6 +233,73 @@ describe("assay mcp wrap (subprocess)", () => {
     assert.equal(rejected.length, 1);
   });
 
+  test("busy polling on or off: the same answers, records and server bytes, in order, however frames are chunked", async (t) => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom("read", "exec", "ping", "garbage", "list"), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 30 }),
+        async (kinds, cuts) => {
+          const frames = kinds.map((k, i) => {
+            const id = `r${i}`;
+            if (k === "garbage") return `{"jsonrpc":"2.0","id":"${id}","method":"tools/call",\n`;
+            if (k === "ping") return line({ jsonrpc: "2.0", id, method: "ping" });
+            if (k === "list") return line({ jsonrpc: "2.0", id, method: "tools/list" });
+            return line({
+              jsonrpc: "2.0",
+              id,
+              method: "tools/call",
+              params: { name: k, arguments: { n: i } },
+            });
+          });
+          const text = frames.join("");
+          const chunks: string[] = [];
+          for (let at = 0, c = 0; at < text.length; c++) {
+            const size = cuts[c % cuts.length] as number;
+            chunks.push(text.slice(at, at + size));
+            at += size;
+          }
+          const runs = [];
+          for (const busyPoll of ["0", "5000"]) {
+            const w = await wrap(t, ["--busy-poll", busyPoll]);
+            // Once the gate is up and reading, chunks arrive one by one (not all at start-up), so
+            // with polling on the later ones are read by the poller, not the event loop.
+            w.child.stdin?.write(line({ jsonrpc: "2.0", id: "up", method: "ping" }));
+            await w.out.reply("up", 10_000);
+            for (const [i, chunk] of chunks.entries()) {
+              w.child.stdin?.write(chunk);
+              if (i % 3 === 0) await new Promise((r) => setImmediate(r));
+            }
+            // Every frame is answered, the unparsable ones too (their id is read from the text).
+            const replies = await Promise.all(kinds.map((_, i) => w.out.reply(`r${i}`, 10_000)));
+            w.child.stdin?.end();
+            await within(10_000, "wrap to exit", w.exit);
+            runs.push({
+              replies,
+              received: readFileSync(w.record, "utf8"),
+              decisions: decisions(w.log).map((e) => [e.data.request_id, e.data.outcome]),
+            });
+          }
+          const [off, on] = runs as [(typeof runs)[0], (typeof runs)[0]];
+          assert.deepEqual(on, off);
+          const reached = off.received
+            .split("\n")
+            .filter((l) => l !== "")
+            .map((l) => (JSON.parse(l) as { id: string }).id);
+          const expected = [
+            "up",
+            ...kinds.flatMap((k, i) => (k === "exec" || k === "garbage" ? [] : [`r${i}`])),
+          ];
+          assert.deepEqual(
+            reached,
+            expected,
+            "allowed messages reach the server in the order sent, nothing else",
+          );
+        },
+      ),
+      { numRuns: 3, seed: 20261204 },
+    );
+  });
+
   test("bad invocations exit 2 with a one-line message and start nothing", async (t) => {
     const dir = await tempDir(t);
     const pack = await writePack(dir, "pack.yaml", PACK);
@@ -242,6 +310,8 @@ describe("assay mcp wrap (subprocess)", () => {
     const cases: Array<[string[], RegExp]> = [
       [["mcp", "wrap", "--policy", pack, "--max-frame-bytes", "10", ...server], /--max-frame-bytes/],
       [["mcp", "wrap", "--policy", pack, "--max-frame-bytes", "lots", ...server], /--max-frame-bytes/],
+      [["mcp", "wrap", "--policy", pack, "--busy-poll", "-1", ...server], /--busy-poll/],
+      [["mcp", "wrap", "--policy", pack, "--busy-poll", "20000", ...server], /--busy-poll/],
       [["mcp", "wrap", "--policy", badPack, ...server], /bad\.yaml/],
       [["mcp", "wrap", "--policy", join(dir, "missing.yaml"), ...server], /missing\.yaml/],
       [["mcp", "wrap", "--policy", pack, "--pins", badPins, ...server], /pins\.json/],
