@@ -4,6 +4,7 @@ import { BusyPoller, type PollSource, pollableFd } from "./busy-poll.js";
 import { type GateOptions, type GateStep, McpGate, type StagedStep } from "./gate.js";
 import { classify, errorResponse, peekId, RPC } from "./jsonrpc.js";
 import { LineSplitter } from "./line-splitter.js";
+import { PipeWriter } from "./pipe-writer.js";
 import { SerialLane } from "./serial-lane.js";
 
 /** Client frames over this size are refused unparsed (fail closed). */
@@ -121,10 +122,13 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       return undefined;
     });
 
+    const serverIn = child.stdin ? new PipeWriter(child.stdin) : undefined;
+    const clientOut = new PipeWriter(output);
+    const writeOut = (lines: string) => clientOut.write(lines);
     const toServer = (lines: string) => {
       const stdin = child.stdin;
-      if (!stdin || stdin.destroyed || !stdin.writable) return;
-      if (!stdin.write(lines) && !waitingForDrain) {
+      if (!stdin || !serverIn) return;
+      if (!serverIn.write(lines) && !waitingForDrain) {
         waitingForDrain = true;
         input.pause();
         stdin.once("drain", () => {
@@ -187,7 +191,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
         if (step.forward && step.replacement !== undefined)
           forward += `${JSON.stringify(step.replacement)}\n`;
       }
-      if (toClient !== "") writeOut(output, toClient);
+      if (toClient !== "") writeOut(toClient);
       if (forward !== "") toServer(forward);
     };
 
@@ -247,7 +251,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
           continue;
         }
         if (step instanceof Promise) {
-          if (out !== "") writeOut(output, out);
+          if (out !== "") writeOut(out);
           const text = f.text;
           return step
             .then(
@@ -255,13 +259,13 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
               (err) => serverFailure(msg, err),
             )
             .then((line) => {
-              if (line !== "") writeOut(output, line);
+              if (line !== "") writeOut(line);
               return serverFrom(frames, i + 1);
             });
         }
         out += serverLine(step, f.text);
       }
-      if (out !== "") writeOut(output, out);
+      if (out !== "") writeOut(out);
     };
 
     const serverFrames = (frames: Frame[]): boolean => {
@@ -363,7 +367,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
           : `MCP server exited (${signal ? `signal ${signal}` : `code ${code}`}) before answering`;
         if (!clientGone) {
           const answers = gate.serverGone(why).map((r) => `${JSON.stringify(r)}\n`);
-          if (answers.length > 0) writeOut(output, answers.join(""));
+          if (answers.length > 0) writeOut(answers.join(""));
         }
         if (!clientGone && !spawnFailed)
           warn(`server exited (${signal ? `signal ${signal}` : `code ${code}`})`);
@@ -381,11 +385,6 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       process.once(sig, fn);
     }
   });
-}
-
-/** Write complete lines (each ending in a newline) to the client. */
-function writeOut(out: Writable, lines: string): void {
-  if (!out.destroyed && out.writable) out.write(lines);
 }
 
 /** Close the server's input, then escalate: SIGTERM after a grace period, SIGKILL after another. */
