@@ -15,12 +15,12 @@ export class PipeWriter {
     this.fd = pollableFd(stream);
   }
 
-  /** Write `text`; false when the stream asks the writer to wait for `drain`, as Writable.write does. */
-  write(text: string): boolean {
+  /** Write `data` (text as UTF-8); false when the stream asks to wait for `drain`, as Writable.write does. */
+  write(data: string | Buffer): boolean {
     const s = this.stream;
     if (s.destroyed || !s.writable) return true;
-    if (this.fd === undefined || s.writableLength > 0) return s.write(text);
-    const buf = Buffer.from(text, "utf8");
+    if (this.fd === undefined || s.writableLength > 0) return s.write(data);
+    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     const written = writeNow(this.fd, buf);
     if (written === buf.length) return true;
     // A full pipe (or an error, which the stream reports in its own way): the rest goes the usual way.
