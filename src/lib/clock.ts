@@ -6,7 +6,18 @@ export interface Clock {
   monotonicNs(): bigint;
 }
 
+let lastMs = Number.NaN;
+let lastIso = "";
+
 export const systemClock: Clock = {
-  nowIso: () => new Date().toISOString(),
+  // The string only changes once a millisecond; the gate asks for it on every call.
+  nowIso: () => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  },
   monotonicNs: () => process.hrtime.bigint(),
 };
