@@ -1,10 +1,12 @@
 import { readSync } from "node:fs";
 import { Socket } from "node:net";
+import type { Readable } from "node:stream";
 
 /** One side the poller may read directly. */
 export interface PollSource {
-  fd: number;
-  /** Whether reading the fd now keeps the order: the stream is flowing and holds nothing buffered. */
+  /** A libuv pipe (see pollableFd); its descriptor is looked up on every read, never kept. */
+  stream: Readable;
+  /** Further conditions for reading now (e.g. the gate is not holding input back). */
   ready(): boolean;
   /** Hand over what was read; false stops this spin (e.g. the chunk shows the pipe is busy anyway). */
   deliver(chunk: Buffer): boolean;
@@ -17,6 +19,9 @@ export interface PollSource {
  * virtual machine that wake-up is most of what a proxy hop costs (bench:gate). The price is CPU
  * spent spinning: at most `windowUs` after each chunk, and never more than `sliceUs` at a stretch
  * before the event loop runs again (signals, timers, the server's exit).
+ *
+ * A stream is read only while that keeps the order of its bytes: it is open, flowing and holds
+ * nothing buffered, so nothing the event loop read is still waiting to be emitted.
  */
 export class BusyPoller {
   private active = false;
@@ -46,13 +51,13 @@ export class BusyPoller {
         let got = false;
         for (let i = 0; i < this.sources.length; i++) {
           const s = this.sources[i] as PollSource;
-          if (!open[i] || !s.ready()) continue;
-          const n = readNow(s.fd, this.buf);
+          if (!open[i] || !orderSafe(s.stream) || !s.ready()) continue;
+          const n = readNow(pipeHandle(s.stream), this.buf);
           if (n > 0) {
             got = true;
             if (!s.deliver(Buffer.from(this.buf.subarray(0, n)))) return;
           } else if (n < 0) {
-            // End of stream or an error: left for the event loop to report.
+            // End of stream, an error or a closed pipe: left for the event loop to report.
             open[i] = false;
           }
         }
@@ -67,8 +72,37 @@ export class BusyPoller {
   }
 }
 
-/** Bytes read; 0 when nothing is waiting; -1 at end of stream or on an error. */
-function readNow(fd: number, buf: Buffer): number {
+function orderSafe(stream: Readable): boolean {
+  return (
+    !stream.destroyed &&
+    !stream.readableEnded &&
+    stream.readableFlowing === true &&
+    stream.readableLength === 0
+  );
+}
+
+/** Node's internal libuv handle of a stream; there is no public way to its descriptor. */
+interface PipeHandle {
+  fd?: unknown;
+  setBlocking?: (blocking: boolean) => number;
+  constructor?: { name?: string };
+}
+
+function pipeHandle(stream: unknown): PipeHandle | undefined {
+  if (!(stream instanceof Socket)) return undefined;
+  const handle = (stream as unknown as { _handle?: PipeHandle | null })._handle ?? undefined;
+  return handle?.constructor?.name === "Pipe" ? handle : undefined;
+}
+
+/**
+ * Bytes read; 0 when nothing is waiting; -1 at end of stream, on an error, or when the pipe is
+ * gone or cannot be made non-blocking. The descriptor is made non-blocking before every read:
+ * another process sharing the pipe (a wrapper that started the gate) may have cleared the flag,
+ * and a blocking read here would stop the gate.
+ */
+function readNow(handle: PipeHandle | undefined, buf: Buffer): number {
+  const fd = handle?.fd;
+  if (typeof fd !== "number" || fd < 0 || handle?.setBlocking?.(false) !== 0) return -1;
   // EAGAIN is the common answer: without a stack trace it costs a third as much.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
@@ -84,13 +118,10 @@ function readNow(fd: number, buf: Buffer): number {
 
 /**
  * The descriptor of a stream that can be polled: a libuv pipe, which libuv has made
- * non-blocking (a file or a terminal could block the gate). Undefined for anything else.
+ * non-blocking (a file or a terminal could block the gate). Undefined for anything else,
+ * including a pipe whose handle is closed.
  */
 export function pollableFd(stream: unknown): number | undefined {
-  if (!(stream instanceof Socket)) return undefined;
-  // `_handle` is Node's internal libuv handle; there is no public way to the descriptor.
-  const handle = (stream as unknown as { _handle?: { fd?: unknown; constructor?: { name?: string } } })
-    ._handle;
-  if (handle?.constructor?.name !== "Pipe") return undefined;
-  return typeof handle.fd === "number" && handle.fd >= 0 ? handle.fd : undefined;
+  const fd = pipeHandle(stream)?.fd;
+  return typeof fd === "number" && fd >= 0 ? fd : undefined;
 }

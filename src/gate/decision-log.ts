@@ -27,10 +27,12 @@ export function decisionEventProblem(event: unknown): string | undefined {
 }
 
 /**
- * The decision log file: NDJSON, one CloudEvent per line, appended. Each record is one write of
- * one complete line, and a line cut short by a crash is removed when the log is opened again
- * (the call it described was never forwarded: records are written first). Readers skip a last
- * line without its newline, so a reader racing a writer never sees half a record.
+ * The decision log file: NDJSON, one CloudEvent per line, appended. Records are written as
+ * complete lines, a batch (one chunk's calls) per write, and a line cut short by a crash is
+ * removed when the log is opened again (the call it described was never forwarded: records are
+ * written first). So a crash can leave records of calls that were then never forwarded, never a
+ * forwarded call without its record. Readers skip a last line without its newline, so a reader
+ * racing a writer never sees half a record.
  */
 export class FileDecisionLog implements DecisionSink {
   /** Set when a failed append could not be undone: every later append fails (closed). */

@@ -66,6 +66,8 @@ export interface StagedStep {
   records: AnyGateEvent[];
   /** What happens instead of `step` when the records could not be stored (fail closed). */
   unrecorded?: (err: unknown) => GateStep;
+  /** Called once the records are stored, before `step` is carried out. */
+  recorded?: () => void;
 }
 
 const PASS: GateStep = Object.freeze({ forward: true });
@@ -130,6 +132,7 @@ export class McpGate {
       if (staged.unrecorded) return staged.unrecorded(err);
       throw err;
     }
+    staged.recorded?.();
     return staged.step;
   }
 
@@ -146,7 +149,7 @@ export class McpGate {
   commitSync(items: readonly StagedStep[]): GateStep[] {
     const sink = this.opts.sink;
     const records = sink ? items.flatMap((i) => i.records) : [];
-    if (records.length === 0) return items.map((i) => i.step);
+    if (records.length === 0) return items.map(stored);
     try {
       (sink as DecisionSink & { appendSync: NonNullable<DecisionSink["appendSync"]> }).appendSync(records);
     } catch (err) {
@@ -156,7 +159,7 @@ export class McpGate {
         throw err;
       });
     }
-    return items.map((i) => i.step);
+    return items.map(stored);
   }
 
   private clientStep(msg: unknown, bytes: number): StagedStep {
@@ -290,7 +293,6 @@ export class McpGate {
     const records = this.record(DECISION_EVENT_TYPE, data, tool ?? undefined);
     // Fail closed: a call that could not be recorded is not forwarded.
     const unrecorded = (err: unknown): GateStep => {
-      if (outcome !== "denied") this.forget(id);
       return {
         forward: false,
         reply: errorResponse(
@@ -303,11 +305,16 @@ export class McpGate {
     if (outcome === "denied") {
       return { step: { forward: false, reply: this.denyReply(id, tool, decision) }, records, unrecorded };
     }
-    this.track(id, "tools/call");
     // Forward the call as it was parsed and decided, not its original bytes: a frame with a
     // duplicate key ({"name": "exec", "name": "read_file"}) must not reach a server whose
-    // parser keeps a different copy than the one the policy saw.
-    return { step: { forward: true, replacement: msg }, records, unrecorded };
+    // parser keeps a different copy than the one the policy saw. It is waited for only once
+    // its record is stored (a refused duplicate id must not replace the entry it collides with).
+    return {
+      step: { forward: true, replacement: msg },
+      records,
+      unrecorded,
+      recorded: () => this.track(id, "tools/call"),
+    };
   }
 
   private decideCall(msg: Record<string, unknown>, tool: string | null): Decision {
@@ -500,6 +507,11 @@ export class McpGate {
     } as AnyGateEvent;
     return [event];
   }
+}
+
+function stored(i: StagedStep): GateStep {
+  i.recorded?.();
+  return i.step;
 }
 
 function driftDecision(policy: CompiledPolicy, tool: string, fields?: string[], text?: string): Decision {

@@ -9,19 +9,17 @@ import { pollableFd } from "./busy-poll.js";
  * only when its queue is empty keeps the order of everything written.
  */
 export class PipeWriter {
-  private readonly fd: number | undefined;
-
-  constructor(private readonly stream: Writable) {
-    this.fd = pollableFd(stream);
-  }
+  constructor(private readonly stream: Writable) {}
 
   /** Write `data` (text as UTF-8); false when the stream asks to wait for `drain`, as Writable.write does. */
   write(data: string | Buffer): boolean {
     const s = this.stream;
     if (s.destroyed || !s.writable) return true;
-    if (this.fd === undefined || s.writableLength > 0) return s.write(data);
+    // Looked up on every write: a descriptor kept past its pipe's close could be reused by then.
+    const fd = s.writableLength > 0 ? undefined : pollableFd(s);
+    if (fd === undefined) return s.write(data);
     const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    const written = writeNow(this.fd, buf);
+    const written = writeNow(fd, buf);
     if (written === buf.length) return true;
     // A full pipe (or an error, which the stream reports in its own way): the rest goes the usual way.
     return s.write(written > 0 ? buf.subarray(written) : buf);

@@ -276,26 +276,18 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     const fromClient = new FrameBatcher(maxFrameBytes);
     const fromServer = new FrameBatcher(MAX_SERVER_FRAME_BYTES);
 
-    const clientFd = pollableFd(input);
-    const serverFd = pollableFd(child.stdout);
     const sources: PollSource[] = [];
-    if (serverFd !== undefined && child.stdout) {
-      const out = child.stdout;
+    if (child.stdout && pollableFd(child.stdout) !== undefined) {
       sources.push({
-        fd: serverFd,
-        ready: () => !finished && out.readableFlowing === true && out.readableLength === 0,
+        stream: child.stdout,
+        ready: () => !finished,
         deliver: (chunk) => serverFrames(fromServer.push(chunk)),
       });
     }
-    if (clientFd !== undefined) {
+    if (pollableFd(input) !== undefined) {
       sources.push({
-        fd: clientFd,
-        ready: () =>
-          !finished &&
-          !clientEnded &&
-          !waitingForDrain &&
-          input.readableFlowing === true &&
-          input.readableLength === 0,
+        stream: input,
+        ready: () => !finished && !clientEnded && !waitingForDrain,
         deliver: (chunk) => clientFrames(fromClient.push(chunk)),
       });
     }

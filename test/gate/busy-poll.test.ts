@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { createReadStream } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, createReadStream, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
 import { BusyPoller, pollableFd } from "../../src/gate/busy-poll.js";
@@ -34,13 +36,12 @@ describe("BusyPoller", () => {
   test("takes an answer off the pipe without the event loop, and stops when told to", async (t) => {
     const { child, seenByLoop } = echoChild();
     t.after(() => child.kill());
-    const fd = pollableFd(child.stdout) as number;
     const got: string[] = [];
     // A long window: spin() returns at the first delivery (deliver says stop), not at the deadline.
     const poller = new BusyPoller(
       [
         {
-          fd,
+          stream: child.stdout,
           ready: () => true,
           deliver: (chunk) => {
             got.push(chunk.toString());
@@ -64,9 +65,8 @@ describe("BusyPoller", () => {
   test("a source that is not ready is left alone; a window of 0 does nothing", async (t) => {
     const { child, seenByLoop } = echoChild();
     t.after(() => child.kill());
-    const fd = pollableFd(child.stdout) as number;
     let delivered = 0;
-    const source = { fd, ready: () => false, deliver: () => ++delivered > 0 };
+    const source = { stream: child.stdout, ready: () => false, deliver: () => ++delivered > 0 };
     child.stdin.write("x\n");
     new BusyPoller([source], 2_000).spin();
     new BusyPoller([{ ...source, ready: () => true }], 0).spin();
@@ -79,13 +79,61 @@ describe("BusyPoller", () => {
     // A child that exits at once: its stdout reaches end of stream while we spin.
     const child = spawn(process.execPath, ["-e", ""], { stdio: ["pipe", "pipe", "inherit"] });
     child.stdout.on("data", () => assert.fail("nothing is written"));
-    const fd = pollableFd(child.stdout) as number;
     let delivered = 0;
     const windowUs = 60_000_000;
     const t0 = process.hrtime.bigint();
-    new BusyPoller([{ fd, ready: () => true, deliver: () => ++delivered > 0 }], windowUs, windowUs).spin();
+    new BusyPoller(
+      [{ stream: child.stdout, ready: () => true, deliver: () => ++delivered > 0 }],
+      windowUs,
+      windowUs,
+    ).spin();
     const spunUs = Number(process.hrtime.bigint() - t0) / 1000;
     assert.equal(delivered, 0);
     assert.ok(spunUs < windowUs / 2, `returned at end of stream, not after the ${windowUs} µs window`);
+  });
+
+  test("a destroyed stream is never read, even when its descriptor number has been reused", async (t) => {
+    const { child } = echoChild();
+    t.after(() => child.kill());
+    const oldFd = pollableFd(child.stdout) as number;
+    child.stdout.destroy();
+    const dir = mkdtempSync(join(tmpdir(), "assay-poll-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "secret.txt");
+    writeFileSync(file, "not for the poller\n");
+    const fd = openSync(file, "r");
+    t.after(() => closeSync(fd));
+    let delivered = 0;
+    new BusyPoller(
+      [{ stream: child.stdout, ready: () => true, deliver: () => ++delivered > 0 }],
+      5_000,
+    ).spin();
+    assert.equal(delivered, 0);
+    const buf = Buffer.alloc(64);
+    const n = readSync(fd, buf, 0, buf.length, null);
+    assert.equal(
+      buf.subarray(0, n).toString(),
+      "not for the poller\n",
+      `the file (fd ${fd}, was ${oldFd}) is untouched`,
+    );
+  });
+
+  test("a pipe someone made blocking is made non-blocking again before it is read (no hang)", async () => {
+    // In a child process, so a regression hangs that process (and fails here), not the test runner.
+    const script = `
+      const { spawn } = require("node:child_process");
+      const { BusyPoller } = require(${JSON.stringify(new URL("../../src/gate/busy-poll.ts", import.meta.url).pathname)});
+      const c = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: ["pipe", "pipe", "inherit"] });
+      c.stdout.on("data", () => {});
+      c.stdout._handle.setBlocking(true);
+      new BusyPoller([{ stream: c.stdout, ready: () => true, deliver: () => true }], 20000).spin();
+      c.kill();
+      console.log("returned");
+    `;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], {
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    assert.equal(r.stdout.trim(), "returned", r.stderr);
   });
 });

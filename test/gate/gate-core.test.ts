@@ -237,6 +237,26 @@ describe("McpGate: tools/call", () => {
     assert.deepEqual(gone.map((r) => r.id).sort(), [1, 3, 6]);
   });
 
+  test("a call refused because its record failed does not stop the wait for an earlier call with its id", async () => {
+    let fail = false;
+    const sink: DecisionSink = {
+      append: async () => {
+        if (fail) throw new Error("disk full");
+      },
+      close: async () => {},
+    };
+    const g = new McpGate({ policy, sink, clock });
+    assert.equal((await g.fromClient(call(1, "read_file", { path: "/workspace/a" }))).forward, true);
+    fail = true;
+    assert.equal((await g.fromClient(call(1, "read_file", { path: "/workspace/b" }))).forward, false);
+    const gone = g.serverGone("gone") as Array<{ id: number }>;
+    assert.deepEqual(
+      gone.map((r) => r.id),
+      [1],
+      "the forwarded call 1 still gets its error when the server goes",
+    );
+  });
+
   test("syncCommit is false for a sink that can only append asynchronously", () => {
     const sink: DecisionSink = { append: async () => {}, close: async () => {} };
     assert.equal(new McpGate({ policy, sink, clock }).syncCommit, false);
