@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { BusyPoller, type PollSource, pollableFd } from "./busy-poll.js";
+import { type Frame, FrameBatcher } from "./frame-batcher.js";
 import { type GateOptions, type GateStep, McpGate, type StagedStep } from "./gate.js";
 import { classify, errorResponse, peekId, RPC } from "./jsonrpc.js";
-import { LineSplitter } from "./line-splitter.js";
 import { PipeWriter } from "./pipe-writer.js";
 import { SerialLane } from "./serial-lane.js";
 
@@ -33,42 +33,6 @@ export interface StdioGateOptions extends GateOptions {
   /** Where the gate reports what it refused and why the server stopped. */
   warn?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
-}
-
-/** What a line splitter hands over: a frame, or why one was refused unread. */
-type Frame =
-  | { kind: "line"; text: string; bytes: number }
-  | { kind: "oversize"; prefix: string; bytes: number }
-  | { kind: "undecodable"; prefix: string };
-
-/** A line splitter that returns the frames each chunk completes, to be handled as one batch. */
-class FrameBatcher {
-  private frames: Frame[] = [];
-  private readonly splitter: LineSplitter;
-
-  constructor(maxBytes: number) {
-    this.splitter = new LineSplitter(maxBytes, {
-      line: (text, bytes) => this.frames.push({ kind: "line", text, bytes }),
-      oversize: (prefix, bytes) => this.frames.push({ kind: "oversize", prefix, bytes }),
-      undecodable: (prefix) => this.frames.push({ kind: "undecodable", prefix }),
-    });
-  }
-
-  push(chunk: Buffer): Frame[] {
-    this.splitter.push(chunk);
-    return this.take();
-  }
-
-  end(): Frame[] {
-    this.splitter.end();
-    return this.take();
-  }
-
-  private take(): Frame[] {
-    const frames = this.frames;
-    this.frames = [];
-    return frames;
-  }
 }
 
 /**

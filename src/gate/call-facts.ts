@@ -1,0 +1,73 @@
+import { canonicalDigest } from "../lib/canonical-json.js";
+import type { Decision, Violation } from "../policy/decision.js";
+import type { CompiledPolicy } from "../policy/ir.js";
+
+// What the gate reads off a tool call, and the decisions it makes without the policy engine.
+
+/** The deny for a pinned tool that changed (`fields`) or could not be checked (`text`). */
+export function driftDecision(
+  policy: CompiledPolicy,
+  tool: string,
+  fields?: string[],
+  text?: string,
+): Decision {
+  const message =
+    text ??
+    `tool \`${tool}\` changed since it was pinned (${(fields ?? []).join(", ")}): re-approve it with \`assay mcp pins update\``;
+  const v: Violation = {
+    rule_id: null,
+    path: "/tool",
+    message,
+    reason_code: "tool_drift",
+    effect: "deny",
+    severity: null,
+  };
+  return {
+    effect: "deny",
+    rule_id: null,
+    reason_code: "tool_drift",
+    message,
+    violations: [v],
+    policy_digest: policy.digest,
+  };
+}
+
+/**
+ * `tools/call` spelled so that a lenient server might still run it (`Tools/Call`, `tools/call `,
+ * `tools/call\u0000`, fullwidth letters): such a method is refused, never forwarded undecided.
+ */
+export function disguisedToolCall(method: string): boolean {
+  if (method === "tools/call") return false;
+  return (
+    method
+      .normalize("NFKC")
+      .toLowerCase()
+      .replace(/[^a-z0-9/]/g, "") === "tools/call"
+  );
+}
+
+/** The one line a denied call is answered with. */
+export function denyText(d: Decision): string {
+  return `denied by policy${d.rule_id ? ` rule \`${d.rule_id}\`` : ""} (${d.reason_code}): ${d.message}`;
+}
+
+/** The client's own id for the call, from `_meta`, when it sent a usable one. */
+export function toolCallId(meta: object | undefined): string | undefined {
+  if (!meta) return undefined;
+  const m = meta as Record<string, unknown>;
+  for (const key of ["tool_call_id", "toolCallId", "dev.assay/tool_call_id"]) {
+    const v = m[key];
+    if (typeof v === "string" && v.length > 0 && v.length <= 256) return v;
+  }
+  return undefined;
+}
+
+/** `sha256:` of the canonical JSON of the arguments; null when absent or not JSON. */
+export function argumentsDigest(args: unknown): string | null {
+  if (args === undefined) return null;
+  try {
+    return canonicalDigest(args);
+  } catch {
+    return null;
+  }
+}
