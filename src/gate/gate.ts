@@ -194,6 +194,11 @@ export class McpGate {
     }
   }
 
+  /** How many client requests were forwarded and are still waiting for their answers. */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
   /** Stop tracking a request whose answer will not come (cancelled, or its exchange ended). */
   forget(id: JsonRpcId): void {
     this.pending.delete(idKey(id));

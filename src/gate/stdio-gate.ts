@@ -159,9 +159,14 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       if (forward !== "") toServer(forward);
     };
 
-    /** Handle a chunk's frames; true when there were at most one (spinning for the next pays off). */
+    // Spin only while one exchange at a time is going on: several messages in a read, or several
+    // requests in flight, mean calls are pipelined, the pipes stay busy without spinning, and the
+    // CPU a spin burns is better left to the client and the server.
+    const worthSpinning = (frames: Frame[]) => frames.length <= 1 && gate.waiting <= 1;
+
+    /** Handle a chunk's frames; true when spinning for what comes next still pays off. */
     const clientFrames = (frames: Frame[]): boolean => {
-      if (frames.length === 0) return true;
+      if (frames.length === 0) return worthSpinning(frames);
       clientLane.run(() => {
         const staged = frames.map(stageClient);
         if (gate.syncCommit) {
@@ -172,7 +177,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
           for (const s of staged) act([await gate.commit(s)]);
         })();
       });
-      return frames.length === 1;
+      return worthSpinning(frames);
     };
 
     /** A server message the gate could not process: its request gets an error, not a hang. */
@@ -234,7 +239,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
 
     const serverFrames = (frames: Frame[]): boolean => {
       if (frames.length > 0) serverLane.run(() => serverFrom(frames, 0));
-      return frames.length <= 1;
+      return worthSpinning(frames);
     };
 
     const fromClient = new FrameBatcher(maxFrameBytes);
@@ -268,8 +273,6 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       resolve(code);
     };
 
-    // Spin only after a chunk of one message: several at once mean calls are pipelined, the pipes
-    // stay busy without it, and the CPU a spin burns is better left to the client and the server.
     const onInput = (chunk: Buffer | string) => {
       if (clientFrames(fromClient.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk)))
         poller.spin();
