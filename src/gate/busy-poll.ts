@@ -6,6 +6,12 @@ import type { Readable } from "node:stream";
 export interface PollSource {
   /** A libuv pipe (see pollableFd); its descriptor is looked up on every read, never kept. */
   stream: Readable;
+  /**
+   * True when no other process can hold this pipe end (one this process created, close-on-exec,
+   * like a child's stdout): nobody else can make it blocking, so it is not made non-blocking again
+   * before each read.
+   */
+  ownPipe?: boolean;
   /** Further conditions for reading now (e.g. the gate is not holding input back). */
   ready(): boolean;
   /** Hand over what was read; false stops this spin (e.g. the chunk shows the pipe is busy anyway). */
@@ -52,7 +58,7 @@ export class BusyPoller {
         for (let i = 0; i < this.sources.length; i++) {
           const s = this.sources[i] as PollSource;
           if (!open[i] || !orderSafe(s.stream) || !s.ready()) continue;
-          const n = readNow(pipeHandle(s.stream), this.buf);
+          const n = readNow(pipeHandle(s.stream), this.buf, s.ownPipe === true);
           if (n > 0) {
             got = true;
             if (!s.deliver(Buffer.from(this.buf.subarray(0, n)))) return;
@@ -96,13 +102,14 @@ function pipeHandle(stream: unknown): PipeHandle | undefined {
 
 /**
  * Bytes read; 0 when nothing is waiting; -1 at end of stream, on an error, or when the pipe is
- * gone or cannot be made non-blocking. The descriptor is made non-blocking before every read:
- * another process sharing the pipe (a wrapper that started the gate) may have cleared the flag,
- * and a blocking read here would stop the gate.
+ * gone or cannot be made non-blocking. Unless the pipe is our own, the descriptor is made
+ * non-blocking before every read: another process sharing the pipe (a wrapper that started the
+ * gate) may have cleared the flag, and a blocking read here would stop the gate.
  */
-function readNow(handle: PipeHandle | undefined, buf: Buffer): number {
+function readNow(handle: PipeHandle | undefined, buf: Buffer, ownPipe: boolean): number {
   const fd = handle?.fd;
-  if (typeof fd !== "number" || fd < 0 || handle?.setBlocking?.(false) !== 0) return -1;
+  if (typeof fd !== "number" || fd < 0) return -1;
+  if (!ownPipe && handle?.setBlocking?.(false) !== 0) return -1;
   // EAGAIN is the common answer: without a stack trace it costs a third as much.
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;

@@ -249,6 +249,8 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     if (child.stdout && pollableFd(child.stdout) !== undefined) {
       sources.push({
         stream: child.stdout,
+        // The end libuv made for us when spawning (close-on-exec): no other process has it.
+        ownPipe: true,
         ready: () => !finished,
         deliver: (chunk) => serverFrames(fromServer.push(chunk)),
       });
