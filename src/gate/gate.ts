@@ -154,7 +154,7 @@ export class McpGate {
       (sink as DecisionSink & { appendSync: NonNullable<DecisionSink["appendSync"]> }).appendSync(records);
     } catch (err) {
       return items.map((i) => {
-        if (i.records.length === 0) return i.step;
+        if (i.records.length === 0) return stored(i);
         if (i.unrecorded) return i.unrecorded(err);
         throw err;
       });
@@ -180,9 +180,12 @@ export class McpGate {
           return this.reject("invalid_message", undefined, message, bytes);
         }
         // A cancelled request gets no answer from the server: stop waiting for one.
+        // Forgotten when it is carried out, after the calls staged before it (the same chunk may
+        // hold the call it cancels, and that call is waited for only once its record is stored).
         if (m.method === "notifications/cancelled") {
           const rid = (m.params as { requestId?: unknown } | undefined)?.requestId;
-          if (typeof rid === "string" || typeof rid === "number") this.forget(rid);
+          if (typeof rid === "string" || typeof rid === "number")
+            return { step: PASS, records: [], recorded: () => this.forget(rid) };
         }
         return PASS_STAGED;
       case "response":
@@ -192,11 +195,6 @@ export class McpGate {
       case "invalid":
         return this.reject("invalid_message", m.id, `invalid JSON-RPC message: ${m.reason}`, bytes);
     }
-  }
-
-  /** How many client requests were forwarded and are still waiting for their answers. */
-  get waiting(): number {
-    return this.pending.size;
   }
 
   /** Stop tracking a request whose answer will not come (cancelled, or its exchange ended). */
@@ -244,6 +242,7 @@ export class McpGate {
    * (`onPinsAdded`) before the listing goes on.
    */
   stepFromServer(msg: unknown): GateStep | Promise<GateStep> {
+    if (Array.isArray(msg)) return this.batchFromServer(msg);
     const m = classify(msg);
     if (m.kind !== "response" || m.id === null) return PASS;
     const pending = this.pending.get(idKey(m.id));
@@ -254,6 +253,24 @@ export class McpGate {
     // missed, and an unfiltered list must not slip through either way.
     const listing = pending?.method === "tools/list" || Array.isArray(result?.tools);
     return listing ? this.toolsList(msg as { result?: { tools?: unknown } }) : PASS;
+  }
+
+  /**
+   * The answer to a client batch: each member is matched to its request and a member carrying a
+   * tool list is filtered and pinned, as it would be on its own.
+   */
+  private batchFromServer(items: unknown[]): GateStep | Promise<GateStep> {
+    const steps = items.map((i) => this.stepFromServer(i));
+    const combine = (done: GateStep[]): GateStep => {
+      if (done.every((s) => s.forward && s.replacement === undefined)) return PASS;
+      const kept = done.flatMap((s, i) =>
+        s.forward ? [s.replacement === undefined ? items[i] : s.replacement] : [],
+      );
+      return { forward: true, replacement: kept };
+    };
+    return steps.some((s) => s instanceof Promise)
+      ? Promise.all(steps).then(combine)
+      : combine(steps as GateStep[]);
   }
 
   /** Error answers for every client request still waiting when the server went away. */

@@ -159,10 +159,11 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       if (forward !== "") toServer(forward);
     };
 
-    // Spin only while one exchange at a time is going on: several messages in a read, or several
-    // requests in flight, mean calls are pipelined, the pipes stay busy without spinning, and the
-    // CPU a spin burns is better left to the client and the server.
-    const worthSpinning = (frames: Frame[]) => frames.length <= 1 && gate.waiting <= 1;
+    // Spin only after a read of at most one message: several at once mean calls are pipelined,
+    // the pipes stay busy without spinning, and the CPU a spin burns is better left to the client
+    // and the server. (Not the number of requests in flight: one the server never answers would
+    // turn polling off for good.)
+    const worthSpinning = (frames: Frame[]) => frames.length <= 1;
 
     /** Handle a chunk's frames; true when spinning for what comes next still pays off. */
     const clientFrames = (frames: Frame[]): boolean => {
@@ -184,9 +185,13 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     const serverFailure = (msg: unknown, err: unknown): string => {
       // E.g. the pins file could not be written.
       warn(`could not process a message from the server: ${(err as Error).message}`);
-      const k = classify(msg);
-      if (k.kind !== "response" || k.id === null) return "";
-      return `${JSON.stringify(errorResponse(k.id, RPC.internalError, `assay gate: ${(err as Error).message}`))}\n`;
+      let out = "";
+      for (const m of Array.isArray(msg) ? msg : [msg]) {
+        const k = classify(m);
+        if (k.kind !== "response" || k.id === null) continue;
+        out += `${JSON.stringify(errorResponse(k.id, RPC.internalError, `assay gate: ${(err as Error).message}`))}\n`;
+      }
+      return out;
     };
     const serverLine = (step: GateStep, text: string) =>
       step.forward ? `${step.replacement === undefined ? text : JSON.stringify(step.replacement)}\n` : "";

@@ -524,6 +524,37 @@ describe("McpGate: server side", () => {
     assert.ok(!names.includes("exec"), "a tool the policy denies is not offered");
   });
 
+  test("a batch answer: each member is matched to its request, and a tool list in it is filtered", async () => {
+    const { g } = gate();
+    await g.fromClient([
+      { jsonrpc: "2.0", id: "a", method: "ping" },
+      { jsonrpc: "2.0", id: "b", method: "tools/list" },
+    ]);
+    const step = await g.fromServer([{ jsonrpc: "2.0", id: "a", result: {} }, listed("b")]);
+    const members = step.replacement as Array<{ id: string; result: { tools?: Array<{ name: string }> } }>;
+    assert.ok(Array.isArray(members), "the batch was rewritten");
+    assert.deepEqual(
+      members.map((m) => m.id),
+      ["a", "b"],
+    );
+    const names = members[1]?.result.tools?.map((t) => t.name) ?? [];
+    assert.ok(names.length > 0 && !names.includes("exec"), `a denied tool is not offered: ${names}`);
+    assert.deepEqual(g.serverGone("gone"), [], "both requests were answered");
+  });
+
+  test("a cancel in the same chunk as its call: the call is not waited for", () => {
+    const { g } = gate();
+    const steps = g.commitSync([
+      g.stageFromClient(call(7, "read_file", { path: "/workspace/a" })),
+      g.stageFromClient({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 7 } }),
+    ]);
+    assert.deepEqual(
+      steps.map((s) => s.forward),
+      [true, true],
+    );
+    assert.deepEqual(g.serverGone("gone"), [], "no error for a call the client cancelled");
+  });
+
   test("a cancelled request is no longer waited for (no error for it when the server goes)", async () => {
     const { g } = gate();
     await g.fromClient({ jsonrpc: "2.0", id: 1, method: "ping" });
