@@ -167,17 +167,17 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
 
     /** Handle a chunk's frames; true when spinning for what comes next still pays off. */
     const clientFrames = (frames: Frame[]): boolean => {
-      if (frames.length === 0) return worthSpinning(frames);
-      clientLane.run(() => {
-        const staged = frames.map(stageClient);
-        if (gate.syncCommit) {
-          act(gate.commitSync(staged));
-          return;
-        }
-        return (async () => {
-          for (const s of staged) act([await gate.commit(s)]);
-        })();
-      });
+      if (frames.length > 0)
+        clientLane.run(() => {
+          const staged = frames.map(stageClient);
+          if (gate.syncCommit) {
+            act(gate.commitSync(staged));
+            return;
+          }
+          return (async () => {
+            for (const s of staged) act([await gate.commit(s)]);
+          })();
+        });
       return worthSpinning(frames);
     };
 
