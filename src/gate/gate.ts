@@ -73,6 +73,8 @@ export interface StagedStep {
 const PASS: GateStep = Object.freeze({ forward: true });
 const PASS_STAGED: StagedStep = Object.freeze({ step: PASS, records: [] });
 const MAX_PENDING = 10_000;
+/** How recent two unanswered requests must be for the client to count as pipelining. */
+const PIPELINING_WINDOW_MS = 5;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /** Where a denied result carries the decision for clients that read `_meta`. */
 export const DECISION_META_KEY = "dev.assay/decision";
@@ -91,7 +93,12 @@ export class McpGate {
   private readonly clock: Clock;
   private readonly context: DecisionContext;
   /** Client requests forwarded and not answered yet, by id key. */
-  private readonly pending = new Map<string, { id: JsonRpcId; method: string }>();
+  private readonly pending = new Map<string, PendingRequest>();
+  /** The two requests tracked last (newest second): enough to tell calls one at a time from pipelined ones. */
+  private readonly lastTracked: [PendingRequest | undefined, PendingRequest | undefined] = [
+    undefined,
+    undefined,
+  ];
   /** Tools whose last listing declared an outputSchema: a deny result must not carry structuredContent. */
   private readonly withOutputSchema = new Set<string>();
   private seq = 0;
@@ -209,7 +216,24 @@ export class McpGate {
       const oldest = this.pending.keys().next().value;
       if (oldest !== undefined) this.pending.delete(oldest);
     }
-    this.pending.set(idKey(id), { id, method });
+    const entry: PendingRequest = { id, method, key: idKey(id), atNs: this.clock.monotonicNs() };
+    this.pending.set(entry.key, entry);
+    this.lastTracked[0] = this.lastTracked[1];
+    this.lastTracked[1] = entry;
+  }
+
+  /**
+   * Whether the client is pipelining: the two requests it sent last are both still waiting for
+   * their answers and were both sent within `windowMs`. A request the server never answers stops
+   * counting once it is older than the window, or once two newer ones were sent.
+   */
+  pipelining(windowMs = PIPELINING_WINDOW_MS): boolean {
+    const now = this.clock.monotonicNs();
+    const window = BigInt(Math.round(windowMs * 1e6));
+    for (const e of this.lastTracked) {
+      if (e === undefined || this.pending.get(e.key) !== e || now - e.atNs > window) return false;
+    }
+    return true;
   }
 
   /** A client frame that could not be read as JSON (or was too large to try). */
@@ -534,6 +558,14 @@ export class McpGate {
 function stored(i: StagedStep): GateStep {
   i.recorded?.();
   return i.step;
+}
+
+interface PendingRequest {
+  id: JsonRpcId;
+  method: string;
+  key: string;
+  /** When it was forwarded (the gate's monotonic clock). */
+  atNs: bigint;
 }
 
 function idKey(id: JsonRpcId): string {

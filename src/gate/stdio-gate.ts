@@ -159,11 +159,12 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       if (forward !== "") toServer(forward);
     };
 
-    // Spin only after a read of at most one message: several at once mean calls are pipelined,
-    // the pipes stay busy without spinning, and the CPU a spin burns is better left to the client
-    // and the server. (Not the number of requests in flight: one the server never answers would
-    // turn polling off for good.)
-    const worthSpinning = (frames: Frame[]) => frames.length <= 1;
+    // Spin only while calls come one at a time. When they are pipelined (a read of several
+    // messages, or the last two requests both unanswered) the pipes stay busy without spinning,
+    // and the CPU a spin burns is better left to the client and the server. A request that is
+    // never answered stops counting after a few ms (McpGate.pipelining), so it cannot turn
+    // polling off for good.
+    const worthSpinning = (frames: Frame[]) => frames.length <= 1 && !gate.pipelining();
 
     /** Handle a chunk's frames; true when spinning for what comes next still pays off. */
     const clientFrames = (frames: Frame[]): boolean => {

@@ -587,3 +587,58 @@ describe("McpGate: server side", () => {
     assert.deepEqual(g.serverGone("again"), []);
   });
 });
+
+describe("McpGate: pipelining (what the stdio gate's busy polling keys on)", () => {
+  let nowNs = 0n;
+  const ticking: Clock = { nowIso: () => "2026-01-01T00:00:00.000Z", monotonicNs: () => nowNs };
+  const ms = (n: number) => BigInt(n * 1e6);
+  const answer = (id: number) => ({ jsonrpc: "2.0", id, result: { content: [] } });
+
+  test("calls one at a time are not pipelining; two unanswered recent ones are", async () => {
+    nowNs = 0n;
+    const { g } = gate({ clock: ticking });
+    assert.equal(g.pipelining(), false, "nothing sent yet");
+    await g.fromClient(call(1, "read_file", { path: "/workspace/a" }));
+    assert.equal(g.pipelining(), false, "one call in flight");
+    await g.fromServer(answer(1));
+    await g.fromClient(call(2, "read_file", { path: "/workspace/b" }));
+    assert.equal(g.pipelining(), false, "the previous call was answered");
+    await g.fromClient({ jsonrpc: "2.0", id: 3, method: "ping" });
+    assert.equal(g.pipelining(), true, "two requests in flight");
+    await g.fromServer(answer(3));
+    assert.equal(g.pipelining(), false, "the newer one was answered");
+  });
+
+  test("a request that is never answered stops counting: it cannot turn polling off for good", async () => {
+    nowNs = 0n;
+    const { g } = gate({ clock: ticking });
+    await g.fromClient({ jsonrpc: "2.0", id: "never", method: "ping" });
+    nowNs += ms(1);
+    await g.fromClient(call(1, "read_file", { path: "/workspace/a" }));
+    assert.equal(g.pipelining(), true, "both are recent and unanswered");
+    nowNs += ms(6);
+    assert.equal(g.pipelining(), false, "the unanswered one is older than the window");
+    await g.fromServer(answer(1));
+    await g.fromClient(call(2, "read_file", { path: "/workspace/b" }));
+    await g.fromServer(answer(2));
+    await g.fromClient(call(3, "read_file", { path: "/workspace/c" }));
+    assert.equal(g.pipelining(), false, "calls one at a time again, the stale request still pending");
+    assert.equal(
+      (g.serverGone("gone") as unknown[]).length,
+      2,
+      "the stale request and call 3 are still awaited",
+    );
+  });
+
+  test("a denied call or a cancelled request is not in flight", async () => {
+    nowNs = 0n;
+    const { g } = gate({ clock: ticking });
+    await g.fromClient(call(1, "read_file", { path: "/workspace/a" }));
+    await g.fromClient(call(2, "exec", {}));
+    assert.equal(g.pipelining(), false, "the denied call never reached the server");
+    await g.fromClient(call(3, "read_file", { path: "/workspace/b" }));
+    assert.equal(g.pipelining(), true);
+    await g.fromClient({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 3 } });
+    assert.equal(g.pipelining(), false, "the cancelled call gets no answer");
+  });
+});
