@@ -3,7 +3,7 @@
  *
  * What is measured, all in one run on this machine, against one real MCP server:
  * @modelcontextprotocol/server-everything (`dist/index.js stdio`, tool `echo`), started by
- * `node` once per setup. Five setups are up at the same time, each with its own server process:
+ * `node` once per setup. Six setups are up at the same time, each with its own server process:
  *
  * - direct: our client talks to the server's stdio.
  * - gated: the same server behind `assay mcp wrap` (bin/assay, so the tsc build in dist/), with
@@ -23,6 +23,12 @@
  *   BusyPoller and PipeWriter, same window; bench/fixtures/busy-poll-hop.mjs): the floor for a
  *   busy-polling proxy here, so gated minus this hop is what the gate's own work (parse, decide,
  *   digest, record, log) costs in place. Shown for reference, not a target.
+ * - embedded: the gate in this process (createGate, the library's gate) around a connection to
+ *   the server's stdio: the same packs, a decision log of its own, no extra process. The client
+ *   hands it the message it would have written (the request line, parsed) and the connection
+ *   writes it as a line, so parsing and re-encoding are charged to the gate, as in `assay mcp
+ *   wrap`. Shown beside the targets, which are `assay mcp wrap`'s: it tells the gate's own work
+ *   apart from the cost of a process hop.
  *
  * The client is a lean hand-written newline-delimited JSON-RPC driver (no SDK): it writes one
  * prebuilt request line, waits for the response with that id, and parses it. Each session does
@@ -64,6 +70,11 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { compilePacks } from "../src/cli/policy-check.js";
+import { createGate, type Gate, type GatedTransport } from "../src/gate/create-gate.js";
+import { FileDecisionLog, parseDecisionLog } from "../src/gate/decision-log.js";
 import { DEFAULT_BUSY_POLL_US } from "../src/gate/stdio-gate.js";
 import { mean, median, newest, percentile, round, table } from "./stats.js";
 
@@ -132,12 +143,36 @@ class StdioPeer {
   /** Server-to-client notifications seen (not answered, not timed). */
   notifications = 0;
 
+  /** With an in-process gate: what the client sends and receives goes through it (createGate). */
+  private readonly gated: GatedTransport | undefined;
+  /** The connection the gate wraps: messages as objects, one line each on the server's stdio. */
+  private readonly inner: Transport | undefined;
+
   constructor(
     readonly name: string,
     argv: readonly string[],
+    gate?: Gate,
   ) {
     const [command, ...args] = argv;
     this.child = spawn(command as string, args, { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    if (gate) {
+      const stdin = this.child.stdin;
+      this.inner = {
+        start: async () => {},
+        send: async (msg) => {
+          stdin?.write(`${JSON.stringify(msg)}\n`);
+        },
+        close: async () => {
+          stdin?.end();
+        },
+      };
+      this.gated = gate.wrap(this.inner);
+      this.gated.onmessage = (msg) => this.onMessage(msg as RpcMessage);
+      this.gated.onerror = (err) => {
+        this.stderr += `gate: ${err.message}\n`;
+      };
+      void this.gated.start();
+    }
     this.child.stdout?.setEncoding("utf8");
     this.child.stdout?.on("data", (chunk: string) => this.onData(chunk));
     this.child.stderr?.setEncoding("utf8");
@@ -158,7 +193,9 @@ class StdioPeer {
     while (nl >= 0) {
       const line = this.buf.slice(0, nl);
       this.buf = this.buf.slice(nl + 1);
-      if (line.trim() !== "") this.onMessage(JSON.parse(line) as RpcMessage);
+      if (line.trim() === "") {
+      } else if (this.inner) this.inner.onmessage?.(JSON.parse(line) as JSONRPCMessage);
+      else this.onMessage(JSON.parse(line) as RpcMessage);
       nl = this.buf.indexOf("\n");
     }
   }
@@ -182,7 +219,15 @@ class StdioPeer {
   }
 
   private write(line: string): void {
-    this.child.stdin?.write(`${line}\n`);
+    // The embedded gate takes the message the client would have written (parsed from that line).
+    if (this.gated) this.gated.send(JSON.parse(line) as JSONRPCMessage).catch((err) => this.failAll(err));
+    else this.child.stdin?.write(`${line}\n`);
+  }
+
+  private failAll(err: unknown): void {
+    for (const fail of this.waiting.values())
+      fail({ error: { code: -1, message: `${this.name}: ${(err as Error).message}` } });
+    this.waiting.clear();
   }
 
   /** Send a request line built by `line(id)` and resolve with its response. */
@@ -204,6 +249,7 @@ class StdioPeer {
 
   /** Close stdin (the client leaves), then wait for the process; SIGKILL after a grace period. */
   async close(): Promise<number | null> {
+    if (this.gated) await this.gated.close();
     this.child.stdin?.end();
     const timer = setTimeout(() => this.child.kill("SIGKILL"), 8000);
     const code = await this.exited;
@@ -308,7 +354,7 @@ async function pipelined(peer: StdioPeer, n: number, depth: number): Promise<num
 // ---------------------------------------------------------------------------------------------
 
 interface Setup {
-  key: "direct" | "gated" | "peer" | "pipe" | "poll";
+  key: "direct" | "gated" | "peer" | "pipe" | "poll" | "embedded";
   label: string;
   peer: StdioPeer;
   samples: Float64Array;
@@ -359,6 +405,7 @@ async function main(): Promise<void> {
     peer: [process.execPath, join(ROOT, "bench/fixtures/mcp-proxy-stdio.mjs"), ...SERVER],
     pipe: [process.execPath, "-e", PIPE_HOP, ...SERVER],
     poll: [process.execPath, join(ROOT, "bench/fixtures/busy-poll-hop.mjs"), ...SERVER],
+    embedded: SERVER,
   };
   const labels: Record<Setup["key"], string> = {
     direct: "direct",
@@ -366,12 +413,20 @@ async function main(): Promise<void> {
     peer: `peer (mcp-proxy ${MCP_PROXY_VERSION})`,
     pipe: "pipe hop (reference)",
     poll: "busy-poll hop (reference)",
+    embedded: "embedded gate (createGate)",
   };
+  // The same packs and a decision log of its own, in this process (the library's gate, §3).
+  const embeddedLog = join(tmp, "embedded-decisions.ndjson");
+  const embeddedSink = await FileDecisionLog.open(embeddedLog);
+  const embeddedGate = createGate({
+    policy: await compilePacks([join(ROOT, "packs/mcp-baseline.yaml"), appPack]),
+    sink: embeddedSink,
+  });
   const measured = ROUNDS * PER_ROUND;
   const setups: Setup[] = (Object.keys(argvs) as Setup["key"][]).map((key) => ({
     key,
     label: labels[key],
-    peer: new StdioPeer(key, argvs[key]),
+    peer: new StdioPeer(key, argvs[key], key === "embedded" ? embeddedGate : undefined),
     samples: new Float64Array(measured),
     roundP50: [],
     throughputNs: 0,
@@ -406,6 +461,7 @@ async function main(): Promise<void> {
     }
   } finally {
     exitCodes = await Promise.all(setups.map((s) => s.peer.close()));
+    await embeddedSink.close();
   }
 
   // The decision log: the gate's start record, then exactly one `forwarded` decision per gated
@@ -423,6 +479,15 @@ async function main(): Promise<void> {
       `decision log: expected a start record and ${gatedCalls} forwarded decisions, found ${records.length} records, ${starts} start, ${forwarded} forwarded`,
     );
   const decideUs = Float64Array.from(decisions, (e) => e.data.latency_us).sort();
+  // The embedded gate's log: exactly one `forwarded` decision per call, nothing else.
+  const embeddedRecords = parseDecisionLog(readFileSync(embeddedLog, "utf8"));
+  const embeddedForwarded = embeddedRecords.filter(
+    (e) => e.type === "assay.tool.decision" && e.data.outcome === "forwarded",
+  ).length;
+  if (embeddedRecords.length !== gatedCalls || embeddedForwarded !== gatedCalls)
+    throw new Error(
+      `embedded decision log: expected ${gatedCalls} forwarded decisions, found ${embeddedRecords.length} records, ${embeddedForwarded} forwarded`,
+    );
   const logBytes = statSync(log).size;
   if (CPU_PROF) console.error(`gate CPU profile written to ${profDir}`);
   else rmSync(tmp, { recursive: true, force: true });
@@ -449,6 +514,8 @@ async function main(): Promise<void> {
   const roundAdded = byKey("gated").roundP50.map((g, i) => (g - (byKey("direct").roundP50[i] ?? 0)) / 1000);
   const cps = (k: Setup["key"]) => (THROUGHPUT_ROUNDS * THROUGHPUT_PER_ROUND) / (byKey(k).throughputNs / 1e9);
   const ratio = cps("gated") / cps("direct");
+  const embedded = st("embedded");
+  const embeddedRatio = cps("embedded") / cps("direct");
   const totalS = Number(process.hrtime.bigint() - started) / 1e9;
   const cpuSeq = (k: Setup["key"]) => byKey(k).cpuSeqUs / measured;
   const cpuPipelined = (k: Setup["key"]) =>
@@ -516,6 +583,12 @@ async function main(): Promise<void> {
       ["busy-poll hop added p50 / p99", `${us(pollAddedP50)} / ${us(st("poll").p99 - direct.p99)}`, "", ""],
       ["gated − busy-poll hop p50 (the gate's own work)", us(gated.p50 - st("poll").p50), "", ""],
       [
+        "embedded gate (createGate, no hop) added p50 / p99; throughput",
+        `${us(embedded.p50 - direct.p50)} / ${us(embedded.p99 - direct.p99)}; ${embeddedRatio.toFixed(2)}×`,
+        "",
+        "",
+      ],
+      [
         "CPU per call, sequential / pipelined: gate",
         `${us(cpuSeq("gated"))} / ${us(cpuPipelined("gated"))}`,
         "",
@@ -575,6 +648,12 @@ async function main(): Promise<void> {
         pipe_cpu_us_per_call_seq: round(cpuSeq("pipe"), 1),
         pipe_cpu_us_per_call_pipelined: round(cpuPipelined("pipe"), 1),
         gate_busy_poll_us: DEFAULT_BUSY_POLL_US,
+        embedded_p50_us: round(embedded.p50, 1),
+        embedded_p99_us: round(embedded.p99, 1),
+        embedded_added_p50_us: round(embedded.p50 - direct.p50, 1),
+        embedded_added_p99_us: round(embedded.p99 - direct.p99, 1),
+        calls_per_sec_embedded: Math.round(cps("embedded")),
+        embedded_throughput_ratio: round(embeddedRatio, 2),
       }),
     );
   }

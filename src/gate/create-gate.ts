@@ -1,7 +1,7 @@
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
 import { AssayError } from "../lib/errors.js";
-import { type GateOptions, McpGate } from "./gate.js";
+import { type GateOptions, type GateStep, McpGate } from "./gate.js";
 import { classify, errorResponse, RPC } from "./jsonrpc.js";
 import { PinSet } from "./pins.js";
 
@@ -63,6 +63,8 @@ export class GatedTransport implements Transport {
   /** The client asked to close: requests still pending are not answered by the gate. */
   private closing = false;
   private closed = false;
+  /** Client messages waiting in `outgoing` to be decided. */
+  private queued = 0;
 
   constructor(
     readonly inner: Transport,
@@ -95,8 +97,18 @@ export class GatedTransport implements Transport {
     const msg = call ? structuredClone(message) : message;
     // The size is only recorded for what the gate refuses; never for a call or a response.
     const bytes = call || k.kind === "response" ? 0 : wireBytes(message);
+    if (this.queued === 0 && this.gate.syncCommit) {
+      // Nothing ahead of it and a sink that stores synchronously: decide, record and hand on
+      // now, as `assay mcp wrap` does, rather than through the promise chain.
+      const step = this.gate.commitSync([this.gate.stageFromClient(msg, bytes)])[0] as GateStep;
+      // A denied call's answer is not delivered from inside send(): its caller may not be ready.
+      if (step.reply !== undefined) await undefined;
+      await this.carryOut(step, msg, options).sent;
+      return;
+    }
+    this.queued++;
     const step = this.outgoing.then(() => this.clientStep(msg, bytes, options));
-    this.outgoing = step.catch(() => {});
+    this.outgoing = step.catch(() => {}).finally(() => this.queued--);
     const { sent } = await step;
     await sent;
   }
@@ -118,7 +130,15 @@ export class GatedTransport implements Transport {
     bytes: number,
     options: TransportSendOptions | undefined,
   ): Promise<{ sent?: Promise<void> }> {
-    const step = await this.gate.fromClient(message, bytes);
+    return this.carryOut(await this.gate.fromClient(message, bytes), message, options);
+  }
+
+  /** Answer the client (a denied call) and hand on what goes to the server. */
+  private carryOut(
+    step: GateStep,
+    message: JSONRPCMessage,
+    options: TransportSendOptions | undefined,
+  ): { sent?: Promise<void> } {
     if (step.reply !== undefined) {
       for (const r of Array.isArray(step.reply) ? step.reply : [step.reply]) this.deliver(r);
     }

@@ -458,6 +458,57 @@ test("the call forwarded is the call decided, even if the sender changes its obj
   await gated.close();
 });
 
+test("with a sink that stores synchronously, the call forwarded is still the call decided", async () => {
+  const [inner, other] = InMemoryTransport.createLinkedPair();
+  const received: JSONRPCMessage[] = [];
+  other.onmessage = (m) => received.push(m);
+  await other.start();
+  const log = new MemoryDecisionLog();
+  const gated = createGate({ policy, sink: log }).wrap(inner);
+  await gated.start();
+  const call = {
+    jsonrpc: "2.0" as const,
+    id: 1,
+    method: "tools/call",
+    params: { name: "echo", arguments: { text: "harmless" } },
+  };
+  const sent = gated.send(call);
+  call.params.name = "write_file";
+  call.params.arguments.text = "changed";
+  await sent;
+  assert.deepEqual(received, [
+    {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "echo", arguments: { text: "harmless" } },
+    },
+  ]);
+  assert.deepEqual(
+    decisions(log).map((e) => [e.data.tool, e.data.outcome]),
+    [["echo", "forwarded"]],
+  );
+  await gated.close();
+});
+
+test("a denied call's answer comes after send() returns, never from inside it", async () => {
+  const [inner, other] = InMemoryTransport.createLinkedPair();
+  const received: JSONRPCMessage[] = [];
+  other.onmessage = (m) => received.push(m);
+  await other.start();
+  const gated = createGate({ policy, sink: new MemoryDecisionLog() }).wrap(inner);
+  const answers: JSONRPCMessage[] = [];
+  gated.onmessage = (m) => answers.push(m);
+  await gated.start();
+  const sent = gated.send({ jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "write_file" } });
+  assert.deepEqual(answers, [], "nothing delivered while send() runs");
+  await sent;
+  assert.equal(answers.length, 1);
+  assert.equal((answers[0] as unknown as { id?: unknown }).id, 9);
+  assert.deepEqual(received, [], "never forwarded");
+  await gated.close();
+});
+
 test("session id, protocol version, send options and message extras pass through", async () => {
   const [inner, other] = InMemoryTransport.createLinkedPair();
   inner.sessionId = "mcp-session-1";
