@@ -46,10 +46,11 @@ export function createGate(options: GateOptions): Gate {
 }
 
 /**
- * A `Transport` decorator for the client's side of a connection: messages the client sends go
- * through `McpGate.fromClient` before they reach `inner`, messages `inner` delivers go through
- * `McpGate.fromServer` before they reach the client, and the gate's own answers (a denied call)
- * go to the client. Each direction is handled strictly in order.
+ * A `Transport` decorator for the client's side of a connection: messages the client sends are
+ * decided and recorded by the McpGate before they reach `inner` (within send() when the sink
+ * stores synchronously), messages `inner` delivers go through `McpGate.fromServer` before they
+ * reach the client, and the gate's own answers (a denied call) go to the client behind the
+ * server's messages already received. Each direction is handled strictly in order.
  */
 export class GatedTransport implements Transport {
   onclose?: () => void;
@@ -98,11 +99,9 @@ export class GatedTransport implements Transport {
     // The size is only recorded for what the gate refuses; never for a call or a response.
     const bytes = call || k.kind === "response" ? 0 : wireBytes(message);
     if (this.queued === 0 && this.gate.syncCommit) {
-      // Nothing ahead of it and a sink that stores synchronously: decide, record and hand on
-      // now, as `assay mcp wrap` does, rather than through the promise chain.
+      // A sink that stores synchronously (and so nothing queued ahead): decide, record and hand
+      // on now, as `assay mcp wrap` does, rather than through the promise chain.
       const step = this.gate.commitSync([this.gate.stageFromClient(msg, bytes)])[0] as GateStep;
-      // A denied call's answer is not delivered from inside send(): its caller may not be ready.
-      if (step.reply !== undefined) await undefined;
       await this.carryOut(step, msg, options).sent;
       return;
     }
@@ -133,14 +132,20 @@ export class GatedTransport implements Transport {
     return this.carryOut(await this.gate.fromClient(message, bytes), message, options);
   }
 
-  /** Answer the client (a denied call) and hand on what goes to the server. */
+  /**
+   * Answer the client (a denied call) and hand on what goes to the server. The answer joins the
+   * server's messages: after every one the gate already received, never from inside send().
+   */
   private carryOut(
     step: GateStep,
     message: JSONRPCMessage,
     options: TransportSendOptions | undefined,
   ): { sent?: Promise<void> } {
-    if (step.reply !== undefined) {
-      for (const r of Array.isArray(step.reply) ? step.reply : [step.reply]) this.deliver(r);
+    const reply = step.reply;
+    if (reply !== undefined) {
+      this.serverDo(async () => {
+        for (const r of Array.isArray(reply) ? reply : [reply]) this.deliver(r);
+      });
     }
     if (!step.forward) return {};
     const out = (step.replacement ?? message) as JSONRPCMessage;

@@ -9,7 +9,8 @@ export interface DecisionSink {
   append(event: AnyGateEvent): Promise<void>;
   /**
    * Store several records at once, synchronously: all of them or (throwing) none. Optional; the
-   * stdio gate uses it to store a whole chunk's decisions in one write before forwarding any.
+   * stdio gate uses it to store a whole chunk's decisions in one write before forwarding any,
+   * and createGate to decide, record and forward a message within one send().
    */
   appendSync?(events: readonly AnyGateEvent[]): void;
   close(): Promise<void>;

@@ -216,19 +216,22 @@ export class McpGate {
       const oldest = this.pending.keys().next().value;
       if (oldest !== undefined) this.pending.delete(oldest);
     }
-    const entry: PendingRequest = { id, method, key: idKey(id), atNs: this.clock.monotonicNs() };
+    const entry: PendingRequest = { id, method, key: idKey(id), atNs: process.hrtime.bigint() };
     this.pending.set(entry.key, entry);
     this.lastTracked[0] = this.lastTracked[1];
     this.lastTracked[1] = entry;
   }
 
   /**
-   * Whether the client is pipelining: the two requests it sent last are both still waiting for
-   * their answers and were both sent within `windowMs`. A request the server never answers stops
-   * counting once it is older than the window, or once two newer ones were sent.
+   * Whether the client is pipelining: the two requests forwarded last are both still waiting for
+   * their answers and were both forwarded within the last `windowMs` (a denied call or a refused
+   * frame is not forwarded; a cancelled request counts as answered). A request the server never
+   * answers stops counting once it is older than the window, or once two newer ones were
+   * forwarded. Timed with the process's own clock, not the injected one: a fixed test clock must
+   * not keep a stale request counting for good.
    */
   pipelining(windowMs = PIPELINING_WINDOW_MS): boolean {
-    const now = this.clock.monotonicNs();
+    const now = process.hrtime.bigint();
     const window = BigInt(Math.round(windowMs * 1e6));
     for (const e of this.lastTracked) {
       if (e === undefined || this.pending.get(e.key) !== e || now - e.atNs > window) return false;
@@ -564,7 +567,7 @@ interface PendingRequest {
   id: JsonRpcId;
   method: string;
   key: string;
-  /** When it was forwarded (the gate's monotonic clock). */
+  /** When it was forwarded (process.hrtime). */
   atNs: bigint;
 }
 

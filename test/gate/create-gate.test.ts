@@ -509,6 +509,24 @@ test("a denied call's answer comes after send() returns, never from inside it", 
   await gated.close();
 });
 
+test("a denied call's answer comes after the server's answers the gate already received", async () => {
+  for (const sink of [new MemoryDecisionLog(), { append: async () => {}, close: async () => {} }]) {
+    const [inner, other] = InMemoryTransport.createLinkedPair();
+    await other.start();
+    const gated = createGate({ policy, sink }).wrap(inner);
+    const seen: unknown[] = [];
+    gated.onmessage = (m) => seen.push((m as unknown as { id?: unknown }).id);
+    await gated.start();
+    await gated.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo" } });
+    // The server's answer to call 1 reaches the gate; in the same tick the client sends a denied call.
+    inner.onmessage?.({ jsonrpc: "2.0", id: 1, result: { content: [] } });
+    await gated.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "write_file" } });
+    await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(seen, [1, 2], `sink with${"appendSync" in sink ? "" : "out"} appendSync`);
+    await gated.close();
+  }
+});
+
 test("session id, protocol version, send options and message extras pass through", async () => {
   const [inner, other] = InMemoryTransport.createLinkedPair();
   inner.sessionId = "mcp-session-1";

@@ -589,40 +589,39 @@ describe("McpGate: server side", () => {
 });
 
 describe("McpGate: pipelining (what the stdio gate's busy polling keys on)", () => {
-  let nowNs = 0n;
-  const ticking: Clock = { nowIso: () => "2026-01-01T00:00:00.000Z", monotonicNs: () => nowNs };
-  const ms = (n: number) => BigInt(n * 1e6);
+  // Timed with the process's clock: "recent" checks use a window no stall can outlast, the stale
+  // check a window shorter than a real wait.
+  const LONG_MS = 600_000;
   const answer = (id: number) => ({ jsonrpc: "2.0", id, result: { content: [] } });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   test("calls one at a time are not pipelining; two unanswered recent ones are", async () => {
-    nowNs = 0n;
-    const { g } = gate({ clock: ticking });
-    assert.equal(g.pipelining(), false, "nothing sent yet");
+    const { g } = gate();
+    assert.equal(g.pipelining(LONG_MS), false, "nothing sent yet");
     await g.fromClient(call(1, "read_file", { path: "/workspace/a" }));
-    assert.equal(g.pipelining(), false, "one call in flight");
+    assert.equal(g.pipelining(LONG_MS), false, "one call in flight");
     await g.fromServer(answer(1));
     await g.fromClient(call(2, "read_file", { path: "/workspace/b" }));
-    assert.equal(g.pipelining(), false, "the previous call was answered");
+    assert.equal(g.pipelining(LONG_MS), false, "the previous call was answered");
     await g.fromClient({ jsonrpc: "2.0", id: 3, method: "ping" });
-    assert.equal(g.pipelining(), true, "two requests in flight");
+    assert.equal(g.pipelining(LONG_MS), true, "two requests in flight");
     await g.fromServer(answer(3));
-    assert.equal(g.pipelining(), false, "the newer one was answered");
+    assert.equal(g.pipelining(LONG_MS), false, "the newer one was answered");
   });
 
   test("a request that is never answered stops counting: it cannot turn polling off for good", async () => {
-    nowNs = 0n;
-    const { g } = gate({ clock: ticking });
+    // A fixed injected clock (as in seeded runs) must not keep it counting either.
+    const { g } = gate({ clock: { nowIso: () => "2026-01-01T00:00:00.000Z", monotonicNs: () => 0n } });
     await g.fromClient({ jsonrpc: "2.0", id: "never", method: "ping" });
-    nowNs += ms(1);
     await g.fromClient(call(1, "read_file", { path: "/workspace/a" }));
-    assert.equal(g.pipelining(), true, "both are recent and unanswered");
-    nowNs += ms(6);
-    assert.equal(g.pipelining(), false, "the unanswered one is older than the window");
+    assert.equal(g.pipelining(LONG_MS), true, "both are recent and unanswered");
+    await sleep(20);
+    assert.equal(g.pipelining(5), false, "the unanswered one is older than the window");
     await g.fromServer(answer(1));
     await g.fromClient(call(2, "read_file", { path: "/workspace/b" }));
     await g.fromServer(answer(2));
     await g.fromClient(call(3, "read_file", { path: "/workspace/c" }));
-    assert.equal(g.pipelining(), false, "calls one at a time again, the stale request still pending");
+    assert.equal(g.pipelining(LONG_MS), false, "calls one at a time again, the stale request still pending");
     assert.equal(
       (g.serverGone("gone") as unknown[]).length,
       2,
@@ -631,14 +630,13 @@ describe("McpGate: pipelining (what the stdio gate's busy polling keys on)", () 
   });
 
   test("a denied call or a cancelled request is not in flight", async () => {
-    nowNs = 0n;
-    const { g } = gate({ clock: ticking });
+    const { g } = gate();
     await g.fromClient(call(1, "read_file", { path: "/workspace/a" }));
     await g.fromClient(call(2, "exec", {}));
-    assert.equal(g.pipelining(), false, "the denied call never reached the server");
+    assert.equal(g.pipelining(LONG_MS), false, "the denied call never reached the server");
     await g.fromClient(call(3, "read_file", { path: "/workspace/b" }));
-    assert.equal(g.pipelining(), true);
+    assert.equal(g.pipelining(LONG_MS), true);
     await g.fromClient({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 3 } });
-    assert.equal(g.pipelining(), false, "the cancelled call gets no answer");
+    assert.equal(g.pipelining(LONG_MS), false, "the cancelled call gets no answer");
   });
 });
