@@ -417,78 +417,58 @@ test("a listing the gate could not process is answered with an error, not passed
 });
 
 test("the call forwarded is the call decided, even if the sender changes its object meanwhile", async () => {
-  const [inner, other] = InMemoryTransport.createLinkedPair();
-  const received: JSONRPCMessage[] = [];
-  other.onmessage = (m) => received.push(m);
-  await other.start();
-  let proceed!: () => void;
-  const gate = new Promise<void>((r) => {
-    proceed = r;
-  });
-  const log = new MemoryDecisionLog();
-  const slowSink: DecisionSink = {
-    append: async (e) => {
-      await gate;
-      await log.append(e);
-    },
-    close: async () => {},
-  };
-  const gated = createGate({ policy, sink: slowSink }).wrap(inner);
-  await gated.start();
-  const call = {
-    jsonrpc: "2.0" as const,
-    id: 1,
-    method: "tools/call",
-    params: { name: "echo", arguments: { text: "harmless" } },
-  };
-  const sent = gated.send(call);
-  call.params.name = "write_file";
-  call.params.arguments.text = "changed";
-  proceed();
-  await sent;
-  assert.deepEqual(received, [
-    {
-      jsonrpc: "2.0",
+  // Both paths: a sink that stores synchronously (decided within send) and one that only appends
+  // asynchronously and is held up until after the change (decided later, from the queue).
+  for (const sync of [true, false]) {
+    const [inner, other] = InMemoryTransport.createLinkedPair();
+    const received: JSONRPCMessage[] = [];
+    other.onmessage = (m) => received.push(m);
+    await other.start();
+    let proceed!: () => void;
+    const held = new Promise<void>((r) => {
+      proceed = r;
+    });
+    const log = new MemoryDecisionLog();
+    const slowSink: DecisionSink = {
+      append: async (e) => {
+        await held;
+        await log.append(e);
+      },
+      close: async () => {},
+    };
+    const gated = createGate({ policy, sink: sync ? log : slowSink }).wrap(inner);
+    await gated.start();
+    const call = {
+      jsonrpc: "2.0" as const,
       id: 1,
       method: "tools/call",
       params: { name: "echo", arguments: { text: "harmless" } },
-    },
-  ]);
-  assert.equal(decisions(log)[0]?.data.tool, "echo");
-  await gated.close();
-});
-
-test("with a sink that stores synchronously, the call forwarded is still the call decided", async () => {
-  const [inner, other] = InMemoryTransport.createLinkedPair();
-  const received: JSONRPCMessage[] = [];
-  other.onmessage = (m) => received.push(m);
-  await other.start();
-  const log = new MemoryDecisionLog();
-  const gated = createGate({ policy, sink: log }).wrap(inner);
-  await gated.start();
-  const call = {
-    jsonrpc: "2.0" as const,
-    id: 1,
-    method: "tools/call",
-    params: { name: "echo", arguments: { text: "harmless" } },
-  };
-  const sent = gated.send(call);
-  call.params.name = "write_file";
-  call.params.arguments.text = "changed";
-  await sent;
-  assert.deepEqual(received, [
-    {
-      jsonrpc: "2.0",
-      id: 1,
-      method: "tools/call",
-      params: { name: "echo", arguments: { text: "harmless" } },
-    },
-  ]);
-  assert.deepEqual(
-    decisions(log).map((e) => [e.data.tool, e.data.outcome]),
-    [["echo", "forwarded"]],
-  );
-  await gated.close();
+    };
+    const sent = gated.send(call);
+    call.params.name = "write_file";
+    call.params.arguments.text = "changed";
+    proceed();
+    await sent;
+    const what = sync ? "synchronous sink" : "asynchronous sink";
+    assert.deepEqual(
+      received,
+      [
+        {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "echo", arguments: { text: "harmless" } },
+        },
+      ],
+      what,
+    );
+    assert.deepEqual(
+      decisions(log).map((e) => [e.data.tool, e.data.outcome]),
+      [["echo", "forwarded"]],
+      what,
+    );
+    await gated.close();
+  }
 });
 
 test("a denied call's answer comes after send() returns, never from inside it", async () => {
