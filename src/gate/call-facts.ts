@@ -32,6 +32,26 @@ export function driftDecision(
   };
 }
 
+/** The deny for a call the gate refuses to read (`call_invalid`), with where in the message. */
+export function callInvalidDecision(policy: CompiledPolicy, path: string, message: string): Decision {
+  const v: Violation = {
+    rule_id: null,
+    path,
+    message,
+    reason_code: "call_invalid",
+    effect: "deny",
+    severity: null,
+  };
+  return {
+    effect: "deny",
+    rule_id: null,
+    reason_code: "call_invalid",
+    message,
+    violations: [v],
+    policy_digest: policy.digest,
+  };
+}
+
 /**
  * `tools/call` spelled so that a lenient server might still run it (`Tools/Call`, `tools/call `,
  * `tools/call\u0000`, fullwidth letters): such a method is refused, never forwarded undecided.

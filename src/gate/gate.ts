@@ -5,7 +5,14 @@ import type { Decision, Violation } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/ir.js";
 import { PolicySession } from "../policy/session.js";
 import { toolDeniedOutright } from "../policy/tool-verdict.js";
-import { argumentsDigest, denyText, disguisedToolCall, driftDecision, toolCallId } from "./call-facts.js";
+import {
+  argumentsDigest,
+  callInvalidDecision,
+  denyText,
+  disguisedToolCall,
+  driftDecision,
+  toolCallId,
+} from "./call-facts.js";
 import {
   type AnyGateEvent,
   DECISION_EVENT_TYPE,
@@ -18,6 +25,7 @@ import {
 } from "./decision-event.js";
 import type { DecisionSink } from "./decision-log.js";
 import { classify, errorResponse, type JsonRpcId, RPC, resultResponse } from "./jsonrpc.js";
+import { ambiguousKey, ambiguousKeyDeep } from "./key-folding.js";
 import type { ListedTool, PinSet, PinsDoc } from "./pins.js";
 
 export type DenyMode = "result" | "error";
@@ -171,6 +179,13 @@ export class McpGate {
 
   private clientStep(msg: unknown, bytes: number): StagedStep {
     const m = classify(msg);
+    if (m.kind !== "batch") {
+      const bad = envelopeAmbiguity(msg);
+      if (bad !== undefined) {
+        const id = m.kind === "request" || m.kind === "invalid" ? m.id : undefined;
+        return this.reject("invalid_message", id, bad, bytes);
+      }
+    }
     switch (m.kind) {
       case "request":
         if (m.method === "tools/call") return this.toolCall(msg as Record<string, unknown>, m.id);
@@ -249,9 +264,9 @@ export class McpGate {
     return this.commit(this.reject(reason, id, message, bytes));
   }
 
-  /** `rejectFrame` without storing the record. */
+  /** `rejectFrame` without storing the record; also for a frame the transport could not handle. */
   stageRejectFrame(
-    reason: "unparsable" | "undecodable" | "oversize",
+    reason: "unparsable" | "undecodable" | "oversize" | "invalid_message",
     id: JsonRpcId | undefined,
     message: string,
     bytes: number,
@@ -271,14 +286,29 @@ export class McpGate {
   stepFromServer(msg: unknown): GateStep | Promise<GateStep> {
     if (Array.isArray(msg)) return this.batchFromServer(msg);
     const m = classify(msg);
-    if (m.kind !== "response" || m.id === null) return PASS;
-    const pending = this.pending.get(idKey(m.id));
-    if (pending) this.pending.delete(idKey(m.id));
-    const result = (msg as { result?: { tools?: unknown } }).result;
-    // Any result carrying a tool list is filtered and pinned, not only answers to the tools/list
-    // requests seen: ids can collide (clients sharing one gate) or the request may have been
-    // missed, and an unfiltered list must not slip through either way.
-    const listing = pending?.method === "tools/list" || Array.isArray(result?.tools);
+    const result = isRecord(msg) ? msg.result : undefined;
+    // Keys a case-insensitive client could read as `result` or `tools` (or two keys it could
+    // not tell apart) could carry a list the gate never saw: not passed on.
+    const ambiguous =
+      isRecord(msg) &&
+      (ambiguousKey(msg, ENVELOPE_KEYS) !== undefined ||
+        (isRecord(result) && ambiguousKey(result, LIST_RESULT_KEYS) !== undefined));
+    let pending: PendingRequest | undefined;
+    if (m.kind === "response" && m.id !== null) {
+      pending = this.pending.get(idKey(m.id));
+      if (pending) this.pending.delete(idKey(m.id));
+    }
+    if (ambiguous) {
+      const id = m.kind === "response" || m.kind === "request" ? m.id : null;
+      if (m.kind !== "response" || id === null) return { forward: false };
+      const why = "assay gate: the server's answer has keys that differ only in case; it was not passed on";
+      return { forward: true, replacement: errorResponse(id, RPC.internalError, why) };
+    }
+    // Any message carrying a tool list is filtered and pinned, not only answers to the tools/list
+    // requests seen, and whatever its `jsonrpc` or `id`: ids can collide (clients sharing one
+    // gate), the request may have been missed, and a lenient client may take a message the gate
+    // calls invalid; an unfiltered list must not slip through any of these ways.
+    const listing = pending?.method === "tools/list" || (isRecord(result) && Array.isArray(result.tools));
     return listing ? this.toolsList(msg as { result?: { tools?: unknown } }) : PASS;
   }
 
@@ -313,7 +343,7 @@ export class McpGate {
     const meta =
       params && typeof params._meta === "object" && params._meta !== null ? params._meta : undefined;
     const t0 = this.clock.monotonicNs();
-    const decision = this.decideCall(msg, tool);
+    const decision = this.decideCall(msg, tool, params);
     const latencyUs = Number(this.clock.monotonicNs() - t0) / 1000;
     const denied = decision.effect === "deny";
     const outcome: GateOutcome = !denied ? "forwarded" : this.opts.dryRun ? "would_deny" : "denied";
@@ -335,7 +365,8 @@ export class McpGate {
       latency_us: Math.round(latencyUs * 1000) / 1000,
       arguments_digest: argumentsDigest(params?.arguments),
     };
-    if (this.opts.logArguments && params && "arguments" in params) data.arguments = params.arguments;
+    if (this.opts.logArguments && isRecord(params) && "arguments" in params)
+      data.arguments = params.arguments;
     const tp = (meta as Record<string, unknown> | undefined)?.traceparent;
     if (typeof tp === "string" && TRACEPARENT.test(tp)) data.traceparent = tp;
 
@@ -366,8 +397,14 @@ export class McpGate {
     };
   }
 
-  private decideCall(msg: Record<string, unknown>, tool: string | null): Decision {
+  private decideCall(
+    msg: Record<string, unknown>,
+    tool: string | null,
+    params: Record<string, unknown> | undefined,
+  ): Decision {
     try {
+      const ambiguous = callAmbiguity(params);
+      if (ambiguous) return callInvalidDecision(this.policy, ambiguous.path, ambiguous.message);
       const drift = tool === null ? undefined : this.opts.pins?.drift(tool);
       if (drift) return driftDecision(this.policy, tool as string, drift);
       if (tool !== null && this.opts.pins?.unverified(tool)) {
@@ -438,14 +475,18 @@ export class McpGate {
     const filter = this.opts.filterTools !== false;
     const kept = tools.filter((t) => {
       if (typeof t !== "object" || t === null || typeof (t as ListedTool).name !== "string") return !filter;
+      // A tool whose keys a case-insensitive client could read otherwise (`Description`) is hidden.
+      if (ambiguousKey(t, TOOL_KEYS) !== undefined) return false;
       const name = (t as ListedTool).name;
       if (this.opts.pins?.drift(name)) return false;
       return !filter || toolDeniedOutright(this.policy, name, this.context) === undefined;
     });
-    const step: GateStep =
-      kept.length === tools.length
-        ? PASS
-        : { forward: true, replacement: { ...msg, result: { ...msg.result, tools: kept } } };
+    // Always the gate's own encoding of the list, never the server's bytes: a key given twice
+    // ({"description": "evil", "description": "ok"}) must reach the client as the gate read it.
+    const step: GateStep = {
+      forward: true,
+      replacement: kept.length === tools.length ? msg : { ...msg, result: { ...msg.result, tools: kept } },
+    };
     return saving ? saving.then(() => step) : step;
   }
 
@@ -456,7 +497,8 @@ export class McpGate {
     let refused: "batch_with_tool_call" | "invalid_message" | undefined;
     for (const i of items) {
       const k = classify(i);
-      if (k.kind === "batch" || k.kind === "invalid") refused ??= "invalid_message";
+      if (k.kind === "batch" || k.kind === "invalid" || envelopeAmbiguity(i) !== undefined)
+        refused ??= "invalid_message";
       else if (
         (k.kind === "request" || k.kind === "notification") &&
         (k.method === "tools/call" || disguisedToolCall(k.method))
@@ -556,6 +598,48 @@ export class McpGate {
     } as AnyGateEvent;
     return [event];
   }
+}
+
+/** The members of a JSON-RPC message; a key that only differs from one of them in case is refused. */
+const ENVELOPE_KEYS = ["jsonrpc", "id", "method", "params", "result", "error"] as const;
+/** The members of a tool list result and of a listed tool that clients read. */
+const LIST_RESULT_KEYS = ["tools", "nextCursor", "_meta"] as const;
+const TOOL_KEYS = [
+  "name",
+  "title",
+  "description",
+  "inputSchema",
+  "outputSchema",
+  "annotations",
+  "icons",
+  "_meta",
+] as const;
+/** The members of `tools/call` params a server reads. */
+const CALL_PARAM_KEYS = ["name", "arguments", "_meta"] as const;
+
+/** Why a client message's own keys are ambiguous to a case-insensitive decoder, if they are. */
+function envelopeAmbiguity(msg: unknown): string | undefined {
+  if (!isRecord(msg)) return undefined;
+  const bad = ambiguousKey(msg, ENVELOPE_KEYS);
+  return bad === undefined
+    ? undefined
+    : `key \`${bad}\` is refused: a server that matches keys ignoring case could read it as another member`;
+}
+
+/** Keys of a call's params (and anything inside them) that a case-insensitive server could read otherwise. */
+function callAmbiguity(params: unknown): { path: string; message: string } | undefined {
+  if (!isRecord(params)) return undefined;
+  const top = ambiguousKey(params, CALL_PARAM_KEYS);
+  const path = top !== undefined ? `/${top}` : ambiguousKeyDeep(params);
+  if (path === undefined) return undefined;
+  return {
+    path: `/params${path}`,
+    message: `key at \`/params${path}\` is refused: a server that matches keys ignoring case could read it as another key than the policy did`,
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function stored(i: StagedStep): GateStep {

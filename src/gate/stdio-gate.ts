@@ -7,6 +7,9 @@ import { classify, errorResponse, peekId, RPC } from "./jsonrpc.js";
 import { PipeWriter } from "./pipe-writer.js";
 import { SerialLane } from "./serial-lane.js";
 
+/** A staged client step with the line that goes on to the server, encoded before anything is stored. */
+type Encoded = StagedStep & { line?: string };
+
 /** Client frames over this size are refused unparsed (fail closed). */
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Server frames are not policed, only bounded so a broken server cannot exhaust memory. */
@@ -88,7 +91,19 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
 
     const serverIn = child.stdin ? new PipeWriter(child.stdin) : undefined;
     const clientOut = new PipeWriter(output);
-    const writeOut = (lines: string) => clientOut.write(lines);
+    // Back-pressure both ways: a client that stops reading stops the gate reading the server,
+    // as a server that stops reading stops the gate reading the client (toServer).
+    let clientFull = false;
+    const writeOut = (lines: string) => {
+      if (!clientOut.write(lines) && !clientFull) {
+        clientFull = true;
+        child.stdout?.pause();
+        output.once("drain", () => {
+          clientFull = false;
+          child.stdout?.resume();
+        });
+      }
+    };
     const toServer = (lines: string) => {
       const stdin = child.stdin;
       if (!stdin || !serverIn) return;
@@ -142,18 +157,50 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       }
     };
 
+    /**
+     * Decide one client frame and encode what would go on, before anything is stored: a message
+     * JSON.stringify cannot encode (nested too deep) is refused here, not after its record says
+     * "forwarded". A frame whose handling throws is refused alone, not with its whole chunk.
+     */
+    const stageFrame = (f: Frame): StagedStep => {
+      let staged: StagedStep;
+      try {
+        staged = stageClient(f);
+      } catch (err) {
+        return refuseFrame(f, `the gate could not process the frame: ${(err as Error).message}`);
+      }
+      const step = staged.step;
+      // What goes on is always the message as parsed and decided (stageFromClient sets it).
+      if (!step.forward || step.replacement === undefined) return staged;
+      try {
+        return { ...staged, line: `${JSON.stringify(step.replacement)}\n` } as StagedStep;
+      } catch (err) {
+        return refuseFrame(f, `the message could not be re-encoded: ${(err as Error).message}`);
+      }
+    };
+    const refuseFrame = (f: Frame, message: string): StagedStep => {
+      warn(`refused a frame from the client: ${message}`);
+      const text = f.kind === "line" ? f.text : f.prefix;
+      return gate.stageRejectFrame(
+        "invalid_message",
+        peekId(text),
+        message,
+        "bytes" in f ? f.bytes : f.prefix.length,
+      );
+    };
+
     /** Carry out decided steps: answers to the client, then what goes on to the server, a write each. */
-    const act = (steps: readonly GateStep[]) => {
+    const act = (steps: readonly GateStep[], staged: readonly StagedStep[]) => {
       let toClient = "";
       let forward = "";
-      for (const step of steps) {
+      for (let i = 0; i < steps.length; i++) {
+        const step = steps[i] as GateStep;
         if (step.reply !== undefined) {
           for (const r of Array.isArray(step.reply) ? step.reply : [step.reply])
             toClient += `${JSON.stringify(r)}\n`;
         }
-        // What goes on is always the message as parsed and decided (stageFromClient sets it).
-        if (step.forward && step.replacement !== undefined)
-          forward += `${JSON.stringify(step.replacement)}\n`;
+        // The step carried out is the staged one unless its record failed (then nothing goes on).
+        if (step.forward && step === staged[i]?.step) forward += (staged[i] as Encoded).line ?? "";
       }
       if (toClient !== "") writeOut(toClient);
       if (forward !== "") toServer(forward);
@@ -170,13 +217,13 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     const clientFrames = (frames: Frame[]): boolean => {
       if (frames.length > 0)
         clientLane.run(() => {
-          const staged = frames.map(stageClient);
+          const staged = frames.map(stageFrame);
           if (gate.syncCommit) {
-            act(gate.commitSync(staged));
+            act(gate.commitSync(staged), staged);
             return;
           }
           return (async () => {
-            for (const s of staged) act([await gate.commit(s)]);
+            for (const s of staged) act([await gate.commit(s)], [s]);
           })();
         });
       return worthSpinning(frames);
@@ -194,8 +241,20 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       }
       return out;
     };
-    const serverLine = (step: GateStep, text: string) =>
-      step.forward ? `${step.replacement === undefined ? text : JSON.stringify(step.replacement)}\n` : "";
+    /**
+     * The line a server message goes on as: its own bytes, unless the gate changed it or the line
+     * holds a carriage return. JSON allows a raw CR between tokens, and a client that also splits
+     * lines at CR (Node's readline, Python's text mode) would read a message the gate never saw.
+     */
+    const serverLine = (step: GateStep, msg: unknown, text: string): string => {
+      if (!step.forward) return "";
+      const out = step.replacement ?? (text.includes("\r") ? msg : undefined);
+      try {
+        return `${out === undefined ? text : JSON.stringify(out)}\n`;
+      } catch (err) {
+        return serverFailure(msg, err);
+      }
+    };
 
     /** Pass server frames on from `i`, one write for the lot unless a step has to wait. */
     const serverFrom = (frames: Frame[], i: number): void | Promise<void> => {
@@ -230,7 +289,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
           const text = f.text;
           return step
             .then(
-              (s) => serverLine(s, text),
+              (s) => serverLine(s, msg, text),
               (err) => serverFailure(msg, err),
             )
             .then((line) => {
@@ -238,7 +297,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
               return serverFrom(frames, i + 1);
             });
         }
-        out += serverLine(step, f.text);
+        out += serverLine(step, msg, f.text);
       }
       if (out !== "") writeOut(out);
     };
@@ -257,7 +316,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
         stream: child.stdout,
         // The end libuv made for us when spawning (close-on-exec): no other process has it.
         ownPipe: true,
-        ready: () => !finished,
+        ready: () => !finished && !clientFull,
         deliver: (chunk) => serverFrames(fromServer.push(chunk)),
       });
     }

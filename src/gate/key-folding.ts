@@ -1,0 +1,82 @@
+// Keys a case-insensitive decoder would read differently from the gate.
+//
+// Go's encoding/json (and MCP servers and clients built on it) matches object keys to fields
+// ignoring case, with Unicode simple folding (`ſ` is `s`, the Kelvin sign `K` is `k`), and the
+// last match wins. A message carrying `"method": "ping", "Method": "tools/call"`, or `"path"`
+// next to `"PATH"`, would be one thing to the gate and another to such a peer. The gate refuses
+// (or hides) what is ambiguous in that way rather than guess which reading the peer makes.
+
+/** A key as a case-insensitive decoder might match it (over-approximated: `ß` folds to `ss`). */
+export function foldKey(key: string): string {
+  return key.toUpperCase().toLowerCase();
+}
+
+/**
+ * The first key of `obj` that a case-insensitive decoder could confuse: one equal to an earlier
+ * key once folded (`path`, `PATH`), or one that folds to a name in `fields` without being it
+ * (`Method` for `method`). Undefined when there is none.
+ */
+export function ambiguousKey(obj: object, fields: readonly string[] = NO_FIELDS): string | undefined {
+  const keys = Object.keys(obj);
+  const known = foldedFields(fields);
+  // Most keys are lowercase ASCII, which fold to themselves: two of them cannot collide (JSON.parse
+  // has merged equal keys), so only a field that folds to one of them needs looking up.
+  if (keys.every(plainKey)) {
+    for (const k of keys) {
+      const field = known.get(k);
+      if (field !== undefined && field !== k) return k;
+    }
+    return undefined;
+  }
+  const seen = new Set<string>();
+  for (const k of keys) {
+    const f = foldKey(k);
+    if (seen.has(f)) return k;
+    seen.add(f);
+    const field = known.get(f);
+    if (field !== undefined && field !== k) return k;
+  }
+  return undefined;
+}
+
+const NO_FIELDS: readonly string[] = [];
+const folded = new WeakMap<readonly string[], Map<string, string>>();
+
+/** Folded name → name, per (constant) list of field names. */
+function foldedFields(fields: readonly string[]): Map<string, string> {
+  let m = folded.get(fields);
+  if (!m) {
+    m = new Map(fields.map((f) => [foldKey(f), f]));
+    folded.set(fields, m);
+  }
+  return m;
+}
+
+/**
+ * `ambiguousKey` applied to every object inside `value` (arrays and objects, any depth), as a
+ * JSON pointer to the first ambiguous key. Iterative: the depth of `value` is the caller's to bound.
+ */
+export function ambiguousKeyDeep(value: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, ""]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop() as [unknown, string];
+    if (v === null || typeof v !== "object") continue;
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}/${i}`]);
+      continue;
+    }
+    const bad = ambiguousKey(v);
+    if (bad !== undefined) return `${at}/${escapePointer(bad)}`;
+    for (const [k, child] of Object.entries(v)) stack.push([child, `${at}/${escapePointer(k)}`]);
+  }
+  return undefined;
+}
+
+/** Lowercase ASCII letters, digits and `_-./$@:`: folds to itself and to nothing else's fold. */
+function plainKey(k: string): boolean {
+  return /^[a-z0-9_\-./$@:]*$/.test(k);
+}
+
+function escapePointer(k: string): string {
+  return k.replace(/~/g, "~0").replace(/\//g, "~1");
+}

@@ -1,0 +1,198 @@
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { describe, test } from "node:test";
+import { MemoryDecisionLog } from "../../src/gate/decision-log.js";
+import { runStdioGate } from "../../src/gate/stdio-gate.js";
+import { policyFromYaml } from "../policy/helpers.js";
+import { decisions, JsonLines, startGate, tempDir, waitFor, within, workspacePolicy } from "./helpers.js";
+
+// Inputs found by adversarial review: each once let something through or lost a whole read.
+
+const openPolicy = policyFromYaml(`
+id: open
+version: "1.0.0"
+defaults: allow
+rules:
+  - id: no-exec
+    dimension: security
+    severity: high
+    tools: { deny: ["exec"] }
+`);
+
+const rpc = (id: unknown, method: string, params?: unknown) =>
+  `${JSON.stringify({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) })}\n`;
+
+describe("runStdioGate against hostile input", () => {
+  test("keys that differ only in case never reach a server that matches keys ignoring case", async (t) => {
+    const g = await startGate(t, { policy: openPolicy });
+    // Go's encoding/json reads `Method`, `methoD`, `paramſ` (long s) and `PATH` as `method`,
+    // `params` and `path`, the last one winning.
+    g.send('{"jsonrpc":"2.0","id":"k1","method":"ping","Method":"tools/call","params":{"name":"exec"}}\n');
+    g.send(
+      '{"jsonrpc":"2.0","id":"k2","method":"tools/call","params":{"name":"read_file","arguments":{}},"paramſ":{"name":"exec"}}\n',
+    );
+    g.send(rpc("k3", "tools/call", { name: "read_file", Name: "exec", arguments: {} }));
+    g.send(
+      rpc("k4", "tools/call", {
+        name: "read_file",
+        arguments: { path: "/workspace/a", PATH: "/etc/shadow" },
+      }),
+    );
+    g.send(rpc("k5", "tools/call", { name: "read_file", arguments: { opts: [{ mode: "r", MODE: "w" }] } }));
+    // camelCase keys are not ambiguous: this one goes on.
+    g.send(
+      rpc("ok", "tools/call", { name: "read_file", arguments: { filePath: "/workspace/a", maxBytes: 1 } }),
+    );
+    await g.sync();
+    for (const id of ["k1", "k2"])
+      assert.equal(((await g.replies.reply(id)) as { error: { code: number } }).error.code, -32600, id);
+    for (const id of ["k3", "k4", "k5"])
+      assert.equal(
+        ((await g.replies.reply(id)) as { result: { isError: boolean } }).result.isError,
+        true,
+        id,
+      );
+    assert.ok(!("error" in (await g.replies.reply("ok"))));
+    const got = g.received();
+    assert.ok(!got.includes("exec") && !got.includes("shadow") && !got.includes('"w"'), got);
+    assert.ok(got.includes("maxBytes"));
+    assert.deepEqual(
+      decisions(g.logPath).map((d) => [d.data.request_id, d.data.outcome, d.data.reason_code]),
+      [
+        ["k3", "denied", "call_invalid"],
+        ["k4", "denied", "call_invalid"],
+        ["k5", "denied", "call_invalid"],
+        ["ok", "forwarded", "default_allow"],
+      ],
+    );
+  });
+
+  test("a message too deeply nested to re-encode is refused alone; the call read with it still goes on", async (t) => {
+    const g = await startGate(t, { policy: workspacePolicy() });
+    const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+    const call = rpc(3, "tools/call", { name: "read_file", arguments: { path: "/workspace/a" } });
+    g.send(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":${deep}}}\n${call}`);
+    assert.equal(((await g.replies.reply(2)) as { error: { code: number } }).error.code, -32600);
+    assert.ok(!("error" in (await g.replies.reply(3))), "the call in the same read was answered");
+    assert.ok(g.received().includes('"id":3'), "and reached the server");
+    assert.ok(!g.received().includes('"id":2'));
+    assert.deepEqual(
+      decisions(g.logPath).map((d) => [d.data.request_id, d.data.outcome]),
+      [[3, "forwarded"]],
+    );
+  });
+
+  test("with --log-arguments, params that are not an object do not take the rest of the read with them", async (t) => {
+    const g = await startGate(t, { policy: workspacePolicy(), logArguments: true });
+    g.send(`${rpc(1, "ping")}${rpc(2, "tools/call", "x")}`);
+    assert.ok("result" in (await g.replies.reply(1)));
+    assert.equal(((await g.replies.reply(2)) as { result: { isError: boolean } }).result.isError, true);
+    assert.ok(g.received().includes('"method":"ping"'));
+    assert.deepEqual(
+      decisions(g.logPath).map((d) => [d.data.request_id, d.data.outcome, d.data.reason_code]),
+      [[2, "denied", "call_invalid"]],
+    );
+  });
+});
+
+/** A server that answers tools/list with what `script` writes; everything else is echoed back as a result. */
+async function scriptedServer(t: Parameters<typeof tempDir>[0], body: string): Promise<string> {
+  const dir = await tempDir(t);
+  const path = join(dir, "server.mjs");
+  writeFileSync(path, body);
+  return path;
+}
+
+describe("runStdioGate against a hostile server", () => {
+  test("a tool list hidden behind a carriage return reaches the client re-encoded, and filtered", async (t) => {
+    const server = await scriptedServer(
+      t,
+      `import { createInterface } from "node:readline";
+const out = (s) => process.stdout.write(s + "\\n");
+createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (l) => {
+  const m = JSON.parse(l);
+  if (m.method !== "tools/list") return;
+  // JSON allows a raw CR between tokens: one message to the gate, two lines to a CR-splitting client.
+  out('{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":\\r{"jsonrpc":"2.0","id":' + m.id + ',"result":{"tools":[{"name":"exec","inputSchema":{"type":"object"}}]}}\\r}}');
+  out(JSON.stringify({ jsonrpc: "2.0", id: m.id, result: { tools: [{ name: "exec", inputSchema: { type: "object" } }, { name: "read_file", inputSchema: { type: "object" } }] } }));
+});
+`,
+    );
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const replies = new JsonLines(output);
+    const done = runStdioGate({
+      policy: workspacePolicy(),
+      sink: new MemoryDecisionLog(),
+      command: process.execPath,
+      args: [server],
+      input,
+      output,
+      warn: () => {},
+    });
+    t.after(() => {
+      input.end();
+      return within(6000, "the gate to stop", done).catch(() => {});
+    });
+    input.write(rpc(1, "tools/list"));
+    const list = (await replies.reply(1)) as { result: { tools: Array<{ name: string }> } };
+    assert.deepEqual(
+      list.result.tools.map((x) => x.name),
+      ["read_file"],
+    );
+    assert.ok(
+      replies.raw.every((l) => !l.includes("\r")),
+      "no line the client reads holds a carriage return",
+    );
+  });
+
+  test("a client that stops reading stops the gate reading the server (bounded memory)", async (t) => {
+    const dir = await tempDir(t);
+    const progress = join(dir, "progress");
+    writeFileSync(progress, "");
+    const server = await scriptedServer(
+      t,
+      `import { appendFileSync, writeSync } from "node:fs";
+const line = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "x".repeat(1 << 20) } }) + "\\n";
+const buf = Buffer.from(line);
+// Blocking writes to the pipe: the server only gets ahead as far as the gate reads.
+for (let i = 0; i < 64; i++) {
+  let off = 0;
+  while (off < buf.length) {
+    try { off += writeSync(1, buf, off); } catch (e) { if (e.code !== "EAGAIN") throw e; }
+  }
+  appendFileSync(${JSON.stringify(progress)}, "x");
+}
+setInterval(() => {}, 1000);
+`,
+    );
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const done = runStdioGate({
+      policy: workspacePolicy(),
+      command: process.execPath,
+      args: [server],
+      input,
+      output,
+      warn: () => {},
+    });
+    t.after(() => {
+      input.end();
+      output.resume();
+      return within(8000, "the gate to stop", done).catch(() => {});
+    });
+    // Nobody reads `output` for a while: the server must not get far ahead.
+    await new Promise((r) => setTimeout(r, 1500));
+    const sent = readFileSync(progress, "utf8").length;
+    assert.ok(sent <= 8, `the server wrote ${sent} MiB while the client read nothing`);
+    // Once the client reads again, everything arrives.
+    let lines = 0;
+    output.on("data", (c: Buffer) => {
+      for (const b of c) if (b === 0x0a) lines++;
+    });
+    await waitFor(20_000, "all 64 notifications", () => lines >= 64);
+    assert.equal(readFileSync(progress, "utf8").length, 64);
+  });
+});
