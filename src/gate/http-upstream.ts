@@ -3,7 +3,7 @@ import https from "node:https";
 import type { McpGate } from "./gate.js";
 import { downstreamHeaders, mediaType, upstreamHeaders } from "./http-headers.js";
 import { errorResponse, type JsonRpcId, RPC } from "./jsonrpc.js";
-import { replaceEventData, type SseEvent, SseSplitter } from "./sse-splitter.js";
+import { type SseEvent, SseSplitter, writeEvent } from "./sse-splitter.js";
 
 /** Server messages are not policed, only bounded so a broken upstream cannot exhaust memory. */
 const MAX_SERVER_JSON_BYTES = 256 * 1024 * 1024;
@@ -30,8 +30,9 @@ const DROPPED = Symbol("dropped");
 
 /**
  * The upstream MCP endpoint. Forwards requests, and passes every server message of the answer
- * (a JSON body or each `data:` of an SSE stream) through the session's gate; bytes the gate did
- * not change are forwarded as they came. A client that goes away aborts its upstream request.
+ * (a JSON body or each `data:` of an SSE stream) through the session's gate; what reaches the
+ * client is the gate's own encoding of what it read. A client that goes away aborts its
+ * upstream request.
  */
 export class Upstream {
   private readonly inflight = new Set<AbortController>();
@@ -108,10 +109,36 @@ export class Upstream {
       await this.failed(x, `the upstream answered with content-encoding \`${encoding}\``);
       return;
     }
+    if (status >= 300 && status < 400) {
+      // A client that follows it would go around the gate.
+      ur.destroy();
+      await this.failed(x, `the upstream answered with a redirect (${status})`);
+      return;
+    }
     if (type === "text/event-stream") return this.relaySse(x, ur, status);
     if (type === "application/json") return this.relayJson(x, ur, status);
+    if (status >= 200 && status < 300) return this.relayEmpty(x, ur, status, type);
+    // An error status: its body is not read as messages by clients (SDKs report it as text).
     x.res.writeHead(status, downstreamHeaders(ur.headers, true));
     ur.pipe(x.res);
+  }
+
+  /**
+   * A success answer that is neither JSON nor SSE may only be empty (202 to a notification):
+   * with a body, whatever it holds could be read as messages the gate never saw (the SDK
+   * reads a GET stream as SSE whatever its type), so the answer becomes a 502.
+   */
+  private async relayEmpty(x: Exchange, ur: IncomingMessage, status: number, type: string): Promise<void> {
+    for await (const chunk of ur as AsyncIterable<Buffer>) {
+      if (chunk.length === 0) continue;
+      ur.destroy();
+      await this.failed(
+        x,
+        `the upstream answered ${status} with a \`${type || "untyped"}\` body, neither JSON nor SSE`,
+      );
+      return;
+    }
+    x.res.writeHead(status, downstreamHeaders(ur.headers, false)).end();
   }
 
   private async relayJson(x: Exchange, ur: IncomingMessage, status: number): Promise<void> {
@@ -139,7 +166,9 @@ export class Upstream {
         x.res.writeHead(202, downstreamHeaders(ur.headers, false)).end();
         return;
       }
-      if (after !== UNCHANGED) out = Buffer.from(JSON.stringify(after), "utf8");
+      // Always the gate's own encoding, never the upstream's bytes: a key given twice, or a
+      // byte-order mark, must reach the client as the gate read it.
+      out = Buffer.from(JSON.stringify(after === UNCHANGED ? msg : after), "utf8");
     }
     const headers = downstreamHeaders(ur.headers, false);
     headers["content-length"] = out.length;
@@ -229,18 +258,20 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** One SSE event through the gate: its text to send, or undefined to send nothing. */
+/**
+ * One SSE event through the gate: its text to send, or undefined to send nothing. The event is
+ * written anew from the fields the gate parsed (never the upstream's bytes): a line the gate did
+ * not read as a field cannot be read as one by a client whose parser differs.
+ */
 async function sseEvent(gate: McpGate, e: SseEvent): Promise<string | undefined> {
-  if (e.data === undefined) return e.raw;
-  // An empty priming event carries no message: it passes as written.
-  if (e.data.trim() === "") return e.raw;
+  // An event without a message (a priming event, `id:`/`retry:` only, comments) passes re-written.
+  if (e.data === undefined || e.data.trim() === "") return writeEvent(e.fields, e.data);
   const msg = parseJson(e.data);
   // Fail closed: data the gate cannot read could be a tool list it cannot filter.
   if (msg === undefined) return undefined;
   const after = await throughGate(gate, msg);
-  if (after === UNCHANGED) return e.raw;
   if (after === DROPPED) return undefined;
-  return replaceEventData(e.raw, JSON.stringify(after));
+  return writeEvent(e.fields, JSON.stringify(after === UNCHANGED ? msg : after));
 }
 
 /** A server message, or a batch of them, through the gate. */

@@ -1,10 +1,11 @@
 import { StringDecoder } from "node:string_decoder";
 
-/** One server-sent event as it arrived: its raw text (blank line included) and its fields. */
+/** One server-sent event: its fields as a conforming client reads them. */
 export interface SseEvent {
-  raw: string;
   /** The `data:` lines joined with "\n"; undefined when the event had none. */
   data: string | undefined;
+  /** Its other fields (`event`, `id`, `retry`) and comments, in order, written out normalized. */
+  fields: string[];
 }
 
 export interface SseSink {
@@ -28,6 +29,7 @@ export class SseSplitter {
   /** Where the partial line starts in `text`. */
   private scan = 0;
   private data: string[] = [];
+  private fields: string[] = [];
   /** Over the limit: lines are read (to find the event's end) but not kept. */
   private dropping = false;
   private dropped = 0;
@@ -90,10 +92,21 @@ export class SseSplitter {
     }
   }
 
+  /** One line of an event, read as WHATWG HTML §9.2.6 says; a field clients ignore is dropped. */
   private field(line: string): void {
-    if (this.dropping || !line.startsWith("data")) return;
-    if (line === "data") this.data.push("");
-    else if (line[4] === ":") this.data.push(line[5] === " " ? line.slice(6) : line.slice(5));
+    if (this.dropping) return;
+    if (line.startsWith(":")) {
+      this.fields.push(line);
+      return;
+    }
+    const colon = line.indexOf(":");
+    const name = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (name === "data") this.data.push(value);
+    else if (name === "event") this.fields.push(`event: ${value}`);
+    else if (name === "id" && !value.includes("\0")) this.fields.push(`id: ${value}`);
+    else if (name === "retry" && /^[0-9]+$/.test(value)) this.fields.push(`retry: ${value}`);
   }
 
   private dispatch(): void {
@@ -108,32 +121,20 @@ export class SseSplitter {
     }
     const raw = this.text.slice(0, this.scan);
     const data = this.data.length > 0 ? this.data.join("\n") : undefined;
+    const fields = this.fields;
     this.text = this.text.slice(this.scan);
     this.scan = 0;
     this.data = [];
+    this.fields = [];
     // One that arrived whole within a chunk is held to the same limit.
     if (raw.length > this.maxEventChars) this.sink.oversize(Buffer.byteLength(raw));
-    else this.sink.event({ raw, data });
+    else this.sink.event({ data, fields });
   }
 }
 
-/**
- * The same event with its `data:` lines replaced by one line carrying `data`; every other line
- * (`event:`, `id:`, `retry:`, comments) is kept in place.
- */
-export function replaceEventData(raw: string, data: string): string {
-  const lines = raw.split(/\r\n|\r|\n/);
-  const out: string[] = [];
-  let placed = false;
-  for (const line of lines) {
-    if (line === "") continue;
-    if (line === "data" || line.startsWith("data:")) {
-      if (!placed) out.push(`data: ${data}`);
-      placed = true;
-      continue;
-    }
-    out.push(line);
-  }
-  if (!placed) out.push(`data: ${data}`);
-  return `${out.join("\n")}\n\n`;
+/** An event's text: its fields, then `data` one line per line, then the blank line; undefined when empty. */
+export function writeEvent(fields: readonly string[], data: string | undefined): string | undefined {
+  const lines = [...fields];
+  if (data !== undefined) for (const d of data.split("\n")) lines.push(`data: ${d}`);
+  return lines.length === 0 ? undefined : `${lines.join("\n")}\n\n`;
 }

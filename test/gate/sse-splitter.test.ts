@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { replaceEventData, type SseEvent, SseSplitter } from "../../src/gate/sse-splitter.js";
+import { type SseEvent, SseSplitter, writeEvent } from "../../src/gate/sse-splitter.js";
 
 function split(chunks: Buffer[], max = 1 << 20): { events: SseEvent[]; oversize: number[] } {
   const events: SseEvent[] = [];
@@ -33,14 +33,41 @@ const STREAM =
   "retry: 500\n\n" +
   "data: cut short at the end";
 
-test("events are cut at blank lines (LF, CRLF, CR); data lines joined; raw text kept", () => {
+test("events are cut at blank lines (LF, CRLF, CR); data lines joined; other fields kept normalized", () => {
   const { events } = split([Buffer.from(STREAM)]);
+  // The unterminated last event is dropped.
+  assert.deepEqual(
+    events.map((e) => [e.data, e.fields]),
+    [
+      [undefined, [": comment"]],
+      ['{"a":"é€😀"}', ["event: message", "id: 1"]],
+      ["", ["id: 2"]],
+      ["line one\nline two", []],
+      [undefined, ["retry: 500"]],
+    ],
+  );
+});
+
+test("lines a client would not read as fields are dropped: unknown names, a mangled BOM, bad retry, NUL in id", () => {
+  // C3 AF C2 BB C2 BF: a BOM decoded as Latin-1 and re-encoded, which some parsers strip anyway.
+  const { events } = split([
+    Buffer.from('ï»¿data: {"smuggled":1}\n\nevil: x\nretry: 5s\nid: a\u0000b\ndata: {}\n\n'),
+  ]);
+  assert.deepEqual(
+    events.map((e) => [e.data, e.fields]),
+    [
+      [undefined, []],
+      ["{}", []],
+    ],
+  );
+});
+
+test("a byte-order mark opening the stream is not part of the first field", () => {
+  const { events } = split([Buffer.from('\uFEFFdata: {"a":1}\n\n')]);
   assert.deepEqual(
     events.map((e) => e.data),
-    [undefined, '{"a":"é€😀"}', "", "line one\nline two", undefined],
+    ['{"a":1}'],
   );
-  // Complete events are forwarded byte for byte; the unterminated last one is dropped.
-  assert.equal(events.map((e) => e.raw).join(""), STREAM.slice(0, STREAM.lastIndexOf("data: cut")));
 });
 
 test("any chunking gives the same events", () => {
@@ -70,9 +97,12 @@ test("an event over the limit is dropped whole, whatever the chunking; the next 
   );
 });
 
-test("replacing data keeps event, id and retry lines", () => {
+test("an event is written as its fields, then one data line per line of data", () => {
   assert.equal(
-    replaceEventData("event: message\r\nid: 9\r\ndata: {\r\ndata: }\r\nretry: 5\r\n\r\n", '{"x":1}'),
-    'event: message\nid: 9\ndata: {"x":1}\nretry: 5\n\n',
+    writeEvent(["event: message", "id: 9"], '{"x":1}'),
+    'event: message\nid: 9\ndata: {"x":1}\n\n',
   );
+  assert.equal(writeEvent([], "a\nb"), "data: a\ndata: b\n\n");
+  assert.equal(writeEvent(["id: 2"], ""), "id: 2\ndata: \n\n");
+  assert.equal(writeEvent([], undefined), undefined);
 });
