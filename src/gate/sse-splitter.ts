@@ -17,24 +17,25 @@ export interface SseSink {
 const LINE_END = /[\r\n]/g;
 
 /**
- * Cuts a `text/event-stream` body into events (WHATWG HTML §9.2), keeping each event's raw text
- * so an event the gate does not change is forwarded exactly as it came. Events over the size limit
- * are dropped without being held in memory. An event cut short by the end of the stream is
- * dropped too, as a conforming client would do.
+ * Cuts a `text/event-stream` body into events (WHATWG HTML §9.2) and reads their fields. Work is
+ * linear in the stream: each chunk is scanned once and a line's pieces are joined once, however
+ * many chunks it spans. Events over the size limit are dropped without being held in memory. An
+ * event cut short by the end of the stream is dropped too, as a conforming client would do.
  */
 export class SseSplitter {
   private readonly decoder = new StringDecoder("utf8");
-  /** Text of the current event not dispatched yet (complete lines, then a partial one). */
-  private text = "";
-  /** Where the partial line starts in `text`. */
-  private scan = 0;
+  /** Pieces of the current line (none kept while dropping) and its length in characters. */
+  private partial: string[] = [];
+  private partialLen = 0;
+  /** The last chunk ended with CR: the line ends there, but a LF opening the next chunk is its pair. */
+  private heldCr = false;
   private data: string[] = [];
   private fields: string[] = [];
+  /** The current event so far, in characters (for the limit) and UTF-8 bytes (for the report). */
+  private eventChars = 0;
+  private eventBytes = 0;
   /** Over the limit: lines are read (to find the event's end) but not kept. */
   private dropping = false;
-  private dropped = 0;
-  /** While dropping: the current line already had characters that were thrown away. */
-  private midLine = false;
   private atStart = true;
 
   /** `maxEventChars`: characters of decoded text, so at most that many bytes of UTF-8 and never fewer. */
@@ -44,57 +45,82 @@ export class SseSplitter {
   ) {}
 
   push(chunk: Buffer): void {
-    this.text += this.decoder.write(chunk);
-    this.lines(false);
+    this.feed(this.decoder.write(chunk), false);
   }
 
   end(): void {
-    this.text += this.decoder.end();
-    this.lines(true);
+    this.feed(this.decoder.end(), true);
   }
 
-  private lines(final: boolean): void {
-    for (;;) {
-      LINE_END.lastIndex = this.scan;
-      const m = LINE_END.exec(this.text);
-      if (!m) break;
+  private feed(text: string, final: boolean): void {
+    let i = 0;
+    if (this.heldCr && (text.length > 0 || final)) {
+      this.heldCr = false;
+      const crlf = text.startsWith("\n");
+      this.count(crlf ? "\r\n" : "\r");
+      this.endLine();
+      if (crlf) i = 1;
+    }
+    while (i < text.length) {
+      LINE_END.lastIndex = i;
+      const m = LINE_END.exec(text);
+      if (!m) {
+        this.piece(text.slice(i));
+        return;
+      }
       const at = m.index;
-      let len = 1;
-      if (this.text[at] === "\r") {
+      this.piece(text.slice(i, at));
+      if (text[at] === "\r" && at + 1 === text.length && !final) {
         // A CR at the very end may be the first half of a CRLF still on its way.
-        if (at + 1 === this.text.length && !final) break;
-        if (this.text[at + 1] === "\n") len = 2;
+        this.heldCr = true;
+        return;
       }
-      let line = this.text.slice(this.scan, at);
-      this.scan = at + len;
-      if (this.atStart) {
-        // A BOM opening the stream is not part of its first line (clients strip it too).
-        this.atStart = false;
-        if (line.startsWith("\uFEFF")) line = line.slice(1);
-      }
-      if (line === "" && !this.midLine) this.dispatch();
-      else this.field(line);
-      this.midLine = false;
+      const len = text[at] === "\r" && text[at + 1] === "\n" ? 2 : 1;
+      this.count(text.slice(at, at + len));
+      this.endLine();
+      i = at + len;
     }
-    if (!this.dropping && this.text.length > this.maxEventChars) {
+  }
+
+  /** Part of the current line. */
+  private piece(s: string): void {
+    if (s.length === 0) return;
+    this.partialLen += s.length;
+    if (!this.dropping) this.partial.push(s);
+    this.count(s);
+  }
+
+  private count(s: string): void {
+    this.eventChars += s.length;
+    this.eventBytes += Buffer.byteLength(s);
+    if (!this.dropping && this.eventChars > this.maxEventChars) {
       this.dropping = true;
+      this.partial = [];
       this.data = [];
+      this.fields = [];
     }
-    if (this.dropping) {
-      // Keep nothing of an event being dropped: only whether its last line has begun, and a
-      // trailing CR that may pair with an LF in the next chunk.
-      const partial = this.text.slice(this.scan);
-      const keepCr = !final && partial.endsWith("\r");
-      if (partial.length > (keepCr ? 1 : 0)) this.midLine = true;
-      this.dropped += Buffer.byteLength(this.text) - (keepCr ? 1 : 0);
-      this.text = keepCr ? "\r" : "";
-      this.scan = 0;
+  }
+
+  private endLine(): void {
+    let line = this.dropping ? "" : this.partial.join("");
+    const hadChars = this.partialLen > 0;
+    this.partial = [];
+    this.partialLen = 0;
+    if (this.atStart) {
+      // A BOM opening the stream is not part of its first line (clients strip it too).
+      this.atStart = false;
+      if (line.startsWith("\uFEFF")) line = line.slice(1);
+      if (line === "" && !this.dropping) {
+        this.dispatch();
+        return;
+      }
     }
+    if (!hadChars) this.dispatch();
+    else if (!this.dropping) this.field(line);
   }
 
   /** One line of an event, read as WHATWG HTML §9.2.6 says; a field clients ignore is dropped. */
   private field(line: string): void {
-    if (this.dropping) return;
     if (line.startsWith(":")) {
       this.fields.push(line);
       return;
@@ -110,24 +136,16 @@ export class SseSplitter {
   }
 
   private dispatch(): void {
-    if (this.dropping) {
-      const bytes = this.dropped + Buffer.byteLength(this.text.slice(0, this.scan));
-      this.dropping = false;
-      this.dropped = 0;
-      this.text = this.text.slice(this.scan);
-      this.scan = 0;
-      this.sink.oversize(bytes);
-      return;
-    }
-    const raw = this.text.slice(0, this.scan);
+    const bytes = this.eventBytes;
+    const dropped = this.dropping;
     const data = this.data.length > 0 ? this.data.join("\n") : undefined;
     const fields = this.fields;
-    this.text = this.text.slice(this.scan);
-    this.scan = 0;
+    this.dropping = false;
+    this.eventChars = 0;
+    this.eventBytes = 0;
     this.data = [];
     this.fields = [];
-    // One that arrived whole within a chunk is held to the same limit.
-    if (raw.length > this.maxEventChars) this.sink.oversize(Buffer.byteLength(raw));
+    if (dropped) this.sink.oversize(bytes);
     else this.sink.event({ data, fields });
   }
 }
