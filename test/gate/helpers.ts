@@ -321,6 +321,22 @@ export async function startGate(
 }
 
 /** The gate tests' policy: read_file and list_dir allowed, exec denied, reads confined to /workspace. */
+/** The pack text of a policy that allows every tool but `exec` (a file for CLI tests, or compiled). */
+export const OPEN_PACK = `
+id: open
+version: "1.0.0"
+defaults: allow
+rules:
+  - id: no-exec
+    dimension: security
+    severity: high
+    tools: { deny: ["exec"] }
+`;
+
+export function openPolicy(): CompiledPolicy {
+  return policyFromYaml(OPEN_PACK);
+}
+
 export function workspacePolicy(): CompiledPolicy {
   return policyFromYaml(`
 id: gate-tests

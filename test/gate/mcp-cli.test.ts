@@ -12,6 +12,7 @@ import {
   decisions,
   JsonLines,
   killIfAlive,
+  OPEN_PACK,
   pidAlive,
   RECORDING_SERVER,
   readLog,
@@ -21,16 +22,7 @@ import {
   writePack,
 } from "./helpers.js";
 
-const PACK = `
-id: cli
-version: "1.0.0"
-defaults: allow
-rules:
-  - id: no-exec
-    dimension: security
-    severity: high
-    tools: { deny: ["exec"] }
-`;
+const PACK = OPEN_PACK;
 
 before(() => assertBuilt());
 

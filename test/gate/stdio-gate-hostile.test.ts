@@ -2,31 +2,30 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { describe, test } from "node:test";
+import { describe, type TestContext, test } from "node:test";
 import { MemoryDecisionLog } from "../../src/gate/decision-log.js";
 import { runStdioGate } from "../../src/gate/stdio-gate.js";
-import { policyFromYaml } from "../policy/helpers.js";
-import { decisions, JsonLines, startGate, tempDir, waitFor, within, workspacePolicy } from "./helpers.js";
+import {
+  decisions,
+  JsonLines,
+  openPolicy,
+  startGate,
+  tempDir,
+  waitFor,
+  within,
+  workspacePolicy,
+} from "./helpers.js";
 
 // Inputs found by adversarial review: each once let something through or lost a whole read.
 
-const openPolicy = policyFromYaml(`
-id: open
-version: "1.0.0"
-defaults: allow
-rules:
-  - id: no-exec
-    dimension: security
-    severity: high
-    tools: { deny: ["exec"] }
-`);
+const open = openPolicy();
 
 const rpc = (id: unknown, method: string, params?: unknown) =>
   `${JSON.stringify({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) })}\n`;
 
 describe("runStdioGate against hostile input", () => {
   test("keys that differ only in case never reach a server that matches keys ignoring case", async (t) => {
-    const g = await startGate(t, { policy: openPolicy });
+    const g = await startGate(t, { policy: open });
     // Go's encoding/json reads `Method`, `methoD`, `paramſ` (long s) and `PATH` as `method`,
     // `params` and `path`, the last one winning.
     g.send('{"jsonrpc":"2.0","id":"k1","method":"ping","Method":"tools/call","params":{"name":"exec"}}\n');
@@ -97,8 +96,29 @@ describe("runStdioGate against hostile input", () => {
   });
 });
 
-/** A server that answers tools/list with what `script` writes; everything else is echoed back as a result. */
-async function scriptedServer(t: Parameters<typeof tempDir>[0], body: string): Promise<string> {
+/** `runStdioGate` in front of `node server`, stopped when the test ends (its output then drained). */
+function gateAround(t: TestContext, server: string): { input: PassThrough; output: PassThrough } {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const done = runStdioGate({
+    policy: workspacePolicy(),
+    sink: new MemoryDecisionLog(),
+    command: process.execPath,
+    args: [server],
+    input,
+    output,
+    warn: () => {},
+  });
+  t.after(() => {
+    input.end();
+    output.resume();
+    return within(8000, "the gate to stop", done).catch(() => {});
+  });
+  return { input, output };
+}
+
+/** A server script written to a temp dir (removed when the test ends); its path. */
+async function scriptedServer(t: TestContext, body: string): Promise<string> {
   const dir = await tempDir(t);
   const path = join(dir, "server.mjs");
   writeFileSync(path, body);
@@ -120,22 +140,8 @@ createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (l) =>
 });
 `,
     );
-    const input = new PassThrough();
-    const output = new PassThrough();
+    const { input, output } = gateAround(t, server);
     const replies = new JsonLines(output);
-    const done = runStdioGate({
-      policy: workspacePolicy(),
-      sink: new MemoryDecisionLog(),
-      command: process.execPath,
-      args: [server],
-      input,
-      output,
-      warn: () => {},
-    });
-    t.after(() => {
-      input.end();
-      return within(6000, "the gate to stop", done).catch(() => {});
-    });
     input.write(rpc(1, "tools/list"));
     const list = (await replies.reply(1)) as { result: { tools: Array<{ name: string }> } };
     assert.deepEqual(
@@ -168,21 +174,7 @@ for (let i = 0; i < 64; i++) {
 setInterval(() => {}, 1000);
 `,
     );
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const done = runStdioGate({
-      policy: workspacePolicy(),
-      command: process.execPath,
-      args: [server],
-      input,
-      output,
-      warn: () => {},
-    });
-    t.after(() => {
-      input.end();
-      output.resume();
-      return within(8000, "the gate to stop", done).catch(() => {});
-    });
+    const { output } = gateAround(t, server);
     // Nobody reads `output` for a while: the server must not get far ahead.
     await new Promise((r) => setTimeout(r, 1500));
     const sent = readFileSync(progress, "utf8").length;

@@ -4,21 +4,20 @@ import { describe, test } from "node:test";
 import type { FrameRejectedEvent } from "../../src/gate/decision-event.js";
 import { type DecisionSink, FileDecisionLog } from "../../src/gate/decision-log.js";
 import { runStdioGate } from "../../src/gate/stdio-gate.js";
-import { policyFromYaml } from "../policy/helpers.js";
-import { decisions, pidAlive, readLog, startGate, waitFor, within, workspacePolicy } from "./helpers.js";
+import {
+  decisions,
+  openPolicy,
+  pidAlive,
+  readLog,
+  startGate,
+  waitFor,
+  within,
+  workspacePolicy,
+} from "./helpers.js";
 
 const policy = workspacePolicy();
 
-const openPolicy = policyFromYaml(`
-id: open
-version: "1.0.0"
-defaults: allow
-rules:
-  - id: no-exec
-    dimension: security
-    severity: high
-    tools: { deny: ["exec"] }
-`);
+const open = openPolicy();
 
 const rpc = (id: unknown, method: string, params?: unknown) =>
   `${JSON.stringify({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) })}\n`;
@@ -131,7 +130,7 @@ describe("runStdioGate with a recording server", () => {
   });
 
   test("unparsable frames: an error to their id when it can be read, a record, never forwarded", async (t) => {
-    const g = await startGate(t, { policy: openPolicy });
+    const g = await startGate(t, { policy: open });
     g.send('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"read_file"\n');
     g.send('{"jsonrpc":"2.0","method":"tools/call","params":{"name":"read_file"}\n');
     g.send('{"jsonrpc":"2.0","id":01,"method":"tools/call","params":{"name":"read_file"}}\n');
@@ -162,7 +161,7 @@ describe("runStdioGate with a recording server", () => {
   });
 
   test("a frame over the size limit is refused with its id when known, and the stream recovers", async (t) => {
-    const g = await startGate(t, { policy: openPolicy, maxFrameBytes: 2048 });
+    const g = await startGate(t, { policy: open, maxFrameBytes: 2048 });
     const big = "x".repeat(10_000);
     g.send(toolCall("big", "read_file", { path: big }));
     // An id after the first 64 KiB of an oversize frame is not looked for.
@@ -202,7 +201,7 @@ describe("runStdioGate with a recording server", () => {
   });
 
   test("a frame that is not valid UTF-8 is refused (id answered when readable), never forwarded", async (t) => {
-    const g = await startGate(t, { policy: openPolicy });
+    const g = await startGate(t, { policy: open });
     const frame = Buffer.concat([
       Buffer.from(
         '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/workspace/',
@@ -232,7 +231,7 @@ describe("runStdioGate with a recording server", () => {
   });
 
   test("method-case tricks and id-less tool calls never reach a lenient server", async (t) => {
-    const g = await startGate(t, { policy: openPolicy });
+    const g = await startGate(t, { policy: open });
     const tricks = [
       "Tools/call",
       "TOOLS/CALL",
@@ -263,7 +262,7 @@ describe("runStdioGate with a recording server", () => {
   });
 
   test("batches: with a tool call refused whole (errors to each request); without, passed", async (t) => {
-    const g = await startGate(t, { policy: openPolicy });
+    const g = await startGate(t, { policy: open });
     const call = {
       jsonrpc: "2.0",
       id: "b2",
@@ -293,7 +292,7 @@ describe("runStdioGate with a recording server", () => {
   });
 
   test("the server dies with calls pending: each gets -32002, the gate ends with the server's exit code", async (t) => {
-    const g = await startGate(t, { policy: openPolicy });
+    const g = await startGate(t, { policy: open });
     g.send(toolCall(1, "hang", {}));
     g.send(rpc(2, "resources/list"));
     await g.replies.reply(2);
@@ -314,7 +313,7 @@ describe("runStdioGate with a recording server", () => {
   });
 
   test("the client goes away: the server is stopped (no orphan)", async (t) => {
-    const g = await startGate(t, { policy: openPolicy });
+    const g = await startGate(t, { policy: open });
     g.send(toolCall(1, "hang", {}));
     await g.sync();
     const pid = await g.serverPid();
@@ -325,7 +324,7 @@ describe("runStdioGate with a recording server", () => {
   });
 
   test("a server that ignores the end of its input is terminated after the grace period", async (t) => {
-    const g = await startGate(t, { policy: openPolicy, mode: "stubborn" });
+    const g = await startGate(t, { policy: open, mode: "stubborn" });
     await g.sync();
     const pid = await g.serverPid();
     const t0 = Date.now();
