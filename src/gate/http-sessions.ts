@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import { type GateOptions, McpGate } from "./gate.js";
-import { PinSet, type PinsDoc } from "./pins.js";
 
 /** Sessions kept at once; the least recently used is forgotten first (its client re-initializes). */
 const MAX_SESSIONS = 10_000;
@@ -17,14 +16,10 @@ export class GateSessions {
   private readonly gates = new Map<string, McpGate>();
   private made = 0;
 
-  /** The pins every session starts from (the pins file's, or none); each session compares its own copy. */
-  private readonly pinsBaseline: PinsDoc | undefined;
-
   constructor(
     private readonly opts: GateOptions,
     private readonly max = MAX_SESSIONS,
   ) {
-    this.pinsBaseline = opts.pins?.toDoc();
     this.sessionless = this.make();
   }
 
@@ -63,9 +58,10 @@ export class GateSessions {
     const n = this.made++;
     const base = this.opts.sessionId;
     const sessionId = base === undefined ? randomUUID() : n === 0 ? base : `${base}.${n}`;
-    // Pins are compared per session: what one session's listing showed (drifted, or not yet
-    // listed) says nothing about what another session's server sends.
-    const pins = this.pinsBaseline === undefined ? undefined : new PinSet(this.pinsBaseline);
+    // Pins are shared (a tool pinned by one session is compared in every other), but what was
+    // listed and what drifted is per session: one session's listing neither clears nor causes
+    // another's drift.
+    const pins = this.opts.pins?.session();
     return new McpGate({ ...this.opts, sessionId, ...(pins ? { pins } : {}) });
   }
 }

@@ -30,9 +30,9 @@ const DROPPED = Symbol("dropped");
 
 /**
  * The upstream MCP endpoint. Forwards requests, and passes every server message of the answer
- * (a JSON body or each `data:` of an SSE stream) through the session's gate; what reaches the
- * client is the gate's own encoding of what it read. A client that goes away aborts its
- * upstream request.
+ * (a JSON body or each `data:` of an SSE stream) through the session's gate; SSE events are
+ * written anew from the fields the gate read, and a message the gate did not change keeps its
+ * text. A client that goes away aborts its upstream request.
  */
 export class Upstream {
   private readonly inflight = new Set<AbortController>();
@@ -166,9 +166,9 @@ export class Upstream {
         x.res.writeHead(202, downstreamHeaders(ur.headers, false)).end();
         return;
       }
-      // Always the gate's own encoding, never the upstream's bytes: a key given twice, or a
-      // byte-order mark, must reach the client as the gate read it.
-      out = Buffer.from(JSON.stringify(after === UNCHANGED ? msg : after), "utf8");
+      // Bytes the gate did not change go on as they came: re-encoding every answer would round
+      // large integers (64-bit ids) to doubles. A tool list is always changed (re-encoded) by the gate.
+      if (after !== UNCHANGED) out = Buffer.from(JSON.stringify(after), "utf8");
     }
     const headers = downstreamHeaders(ur.headers, false);
     headers["content-length"] = out.length;
@@ -271,7 +271,8 @@ async function sseEvent(gate: McpGate, e: SseEvent): Promise<string | undefined>
   if (msg === undefined) return undefined;
   const after = await throughGate(gate, msg);
   if (after === DROPPED) return undefined;
-  return writeEvent(e.fields, JSON.stringify(after === UNCHANGED ? msg : after));
+  // Unchanged data goes on as the text the gate parsed (large integers keep their digits).
+  return writeEvent(e.fields, after === UNCHANGED ? e.data : JSON.stringify(after));
 }
 
 /** A server message, or a batch of them, through the gate. */

@@ -6,9 +6,13 @@
 // next to `"PATH"`, would be one thing to the gate and another to such a peer. The gate refuses
 // (or hides) what is ambiguous in that way rather than guess which reading the peer makes.
 
-/** A key as a case-insensitive decoder might match it (over-approximated: `ß` folds to `ss`). */
+/**
+ * A key as a case-insensitive decoder might match it. Over-approximated: lower, upper, lower
+ * again takes `ſ` to `s`, `K` to `k`, and `ß` and `ẞ` (equal to Go) both to `ss` (which Go keeps
+ * apart: refusing more is the safe side).
+ */
 export function foldKey(key: string): string {
-  return key.toUpperCase().toLowerCase();
+  return key.toLowerCase().toUpperCase().toLowerCase();
 }
 
 /**

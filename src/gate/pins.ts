@@ -44,13 +44,22 @@ export function pinChanges(pinned: ToolPin, now: ToolPin): string[] {
  * A tool whose schema or description changed is drifted until re-approved.
  */
 export class PinSet {
-  private readonly pins = new Map<string, ToolPin>();
+  private readonly pins: Map<string, ToolPin>;
   private readonly drifted = new Map<string, string[]>();
   /** Tools a `tools/list` has shown since this set was made: their pins have been compared. */
   private readonly listed = new Set<string>();
 
-  constructor(doc?: PinsDoc) {
+  constructor(doc?: PinsDoc, shared?: Map<string, ToolPin>) {
+    this.pins = shared ?? new Map();
     for (const [name, pin] of Object.entries(doc?.tools ?? {})) this.pins.set(name, pin);
+  }
+
+  /**
+   * A set for another session of the same server: the pins are shared (what one session pinned
+   * first, every session compares with), what was listed and what drifted are its own.
+   */
+  session(): PinSet {
+    return new PinSet(undefined, this.pins);
   }
 
   get size(): number {

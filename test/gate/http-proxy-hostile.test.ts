@@ -36,6 +36,14 @@ function hostile(req: http.IncomingMessage, body: string, res: http.ServerRespon
   else if (id === undefined) res.writeHead(202).end();
   else if (id === "mojibake") sse(`ï»¿data: ${list(id)}\n\ndata: ${list(id)}\n\n`);
   else if (id === "bom") sse(`\uFEFFdata: ${list(id)}\n\n`);
+  else if (id === "bigint")
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end('{"jsonrpc":"2.0","id":"bigint","result":{"structuredContent":{"tweet_id":1234567890123456789}}}');
+  else if (id === "bigint-sse")
+    sse(
+      'id: 1\ndata: {"jsonrpc":"2.0","id":"bigint-sse","result":{"structuredContent":{"tweet_id":1234567890123456789}}}\n\n',
+    );
   else if (id === "dup")
     res
       .writeHead(200, { "content-type": "application/json" })
@@ -126,5 +134,13 @@ describe("assay mcp proxy in front of a hostile upstream", { timeout: 60_000 }, 
     assert.equal(r.status, 200);
     assert.ok(!r.text.includes("exec"), r.text);
     assert.deepEqual(JSON.parse(r.text), { jsonrpc: "2.0", id: "dup", result: { tools: [] } });
+  });
+
+  test("answers the gate did not change keep their text: a 64-bit integer keeps its digits", async () => {
+    for (const id of ["bigint", "bigint-sse"]) {
+      const r = await request(id, "ping");
+      assert.equal(r.status, 200, id);
+      assert.ok(r.text.includes("1234567890123456789"), `${id}: ${r.text}`);
+    }
   });
 });

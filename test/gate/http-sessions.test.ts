@@ -36,3 +36,13 @@ test("pins are compared per session: one session's listing neither clears nor ca
   assert.equal(await forwarded(a, 3), false, "B's listing does not clear A's drift");
   assert.equal(await forwarded(c, 1), false, "C never listed it: its pin was not checked in C");
 });
+
+test("without a pins file, what one session pinned first is what every other session is compared with", async () => {
+  const sessions = new GateSessions({ policy, sink: new MemoryDecisionLog(), pins: new PinSet() });
+  const a = sessions.open("A");
+  const b = sessions.open("B");
+  assert.deepEqual(await listing(a, 1, [safe]), ["safe"], "A pins it on first sight");
+  assert.deepEqual(await listing(b, 1, [poisoned]), [], "B's server shows it changed: hidden in B");
+  assert.equal(await forwarded(b, 2), false);
+  assert.equal(await forwarded(a, 2), true, "A listed it as pinned: still allowed in A");
+});

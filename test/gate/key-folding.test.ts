@@ -10,6 +10,11 @@ test("keys equal once case is folded, or folding onto a field they are not, are 
   assert.equal(ambiguousKey({ \u212aey: 1 }, ["key"]), "\u212aey", "the Kelvin sign folds to k");
   assert.equal(ambiguousKey({ inputschema: {} }, ["inputSchema"]), "inputschema");
   assert.equal(
+    ambiguousKey({ "stra\u00dfe": 1, "STRA\u1e9eE": 2 }),
+    "STRA\u1e9eE",
+    "\u00df and \u1e9e, equal to Go",
+  );
+  assert.equal(
     ambiguousKey({ method: "ping", params: {}, inputSchema: 1 }, ["method", "inputSchema"]),
     undefined,
   );
