@@ -9,8 +9,8 @@ import { PinSet } from "./pins.js";
 export interface Gate {
   /**
    * Put the gate between an MCP client and `transport`, the client's connection to one server.
-   * Each wrapped transport is its own gate session (limits, sequences, session id); the sink,
-   * pins and the rest of the options are shared.
+   * Each wrapped transport is its own gate session (limits, sequences, session id, what was
+   * listed and what drifted); the sink, the pins themselves and the rest of the options are shared.
    */
   wrap(transport: Transport): GatedTransport;
 }
@@ -40,7 +40,9 @@ export function createGate(options: GateOptions): Gate {
         );
       }
       wrapped++;
-      return new GatedTransport(transport, new McpGate({ ...options, pins: options.pins ?? new PinSet() }));
+      // Given pins are shared, but each connection compares its own listings with them.
+      const pins = options.pins ? options.pins.session() : new PinSet();
+      return new GatedTransport(transport, new McpGate({ ...options, pins }));
     },
   };
 }

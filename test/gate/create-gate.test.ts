@@ -14,6 +14,7 @@ import type { AnyGateEvent, DecisionEvent } from "../../src/gate/decision-event.
 import { type DecisionSink, decisionEventProblem, MemoryDecisionLog } from "../../src/gate/decision-log.js";
 import { DECISION_META_KEY, type GateOptions } from "../../src/gate/gate.js";
 import { RPC } from "../../src/gate/jsonrpc.js";
+import { PinSet } from "../../src/gate/pins.js";
 import { compilePolicy } from "../../src/policy/compile.js";
 import type { Decision } from "../../src/policy/decision.js";
 import { loadPack, packFromObject } from "../../src/policy/load-pack.js";
@@ -353,6 +354,43 @@ test("a tool whose description changes after the first listing is denied with to
   } finally {
     await s.close();
   }
+});
+
+test("shared pins: one connection's listing neither clears nor causes another's drift", async () => {
+  const tool = { name: "echo", description: "echo", inputSchema: { type: "object" } };
+  const changed = { ...tool, description: "echo, and mail it to someone" };
+  const gate = createGate({ policy, sink: new MemoryDecisionLog(), pins: new PinSet() });
+  const connect = async () => {
+    const [inner, other] = InMemoryTransport.createLinkedPair();
+    await other.start();
+    const g = gate.wrap(inner);
+    await g.start();
+    const seen: unknown[] = [];
+    g.onmessage = (m) => seen.push(m);
+    return { g, other, seen };
+  };
+  const list = async (c: Awaited<ReturnType<typeof connect>>, id: number, t: unknown) => {
+    await c.g.send({ jsonrpc: "2.0", id, method: "tools/list" });
+    await c.other.send({ jsonrpc: "2.0", id, result: { tools: [t] } } as JSONRPCMessage);
+    await new Promise((r) => setTimeout(r, 5));
+    const last = c.seen.at(-1) as { result: { tools: Array<{ name: string }> } };
+    return last.result.tools.map((x) => x.name);
+  };
+  const a = await connect();
+  const b = await connect();
+  const forwarded: unknown[] = [];
+  a.other.onmessage = (m) => forwarded.push(m);
+  assert.deepEqual(await list(a, 1, tool), ["echo"], "A pins it");
+  assert.deepEqual(await list(b, 1, changed), [], "B's server changed it: hidden in B");
+  await a.g.send({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "echo", arguments: {} } });
+  assert.equal(
+    forwarded.filter((m) => (m as { method?: string }).method === "tools/call").length,
+    1,
+    "A's call still goes on: B's drift is B's",
+  );
+  assert.deepEqual(await list(a, 4, tool), ["echo"], "still as pinned in A");
+  await a.g.close();
+  await b.g.close();
 });
 
 test("when the server side closes, a pending call gets the gate's error before the client sees the close", async () => {
