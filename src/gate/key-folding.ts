@@ -61,16 +61,29 @@ function foldedFields(fields: readonly string[]): Map<string, string> {
  * JSON pointer to the first ambiguous key. Iterative: the depth of `value` is the caller's to bound.
  */
 export function ambiguousKeyDeep(value: unknown): string | undefined {
-  const stack: Array<[unknown, string]> = [[value, ""]];
+  // The walk keeps values only; the pointer is worked out when something is found (rarely).
+  const stack: unknown[] = [value];
   while (stack.length > 0) {
-    const [v, at] = stack.pop() as [unknown, string];
+    const v = stack.pop();
     if (v === null || typeof v !== "object") continue;
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}/${i}`]);
+      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
       continue;
     }
     const bad = ambiguousKey(v);
-    if (bad !== undefined) return `${at}/${escapePointer(bad)}`;
+    if (bad !== undefined) return `${pointerTo(value, v) ?? ""}/${escapePointer(bad)}`;
+    for (const k in v) stack.push((v as Record<string, unknown>)[k]);
+  }
+  return undefined;
+}
+
+/** The JSON pointer of `target` (an object inside `root`), found depth-first. */
+function pointerTo(root: unknown, target: object): string | undefined {
+  const stack: Array<[unknown, string]> = [[root, ""]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop() as [unknown, string];
+    if (v === target) return at;
+    if (v === null || typeof v !== "object") continue;
     for (const [k, child] of Object.entries(v)) stack.push([child, `${at}/${escapePointer(k)}`]);
   }
   return undefined;
