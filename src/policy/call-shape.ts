@@ -95,6 +95,11 @@ function checkBounds(args: Record<string, unknown>, limits: CallLimits): CallSha
         keys.push(`/${name === undefined ? j : escapeKey(name)}`);
         stack.push(nodes.length - 1);
       } else {
+        if (typeof v === "number" && !Number.isFinite(v)) {
+          // `1e400` parses as Infinity, which JSON cannot carry on: the server would get null.
+          const at = pointer(i, `/${name === undefined ? j : escapeKey(name)}`);
+          return bad("call_invalid", at, "number out of range: it cannot be passed on as JSON");
+        }
         total += 8;
       }
       if (total > limits.maxTotalBytes) {

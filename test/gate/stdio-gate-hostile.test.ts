@@ -68,6 +68,19 @@ describe("runStdioGate against hostile input", () => {
     );
   });
 
+  test("a number JSON cannot carry on (1e400) is denied, not decided as Infinity and sent as null", async (t) => {
+    const g = await startGate(t, { policy: open });
+    g.send(
+      '{"jsonrpc":"2.0","id":"big","method":"tools/call","params":{"name":"read_file","arguments":{"n":[1,-1e400]}}}\n',
+    );
+    assert.equal(((await g.replies.reply("big")) as { result: { isError: boolean } }).result.isError, true);
+    assert.ok(!g.received().includes('"big"'));
+    assert.deepEqual(
+      decisions(g.logPath).map((d) => [d.data.outcome, d.data.reason_code, d.data.violations[0]?.path]),
+      [["denied", "call_invalid", "/arguments/n/1"]],
+    );
+  });
+
   test("a message too deeply nested to re-encode is refused alone; the call read with it still goes on", async (t) => {
     const g = await startGate(t, { policy: workspacePolicy() });
     const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
