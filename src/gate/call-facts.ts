@@ -1,8 +1,26 @@
 import { canonicalDigest } from "../lib/canonical-json.js";
-import type { Decision, Violation } from "../policy/decision.js";
+import type { Decision, ReasonCode, Violation } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/ir.js";
 
 // What the gate reads off a tool call, and the decisions it makes without the policy engine.
+
+/** A deny the gate makes itself, without a rule: one violation at `path` in the message. */
+export function gateDeny(
+  policy: CompiledPolicy,
+  reason: ReasonCode,
+  path: string,
+  message: string,
+): Decision {
+  const v: Violation = { rule_id: null, path, message, reason_code: reason, effect: "deny", severity: null };
+  return {
+    effect: "deny",
+    rule_id: null,
+    reason_code: reason,
+    message,
+    violations: [v],
+    policy_digest: policy.digest,
+  };
+}
 
 /** The deny for a pinned tool that changed (`fields`) or could not be checked (`text`). */
 export function driftDecision(
@@ -14,42 +32,7 @@ export function driftDecision(
   const message =
     text ??
     `tool \`${tool}\` changed since it was pinned (${(fields ?? []).join(", ")}): re-approve it with \`assay mcp pins update\``;
-  const v: Violation = {
-    rule_id: null,
-    path: "/tool",
-    message,
-    reason_code: "tool_drift",
-    effect: "deny",
-    severity: null,
-  };
-  return {
-    effect: "deny",
-    rule_id: null,
-    reason_code: "tool_drift",
-    message,
-    violations: [v],
-    policy_digest: policy.digest,
-  };
-}
-
-/** The deny for a call the gate refuses to read (`call_invalid`), with where in the message. */
-export function callInvalidDecision(policy: CompiledPolicy, path: string, message: string): Decision {
-  const v: Violation = {
-    rule_id: null,
-    path,
-    message,
-    reason_code: "call_invalid",
-    effect: "deny",
-    severity: null,
-  };
-  return {
-    effect: "deny",
-    rule_id: null,
-    reason_code: "call_invalid",
-    message,
-    violations: [v],
-    policy_digest: policy.digest,
-  };
+  return gateDeny(policy, "tool_drift", "/tool", message);
 }
 
 /**

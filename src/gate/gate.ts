@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { type Clock, systemClock } from "../lib/clock.js";
 import type { DecisionContext } from "../policy/decide.js";
-import type { Decision, Violation } from "../policy/decision.js";
+import type { Decision } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/ir.js";
 import { PolicySession } from "../policy/session.js";
 import { toolDeniedOutright } from "../policy/tool-verdict.js";
 import {
   argumentsDigest,
-  callInvalidDecision,
   denyText,
   disguisedToolCall,
   driftDecision,
+  gateDeny,
   toolCallId,
 } from "./call-facts.js";
 import {
@@ -404,7 +404,7 @@ export class McpGate {
   ): Decision {
     try {
       const ambiguous = callAmbiguity(params);
-      if (ambiguous) return callInvalidDecision(this.policy, ambiguous.path, ambiguous.message);
+      if (ambiguous) return gateDeny(this.policy, "call_invalid", ambiguous.path, ambiguous.message);
       const drift = tool === null ? undefined : this.opts.pins?.drift(tool);
       if (drift) return driftDecision(this.policy, tool as string, drift);
       if (tool !== null && this.opts.pins?.unverified(tool)) {
@@ -419,22 +419,12 @@ export class McpGate {
       return this.session.decide(msg, this.context);
     } catch (err) {
       // decide() denies rather than throws; this is the net under it.
-      const v: Violation = {
-        rule_id: null,
-        path: "",
-        message: `the gate could not evaluate the call: ${text(err)}`,
-        reason_code: "evaluation_error",
-        effect: "deny",
-        severity: null,
-      };
-      return {
-        effect: "deny",
-        rule_id: null,
-        reason_code: v.reason_code,
-        message: v.message,
-        violations: [v],
-        policy_digest: this.policy.digest,
-      };
+      return gateDeny(
+        this.policy,
+        "evaluation_error",
+        "",
+        `the gate could not evaluate the call: ${text(err)}`,
+      );
     }
   }
 
@@ -629,8 +619,7 @@ function envelopeAmbiguity(msg: unknown): string | undefined {
 /** Keys of a call's params (and anything inside them) that a case-insensitive server could read otherwise. */
 function callAmbiguity(params: unknown): { path: string; message: string } | undefined {
   if (!isRecord(params)) return undefined;
-  const top = ambiguousKey(params, CALL_PARAM_KEYS);
-  const path = top !== undefined ? `/${top}` : ambiguousKeyDeep(params);
+  const path = ambiguousKeyDeep(params, CALL_PARAM_KEYS);
   if (path === undefined) return undefined;
   return {
     path: `/params${path}`,

@@ -57,10 +57,14 @@ function foldedFields(fields: readonly string[]): Map<string, string> {
 }
 
 /**
- * `ambiguousKey` applied to every object inside `value` (arrays and objects, any depth), as a
- * JSON pointer to the first ambiguous key. Iterative: the depth of `value` is the caller's to bound.
+ * `ambiguousKey` applied to every object inside `value` (arrays and objects, any depth; `value`
+ * itself against `rootFields`), as a JSON pointer to the first ambiguous key. Iterative: the depth
+ * of `value` is the caller's to bound.
  */
-export function ambiguousKeyDeep(value: unknown): string | undefined {
+export function ambiguousKeyDeep(
+  value: unknown,
+  rootFields: readonly string[] = NO_FIELDS,
+): string | undefined {
   // The walk keeps values only; the pointer is worked out when something is found (rarely).
   const stack: unknown[] = [value];
   while (stack.length > 0) {
@@ -70,7 +74,7 @@ export function ambiguousKeyDeep(value: unknown): string | undefined {
       for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
       continue;
     }
-    const bad = ambiguousKey(v);
+    const bad = ambiguousKey(v, v === value ? rootFields : NO_FIELDS);
     if (bad !== undefined) return `${pointerTo(value, v) ?? ""}/${escapePointer(bad)}`;
     for (const k in v) stack.push((v as Record<string, unknown>)[k]);
   }

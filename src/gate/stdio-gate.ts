@@ -8,7 +8,10 @@ import { PipeWriter } from "./pipe-writer.js";
 import { SerialLane } from "./serial-lane.js";
 
 /** A staged client step with the line that goes on to the server, encoded before anything is stored. */
-type Encoded = StagedStep & { line?: string };
+interface Encoded {
+  staged: StagedStep;
+  line?: string;
+}
 
 /** Client frames over this size are refused unparsed (fail closed). */
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -162,20 +165,20 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
      * JSON.stringify cannot encode (nested too deep) is refused here, not after its record says
      * "forwarded". A frame whose handling throws is refused alone, not with its whole chunk.
      */
-    const stageFrame = (f: Frame): StagedStep => {
+    const stageFrame = (f: Frame): Encoded => {
       let staged: StagedStep;
       try {
         staged = stageClient(f);
       } catch (err) {
-        return refuseFrame(f, `the gate could not process the frame: ${(err as Error).message}`);
+        return { staged: refuseFrame(f, `the gate could not process the frame: ${(err as Error).message}`) };
       }
       const step = staged.step;
       // What goes on is always the message as parsed and decided (stageFromClient sets it).
-      if (!step.forward || step.replacement === undefined) return staged;
+      if (!step.forward || step.replacement === undefined) return { staged };
       try {
-        return { ...staged, line: `${JSON.stringify(step.replacement)}\n` } as StagedStep;
+        return { staged, line: `${JSON.stringify(step.replacement)}\n` };
       } catch (err) {
-        return refuseFrame(f, `the message could not be re-encoded: ${(err as Error).message}`);
+        return { staged: refuseFrame(f, `the message could not be re-encoded: ${(err as Error).message}`) };
       }
     };
     const refuseFrame = (f: Frame, message: string): StagedStep => {
@@ -190,7 +193,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     };
 
     /** Carry out decided steps: answers to the client, then what goes on to the server, a write each. */
-    const act = (steps: readonly GateStep[], staged: readonly StagedStep[]) => {
+    const act = (steps: readonly GateStep[], encoded: readonly Encoded[]) => {
       let toClient = "";
       let forward = "";
       for (let i = 0; i < steps.length; i++) {
@@ -200,7 +203,8 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
             toClient += `${JSON.stringify(r)}\n`;
         }
         // The step carried out is the staged one unless its record failed (then nothing goes on).
-        if (step.forward && step === staged[i]?.step) forward += (staged[i] as Encoded).line ?? "";
+        const e = encoded[i];
+        if (step.forward && step === e?.staged.step) forward += e.line ?? "";
       }
       if (toClient !== "") writeOut(toClient);
       if (forward !== "") toServer(forward);
@@ -217,13 +221,13 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     const clientFrames = (frames: Frame[]): boolean => {
       if (frames.length > 0)
         clientLane.run(() => {
-          const staged = frames.map(stageFrame);
+          const encoded = frames.map(stageFrame);
           if (gate.syncCommit) {
-            act(gate.commitSync(staged), staged);
+            act(gate.commitSync(encoded.map((e) => e.staged)), encoded);
             return;
           }
           return (async () => {
-            for (const s of staged) act([await gate.commit(s)], [s]);
+            for (const e of encoded) act([await gate.commit(e.staged)], [e]);
           })();
         });
       return worthSpinning(frames);
