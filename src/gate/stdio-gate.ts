@@ -17,6 +17,12 @@ interface Encoded {
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 /** Server frames are not policed, only bounded so a broken server cannot exhaust memory. */
 const MAX_SERVER_FRAME_BYTES = 256 * 1024 * 1024;
+/**
+ * The gate's answers the client has not read yet (denied calls, refused frames) past which the
+ * gate stops reading the client. Well above a pipe's buffer, so a client that writes a burst
+ * before it reads does not stall; low enough that one that never reads cannot exhaust memory.
+ */
+export const MAX_UNREAD_ANSWER_BYTES = 8 * 1024 * 1024;
 /** After the client leaves: how long the server gets to exit on its own, then after SIGTERM. */
 const GRACE_MS = 2000;
 /** After the server exits: how long its output may take to drain before the group is stopped. */
@@ -95,17 +101,31 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     const serverIn = child.stdin ? new PipeWriter(child.stdin) : undefined;
     const clientOut = new PipeWriter(output);
     // Back-pressure both ways: a client that stops reading stops the gate reading the server,
-    // as a server that stops reading stops the gate reading the client (toServer).
+    // as a server that stops reading stops the gate reading the client (toServer). The gate's own
+    // answers pile up only when the client keeps writing without reading (a flood of denied
+    // calls): past MAX_UNREAD_ANSWER_BYTES the client is not read either (clientBacklogged).
     let clientFull = false;
+    let clientBacklogged = false;
+    const holdsInput = () => waitingForDrain || clientBacklogged;
+    const releaseInput = () => {
+      if (!holdsInput() && !finished) input.resume();
+    };
     const writeOut = (lines: string) => {
-      if (!clientOut.write(lines) && !clientFull) {
-        clientFull = true;
-        child.stdout?.pause();
-        output.once("drain", () => {
-          clientFull = false;
-          child.stdout?.resume();
-        });
+      if (clientOut.write(lines)) return;
+      if (!clientBacklogged && output.writableLength >= MAX_UNREAD_ANSWER_BYTES) {
+        clientBacklogged = true;
+        input.pause();
       }
+      if (clientFull) return;
+      clientFull = true;
+      child.stdout?.pause();
+      output.once("drain", () => {
+        clientFull = false;
+        child.stdout?.resume();
+        if (!clientBacklogged) return;
+        clientBacklogged = false;
+        releaseInput();
+      });
     };
     const toServer = (lines: string) => {
       const stdin = child.stdin;
@@ -115,7 +135,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
         input.pause();
         stdin.once("drain", () => {
           waitingForDrain = false;
-          input.resume();
+          releaseInput();
         });
       }
     };
@@ -327,7 +347,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     if (pollableFd(input) !== undefined) {
       sources.push({
         stream: input,
-        ready: () => !finished && !clientEnded && !waitingForDrain,
+        ready: () => !finished && !clientEnded && !holdsInput(),
         deliver: (chunk) => clientFrames(fromClient.push(chunk)),
       });
     }

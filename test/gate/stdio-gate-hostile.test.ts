@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, type TestContext, test } from "node:test";
 import { MemoryDecisionLog } from "../../src/gate/decision-log.js";
-import { runStdioGate } from "../../src/gate/stdio-gate.js";
+import { MAX_UNREAD_ANSWER_BYTES, runStdioGate } from "../../src/gate/stdio-gate.js";
 import {
   decisions,
   JsonLines,
@@ -199,5 +199,41 @@ setInterval(() => {}, 1000);
     });
     await waitFor(20_000, "all 64 notifications", () => lines >= 64);
     assert.equal(readFileSync(progress, "utf8").length, 64);
+  });
+});
+
+describe("runStdioGate against a client that never reads", () => {
+  test("a flood of denied calls stops the gate reading the client once its answers pile up (bounded memory)", async (t) => {
+    const server = await scriptedServer(t, "process.stdin.resume();\n");
+    const { input, output } = gateAround(t, server);
+    // One read's worth of denied calls at a time; nobody reads `output` meanwhile.
+    const calls = 24_000;
+    const frame = (i: number) =>
+      rpc(i, "tools/call", { name: "exec", arguments: { command: `rm -rf /${i}` } });
+    const batch = 500;
+    for (let i = 0; i < calls; i += batch) {
+      let text = "";
+      for (let j = i; j < i + batch; j++) text += frame(j);
+      input.write(text);
+    }
+    const unread = () => output.writableLength + output.readableLength;
+    // The gate answers until its unread answers pass the limit, then leaves the rest unread.
+    await waitFor(20_000, "the gate to stop reading the client", async () => {
+      const before = input.readableLength + input.writableLength;
+      await new Promise((r) => setTimeout(r, 200));
+      return before > 0 && input.readableLength + input.writableLength === before;
+    });
+    assert.ok(unread() >= MAX_UNREAD_ANSWER_BYTES, `the gate held back early: ${unread()} bytes unread`);
+    assert.ok(
+      unread() < MAX_UNREAD_ANSWER_BYTES + 1024 * 1024,
+      `${unread()} bytes of answers buffered for a client that reads nothing`,
+    );
+    // Once the client reads, every call gets its answer, in order.
+    const replies = new JsonLines(output);
+    await waitFor(60_000, "every denied call answered", () => replies.raw.length >= calls);
+    const ids = replies.raw.map((l) => (JSON.parse(l) as { id: number }).id);
+    assert.deepEqual(ids.slice(0, 3), [0, 1, 2]);
+    assert.equal(ids.at(-1), calls - 1);
+    assert.equal(input.readableLength, 0);
   });
 });
