@@ -20,7 +20,8 @@ const LINE_END = /[\r\n]/g;
  * Cuts a `text/event-stream` body into events (WHATWG HTML §9.2) and reads their fields. Work is
  * linear in the stream: each chunk is scanned once and a line's pieces are joined once, however
  * many chunks it spans. Events over the size limit are dropped without being held in memory. An
- * event cut short by the end of the stream is dropped too, as a conforming client would do.
+ * event cut short by the end of the stream is dropped too, as a conforming client would do (and
+ * reported when it was already over the limit).
  */
 export class SseSplitter {
   private readonly decoder = new StringDecoder("utf8");
@@ -50,6 +51,15 @@ export class SseSplitter {
 
   end(): void {
     this.feed(this.decoder.end(), true);
+    // An unfinished event is dropped as clients drop it; one already over the limit is reported.
+    if (this.dropping) this.sink.oversize(this.eventBytes);
+    this.dropping = false;
+    this.partial = [];
+    this.partialLen = 0;
+    this.data = [];
+    this.fields = [];
+    this.eventChars = 0;
+    this.eventBytes = 0;
   }
 
   private feed(text: string, final: boolean): void {

@@ -97,6 +97,22 @@ test("an event over the limit is dropped whole, whatever the chunking; the next 
   );
 });
 
+test("an event over the limit that the stream's end cuts short is still reported as dropped", () => {
+  const head = `data: ok\n\nid: 8\ndata: ${"y".repeat(300)}`;
+  const bytes = Buffer.from(head);
+  fc.assert(
+    fc.property(fc.array(fc.nat(bytes.length), { maxLength: 8 }), (at) => {
+      const { events, oversize } = split(cut(bytes, at), 100);
+      assert.deepEqual(
+        events.map((e) => e.data),
+        ["ok"],
+      );
+      assert.deepEqual(oversize, [Buffer.byteLength(head) - "data: ok\n\n".length]);
+    }),
+    { numRuns: 200 },
+  );
+});
+
 test("an event is written as its fields, then one data line per line of data", () => {
   assert.equal(
     writeEvent(["event: message", "id: 9"], '{"x":1}'),
