@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { startHttpProxy } from "../gate/http-proxy.js";
+import { DEFAULT_MAX_CONNECTIONS, startHttpProxy } from "../gate/http-proxy.js";
 import { DEFAULT_MAX_FRAME_BYTES } from "../gate/stdio-gate.js";
 import { AssayError, EXIT } from "../lib/errors.js";
 import { addGateOptions, type GateCliOptions, gateSetup } from "./mcp-wrap.js";
@@ -10,6 +10,7 @@ interface ProxyCliOptions extends GateCliOptions {
   allowRemote?: boolean;
   allowOrigin?: string[];
   maxBodyBytes: string;
+  maxConnections: string;
 }
 
 export function registerMcpProxy(mcp: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
@@ -29,6 +30,11 @@ export function registerMcpProxy(mcp: Command, run: (fn: () => Promise<number>) 
       "--max-body-bytes <n>",
       "refuse client POST bodies larger than this",
       String(DEFAULT_MAX_FRAME_BYTES),
+    )
+    .option(
+      "--max-connections <n>",
+      "client connections open at once; one more is closed at once",
+      String(DEFAULT_MAX_CONNECTIONS),
     )
     .addHelpText(
       "after",
@@ -62,6 +68,13 @@ export function registerMcpProxy(mcp: Command, run: (fn: () => Promise<number>) 
             `--max-body-bytes must be an integer of at least 1024, got \`${opts.maxBodyBytes}\``,
           );
         }
+        const maxConnections = Number(opts.maxConnections);
+        if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+          throw new AssayError(
+            "usage",
+            `--max-connections must be a positive integer, got \`${opts.maxConnections}\``,
+          );
+        }
         const { host, port } = parseListen(opts.listen);
         let upstream: URL;
         try {
@@ -78,6 +91,7 @@ export function registerMcpProxy(mcp: Command, run: (fn: () => Promise<number>) 
           allowRemote: opts.allowRemote === true,
           allowedOrigins: opts.allowOrigin ?? [],
           maxBodyBytes,
+          maxConnections,
         }).catch(async (err) => {
           await setup.sink?.close();
           throw err;

@@ -22,6 +22,12 @@ export interface HttpProxyOptions extends GateOptions {
   allowedOrigins?: readonly string[];
   /** Client POST bodies over this size are refused unread (default 4 MiB). */
   maxBodyBytes?: number;
+  /**
+   * Client connections open at once (default 256); one more is closed at once. Each holds at
+   * most one exchange with the upstream, so this also bounds the upstream requests and answers
+   * in flight.
+   */
+  maxConnections?: number;
   /** Where the proxy reports what it refused and what failed. */
   warn?: (line: string) => void;
 }
@@ -37,6 +43,9 @@ export interface HttpProxy {
 const SESSION_NOT_FOUND = -32001;
 /** After refusing an oversize body, how long the rest of it may keep the connection open. */
 const DRAIN_MS = 5000;
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/** Connections refused over the limit are reported at most this often (a flood must not flood stderr). */
+const DROP_REPORT_MS = 10_000;
 
 /**
  * `assay mcp proxy`: the gate in front of a remote MCP server over Streamable HTTP. Every client
@@ -63,6 +72,8 @@ export async function startHttpProxy(opts: HttpProxyOptions): Promise<HttpProxy>
       else res.destroy();
     });
   });
+  server.maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  reportDrops(server, server.maxConnections, warn);
   await listen(server, host, opts.port ?? 0);
   const addr = server.address() as AddressInfo;
   const shownHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
@@ -254,5 +265,22 @@ function listen(server: Server, host: string, port: number): Promise<void> {
       server.off("error", onError);
       resolve();
     });
+  });
+}
+
+/** Say when connections over the limit are closed: the first at once, then a count every so often. */
+function reportDrops(server: Server, limit: number, warn: (line: string) => void): void {
+  let unreported = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const report = () => {
+    timer = undefined;
+    if (unreported === 0) return;
+    warn(`closed ${unreported} connection(s) over the limit of ${limit} open at once (--max-connections)`);
+    unreported = 0;
+    timer = setTimeout(report, DROP_REPORT_MS).unref();
+  };
+  server.on("drop", () => {
+    unreported++;
+    if (timer === undefined) report();
   });
 }

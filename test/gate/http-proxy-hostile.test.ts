@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { MemoryDecisionLog } from "../../src/gate/decision-log.js";
 import { type HttpProxy, startHttpProxy } from "../../src/gate/http-proxy.js";
@@ -141,6 +141,88 @@ describe("assay mcp proxy in front of a hostile upstream", { timeout: 60_000 }, 
       const r = await request(id, "ping");
       assert.equal(r.status, 200, id);
       assert.ok(r.text.includes("1234567890123456789"), `${id}: ${r.text}`);
+    }
+  });
+});
+
+describe("assay mcp proxy under a flood of client connections", { timeout: 60_000 }, () => {
+  test("connections over --max-connections are closed at once and reported; freed ones are reused", async () => {
+    const upstream = http.createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (c: string) => {
+        body += c;
+      });
+      req.on("end", () => hostile(req, body, res));
+    });
+    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const warnings: string[] = [];
+    const proxy = await startHttpProxy({
+      policy,
+      sink: new MemoryDecisionLog(),
+      upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/mcp`,
+      maxConnections: 2,
+      warn: (l) => warnings.push(l),
+    });
+    const url = new URL(proxy.url);
+    const sockets: Socket[] = [];
+    /** A keep-alive connection that has had one exchange, so the proxy holds it. */
+    const held = async (): Promise<Socket> => {
+      const s = connect(Number(url.port), url.hostname);
+      sockets.push(s);
+      const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+      s.write(
+        `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+          `Accept: application/json, text/event-stream\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      );
+      const head = await within(
+        10_000,
+        "an answer on a held connection",
+        new Promise<string>((resolve, reject) => {
+          s.once("data", (c: Buffer) => resolve(c.toString("utf8")));
+          s.once("error", reject);
+        }),
+      );
+      assert.match(head, /^HTTP\/1\.1 200/);
+      return s;
+    };
+    try {
+      const first = await held();
+      await held();
+      // The third is closed as soon as it is accepted, before a byte is read or answered.
+      const third = connect(Number(url.port), url.hostname);
+      sockets.push(third);
+      let got = "";
+      third.on("data", (c: Buffer) => {
+        got += c.toString("utf8");
+      });
+      third.on("error", () => {});
+      third.write(`GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`);
+      await within(10_000, "the third connection to be closed", new Promise((r) => third.once("close", r)));
+      assert.equal(got, "", "nothing answered on a connection over the limit");
+      assert.ok(
+        warnings.some((w) => w.includes("over the limit of 2 open at once")),
+        warnings.join("\n"),
+      );
+      // Once a held connection ends, a new one is served (the proxy may take a moment to notice).
+      first.destroy();
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = await fetch(proxy.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "ping" }),
+        }).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(status, 200, "a connection freed under the limit serves again");
+    } finally {
+      for (const s of sockets) s.destroy();
+      await proxy.close();
+      await new Promise((r) => upstream.close(r));
     }
   });
 });

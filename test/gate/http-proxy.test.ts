@@ -557,6 +557,7 @@ describe("assay mcp proxy (the command)", { timeout: 60_000 }, () => {
     assert.equal(help.status, 0);
     assert.match(help.stdout, /Example:\n {2}assay mcp proxy --policy/);
     assert.match(help.stdout, /--allow-remote/);
+    assert.match(help.stdout, /--max-connections <n>/);
     const dir = await mkdtemp(join(tmpdir(), "assay-proxy-"));
     try {
       const packPath = join(dir, "pack.yaml");
@@ -569,6 +570,11 @@ describe("assay mcp proxy (the command)", { timeout: 60_000 }, () => {
       assert.match(remote.stderr, /--allow-remote/);
       assert.equal(cli(["-p", join(dir, "missing.yaml"), ...up, "--listen", "127.0.0.1:0"]).status, 2);
       assert.equal(cli(["-p", packPath, "--upstream", "ftp://x/mcp", "--listen", "127.0.0.1:0"]).status, 2);
+      for (const n of ["0", "1.5", "many"]) {
+        const bad = cli(["-p", packPath, ...up, "--listen", "127.0.0.1:0", "--max-connections", n]);
+        assert.equal(bad.status, 2, n);
+        assert.match(bad.stderr, /--max-connections must be a positive integer/);
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
