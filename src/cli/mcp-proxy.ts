@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { DEFAULT_MAX_CONNECTIONS, startHttpProxy } from "../gate/http-proxy.js";
 import { DEFAULT_MAX_FRAME_BYTES } from "../gate/stdio-gate.js";
 import { AssayError, EXIT } from "../lib/errors.js";
-import { addGateOptions, type GateCliOptions, gateSetup } from "./mcp-wrap.js";
+import { addGateOptions, type GateCliOptions, gateSetup, integerOption } from "./mcp-wrap.js";
 
 interface ProxyCliOptions extends GateCliOptions {
   listen: string;
@@ -61,20 +61,8 @@ export function registerMcpProxy(mcp: Command, run: (fn: () => Promise<number>) 
     )
     .action((opts: ProxyCliOptions) =>
       run(async () => {
-        const maxBodyBytes = Number(opts.maxBodyBytes);
-        if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024) {
-          throw new AssayError(
-            "usage",
-            `--max-body-bytes must be an integer of at least 1024, got \`${opts.maxBodyBytes}\``,
-          );
-        }
-        const maxConnections = Number(opts.maxConnections);
-        if (!Number.isInteger(maxConnections) || maxConnections < 1) {
-          throw new AssayError(
-            "usage",
-            `--max-connections must be a positive integer, got \`${opts.maxConnections}\``,
-          );
-        }
+        const maxBodyBytes = integerOption("--max-body-bytes", opts.maxBodyBytes, 1024);
+        const maxConnections = integerOption("--max-connections", opts.maxConnections, 1);
         const { host, port } = parseListen(opts.listen);
         let upstream: URL;
         try {

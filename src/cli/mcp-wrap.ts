@@ -118,13 +118,7 @@ export function registerMcpWrap(mcp: Command, run: (fn: () => Promise<number>) =
     )
     .action((server: string[], opts: GateCliOptions & { maxFrameBytes: string; busyPoll: string }) =>
       run(async () => {
-        const maxFrameBytes = Number(opts.maxFrameBytes);
-        if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 1024) {
-          throw new AssayError(
-            "usage",
-            `--max-frame-bytes must be an integer of at least 1024, got \`${opts.maxFrameBytes}\``,
-          );
-        }
+        const maxFrameBytes = integerOption("--max-frame-bytes", opts.maxFrameBytes, 1024);
         const busyPollUs = Number(opts.busyPoll);
         if (!/^\d+$/.test(opts.busyPoll) || busyPollUs > MAX_BUSY_POLL_US) {
           throw new AssayError(
@@ -137,6 +131,16 @@ export function registerMcpWrap(mcp: Command, run: (fn: () => Promise<number>) =
         return runStdioGate({ ...setup, command: command as string, args, maxFrameBytes, busyPollUs });
       }),
     );
+}
+
+/** A flag's value as an integer of at least `min`; a usage error naming the flag otherwise. */
+export function integerOption(flag: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) {
+    const what = min === 1 ? "a positive integer" : `an integer of at least ${min}`;
+    throw new AssayError("usage", `${flag} must be ${what}, got \`${raw}\``);
+  }
+  return n;
 }
 
 /** Spinning longer than this after every message would be a CPU burner, not a latency trim. */

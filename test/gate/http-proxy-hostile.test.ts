@@ -54,26 +54,33 @@ function hostile(req: http.IncomingMessage, body: string, res: http.ServerRespon
       .end(JSON.stringify({ jsonrpc: "2.0", id, result: {} }));
 }
 
+/** An upstream on a free loopback port that answers every request with `hostile`. */
+async function hostileUpstream(): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (c: string) => {
+      body += c;
+    });
+    req.on("end", () => hostile(req, body, res));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return server;
+}
+
+const upstreamUrl = (server: http.Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+
 describe("assay mcp proxy in front of a hostile upstream", { timeout: 60_000 }, () => {
   let upstream: http.Server;
   let proxy: HttpProxy;
   const warnings: string[] = [];
 
   before(async () => {
-    upstream = http.createServer((req, res) => {
-      let body = "";
-      req.setEncoding("utf8");
-      req.on("data", (c: string) => {
-        body += c;
-      });
-      req.on("end", () => hostile(req, body, res));
-    });
-    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
-    const port = (upstream.address() as AddressInfo).port;
+    upstream = await hostileUpstream();
     proxy = await startHttpProxy({
       policy,
       sink: new MemoryDecisionLog(),
-      upstream: `http://127.0.0.1:${port}/mcp`,
+      upstream: upstreamUrl(upstream),
       warn: (l) => warnings.push(l),
     });
   });
@@ -147,20 +154,12 @@ describe("assay mcp proxy in front of a hostile upstream", { timeout: 60_000 }, 
 
 describe("assay mcp proxy under a flood of client connections", { timeout: 60_000 }, () => {
   test("connections over --max-connections are closed at once and reported; freed ones are reused", async () => {
-    const upstream = http.createServer((req, res) => {
-      let body = "";
-      req.setEncoding("utf8");
-      req.on("data", (c: string) => {
-        body += c;
-      });
-      req.on("end", () => hostile(req, body, res));
-    });
-    await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+    const upstream = await hostileUpstream();
     const warnings: string[] = [];
     const proxy = await startHttpProxy({
       policy,
       sink: new MemoryDecisionLog(),
-      upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/mcp`,
+      upstream: upstreamUrl(upstream),
       maxConnections: 2,
       warn: (l) => warnings.push(l),
     });
