@@ -18,7 +18,15 @@ export {
   parseDecisionLog,
 } from "./gate/decision-log.js";
 export { DECISION_META_KEY, type DenyMode, type GateOptions, type GateStep, McpGate } from "./gate/gate.js";
-export { loadPins, PinSet, type PinsDoc, savePins } from "./gate/pins.js";
+export {
+  type LegacyToolPin,
+  loadPins,
+  PinSet,
+  type PinsDoc,
+  pinsSaver,
+  savePins,
+  type ToolPin,
+} from "./gate/pins.js";
 export { canonicalDigest, canonicalJson, sha256Digest } from "./lib/canonical-json.js";
 export { AssayError, type AssayErrorCode, type Diagnostic, EXIT, exitCodeFor } from "./lib/errors.js";
 export type { ToolCall } from "./policy/call-shape.js";

@@ -32,6 +32,7 @@ const EXPORTS = [
   "parseDecisionLog",
   "parsePack",
   "parseStrictJson",
+  "pinsSaver",
   "runSoak",
   "savePins",
   "sha256Digest",

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { listServerTools } from "../gate/list-server-tools.js";
-import { loadPins, type PinsDoc, pinChanges, pinTool, savePins, type ToolPin } from "../gate/pins.js";
+import { loadPins, type PinsDoc, pinChanges, pinTool, savePins } from "../gate/pins.js";
 import { EXIT } from "../lib/errors.js";
 
 export function registerMcpPins(mcp: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
@@ -19,32 +19,31 @@ export function registerMcpPins(mcp: Command, run: (fn: () => Promise<number>) =
     .action((server: string[], opts: { pins: string; tool?: string[] }) =>
       run(async () => {
         const [command, ...args] = server;
-        const before = (await loadPins(opts.pins)) ?? { schema_version: 1 as const, tools: {} };
+        const before: PinsDoc = (await loadPins(opts.pins)) ?? { schema_version: 2, tools: {} };
         const listed = await listServerTools(command as string, args);
         const only = opts.tool ? new Set(opts.tool) : undefined;
-        const tools: Record<string, ToolPin> = { ...before.tools };
+        const tools: PinsDoc["tools"] = { ...before.tools };
         const lines: string[] = [];
         for (const t of listed) {
           if (only && !only.has(t.name)) continue;
-          const now = pinTool(t);
           const old = before.tools[t.name];
           if (!old) lines.push(`  + ${t.name}`);
           else {
-            const changed = pinChanges(old, now);
+            const changed = pinChanges(old, t);
             if (changed.length > 0) lines.push(`  ~ ${t.name} (${changed.join(", ")})`);
           }
-          tools[t.name] = now;
+          tools[t.name] = pinTool(t);
         }
         for (const name of only ?? []) {
           if (!listed.some((t) => t.name === name))
             lines.push(`  ? ${name}: not listed by the server, pin kept as it was`);
         }
         const doc: PinsDoc = {
-          schema_version: 1,
+          schema_version: 2,
           tools: Object.fromEntries(
             Object.keys(tools)
               .sort()
-              .map((n) => [n, tools[n] as ToolPin]),
+              .map((n) => [n, tools[n] as PinsDoc["tools"][string]]),
           ),
         };
         await savePins(opts.pins, doc);

@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { type DecisionSink, FileDecisionLog } from "../gate/decision-log.js";
-import { loadPins, PinSet, type PinsDoc, savePins } from "../gate/pins.js";
+import { loadPins, PinSet, pinsSaver } from "../gate/pins.js";
 import { DEFAULT_BUSY_POLL_US, DEFAULT_MAX_FRAME_BYTES, runStdioGate } from "../gate/stdio-gate.js";
 import { AssayError } from "../lib/errors.js";
 import { readJsonInput } from "./io.js";
@@ -32,7 +32,10 @@ export function addGateOptions(cmd: Command): Command {
     )
     .option("--label <name>", "name of this gate in decision records (CloudEvents `source`)")
     .option("--no-filter-tools", "keep tools the policy denies outright in tools/list results")
-    .option("--pins <file>", "tool pins file: created on the first tools/list, compared afterwards")
+    .option(
+      "--pins <file>",
+      "tool pins file: every tool listed is pinned into it on first sight, then compared",
+    )
     .option("--context <file>", 'JSON object every decision reads as `context` (e.g. {"env": "prod"})')
     .option("--session-id <id>", "session id for decision records (default: a random UUID)")
     .option("--log-arguments", "write each call's arguments into its record (default: only their sha256)");
@@ -57,6 +60,7 @@ export async function gateSetup(opts: GateCliOptions, defaultLabel: string) {
     try {
       sink = await FileDecisionLog.open(opts.decisionLog);
     } catch (err) {
+      if (err instanceof AssayError) throw err;
       throw new AssayError(
         "input_unreadable",
         `cannot open decision log: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
@@ -75,19 +79,9 @@ export async function gateSetup(opts: GateCliOptions, defaultLabel: string) {
     filterTools: opts.filterTools,
     logArguments: opts.logArguments === true,
     ...(opts.sessionId === undefined ? {} : { sessionId: opts.sessionId }),
-    // A pins file that did not exist is written once, from the first tools/list.
-    ...(pinsPath !== undefined && existing === undefined
-      ? { onPinsAdded: firstTimeOnly((doc: PinsDoc) => savePins(pinsPath, doc)) }
-      : {}),
-  };
-}
-
-function firstTimeOnly<T>(fn: (v: T) => Promise<void>): (v: T) => Promise<void> {
-  let done = false;
-  return async (v) => {
-    if (done) return;
-    done = true;
-    await fn(v);
+    // Every tool the session sees is saved (merged into the file as it is then), on every page
+    // and listing, so a tool first listed late is compared next time too.
+    ...(pinsPath !== undefined ? { onPinsAdded: pinsSaver(pinsPath) } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { type FileHandle, open, stat, truncate } from "node:fs/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { readSchema } from "../lib/read-schema.js";
 import type { AnyGateEvent } from "./decision-event.js";
+import { LogLock } from "./log-lock.js";
 
 /** Where the gate's records go. `append` resolves once the record is stored; a rejection fails the call closed. */
 export interface DecisionSink {
@@ -42,12 +43,25 @@ export class FileDecisionLog implements DecisionSink {
   private constructor(
     private readonly file: FileHandle,
     private size: number,
+    private readonly lock: LogLock | undefined,
   ) {}
 
+  /**
+   * Open (or create) a log. A regular file is locked for this gate (`<path>.lock`): cutting off
+   * a half-written record is safe only while no other process appends, so a log another live
+   * gate holds is refused (`output_unwritable`). A pipe or terminal is neither locked nor cut.
+   */
   static async open(path: string): Promise<FileDecisionLog> {
-    await dropPartialLastLine(path);
-    const file = await open(path, "a", 0o644);
-    return new FileDecisionLog(file, (await file.stat()).size);
+    const lock = (await isSpecialFile(path)) ? undefined : await LogLock.acquire(path);
+    try {
+      if (lock) await dropPartialLastLine(path);
+      const file = await open(path, "a", 0o644);
+      const st = await file.stat();
+      return new FileDecisionLog(file, st.size, lock);
+    } catch (err) {
+      await lock?.release().catch(() => {});
+      throw err;
+    }
   }
 
   async append(event: AnyGateEvent): Promise<void> {
@@ -66,8 +80,10 @@ export class FileDecisionLog implements DecisionSink {
     try {
       while (off < line.length) off += writeSync(this.file.fd, line, off, line.length - off);
     } catch (err) {
-      // A record cut short (disk full) must not stay: the next one would be glued to it.
-      if (off > 0) {
+      // A record cut short (disk full) must not stay: the next one would be glued to it. Only
+      // this gate appends to a locked log, so what lies past `size` is this record's start.
+      if (off > 0 && this.lock === undefined) this.broken = "a partial record was written to an unlocked log";
+      else if (off > 0) {
         try {
           ftruncateSync(this.file.fd, this.size);
         } catch (undo) {
@@ -80,7 +96,21 @@ export class FileDecisionLog implements DecisionSink {
   }
 
   async close(): Promise<void> {
-    await this.file.close();
+    try {
+      await this.file.close();
+    } finally {
+      await this.lock?.release();
+    }
+  }
+}
+
+/** An existing path that is not a regular file (a FIFO, `/dev/stderr`): appended to, never cut. */
+async function isSpecialFile(path: string): Promise<boolean> {
+  try {
+    return !(await stat(path)).isFile();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
   }
 }
 

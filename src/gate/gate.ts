@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Clock, systemClock } from "../lib/clock.js";
+import { shapeCall } from "../policy/call-shape.js";
 import type { DecisionContext } from "../policy/decide.js";
 import type { Decision } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/ir.js";
@@ -24,6 +25,14 @@ import {
   type GateStartedData,
 } from "./decision-event.js";
 import type { DecisionSink } from "./decision-log.js";
+import {
+  ExactNumber,
+  type ExactSource,
+  encodeJson,
+  exactSource,
+  inexactIds,
+  scanJsonText,
+} from "./exact-json.js";
 import { classify, errorResponse, type JsonRpcId, RPC, resultResponse } from "./jsonrpc.js";
 import { ambiguousKey, ambiguousKeyDeep } from "./key-folding.js";
 import type { ListedTool, PinSet, PinsDoc } from "./pins.js";
@@ -42,7 +51,10 @@ export interface GateOptions {
   filterTools?: boolean;
   /** Tool pins; drifted tools are denied with `tool_drift`. */
   pins?: PinSet;
-  /** Called when `tools/list` pinned tools not seen before (e.g. to write a new pins file). */
+  /**
+   * Called when a `tools/list` pinned tools not seen before (or completed a version 1 pin), with
+   * every pin: to save them (`pinsSaver`). The listing goes on once it resolves.
+   */
   onPinsAdded?: (doc: PinsDoc) => Promise<void>;
   /** Names the gate in records (`source`). */
   label?: string;
@@ -76,11 +88,21 @@ export interface StagedStep {
   unrecorded?: (err: unknown) => GateStep;
   /** Called once the records are stored, before `step` is carried out. */
   recorded?: () => void;
+  /**
+   * The JSON text the message goes on as, when it came as text (`stageFromClient`'s `source`):
+   * encoded before anything is recorded, with every number as the client wrote it.
+   */
+  line?: string;
 }
 
 const PASS: GateStep = Object.freeze({ forward: true });
 const PASS_STAGED: StagedStep = Object.freeze({ step: PASS, records: [] });
 const MAX_PENDING = 10_000;
+/**
+ * Client messages nested deeper than this are refused before anything is decided: no MCP
+ * message comes near it, and far deeper ones (20,000 levels) parse but cannot be re-encoded.
+ */
+export const MAX_MESSAGE_DEPTH = 512;
 /** How recent two unanswered requests must be for the client to count as pipelining. */
 const PIPELINING_WINDOW_MS = 5;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -130,12 +152,44 @@ export class McpGate {
     return this.commit(this.stageFromClient(msg, bytes));
   }
 
-  /** `fromClient` without storing the records: the caller stores them (`commit`, `commitSync`). */
-  stageFromClient(msg: unknown, bytes = 0): StagedStep {
+  /**
+   * `fromClient` without storing the records: the caller stores them (`commit`, `commitSync`).
+   * `source` is the text `msg` was parsed from, when it came as text: the staged step then
+   * carries the `line` to forward, which writes every number as the client did (`1.0` stays
+   * `1.0`, 2^53 + 1 keeps its digits). Shape checks (nesting, encoding, ids that cannot be kept
+   * exactly) run first, so a message refused for its shape neither counts against the session's
+   * limits nor is recorded as forwarded.
+   */
+  stageFromClient(msg: unknown, bytes = 0, source?: string): StagedStep {
+    let line: string | undefined;
+    const facts = source === undefined ? { depth: nestingDepth(msg), inexact: false } : scanJsonText(source);
+    if (facts.depth > MAX_MESSAGE_DEPTH) {
+      const message = `message nests deeper than ${MAX_MESSAGE_DEPTH} levels`;
+      return this.reject("invalid_message", topLevelId(msg), message, bytes);
+    }
+    if (source !== undefined) {
+      try {
+        const exact = exactSource(source, facts);
+        const ids = exact === undefined ? [] : inexactIds(exact);
+        if (ids.length > 0) {
+          // Kept as written it would be tracked (and answered) as the double it rounds to, so
+          // two ids could collide; rewritten, the server would answer an id never sent.
+          const message = `id \`${(ids[0] as ExactNumber).text}\` is refused: a number id must read back as written (use a string, or an integer below 2^53 without fraction or exponent)`;
+          if (!Array.isArray(msg)) return this.reject("invalid_message", ids[0], message, bytes);
+          const refused = this.reject("invalid_message", undefined, message, bytes);
+          return withReplies(refused, batchIds(exact as ExactSource), message);
+        }
+        line = encodeJson(msg, exact, msg);
+      } catch (err) {
+        const message = `the message could not be re-encoded: ${text(err)}`;
+        return this.reject("invalid_message", topLevelId(msg), message, bytes);
+      }
+    }
     const staged = this.clientStep(msg, bytes);
     const step = staged.step;
-    if (!step.forward || step.replacement !== undefined) return staged;
-    return { ...staged, step: { ...step, replacement: msg } };
+    if (!step.forward) return staged;
+    // What goes on is always the message as parsed and decided, never the client's bytes.
+    return { ...staged, step: { ...step, replacement: msg }, ...(line === undefined ? {} : { line }) };
   }
 
   /** Store `staged`'s records through the sink, then return its step (or its fail-closed step). */
@@ -405,17 +459,10 @@ export class McpGate {
     try {
       const ambiguous = callAmbiguity(params);
       if (ambiguous) return gateDeny(this.policy, "call_invalid", ambiguous.path, ambiguous.message);
+      // A tool this session has not listed is decided on its pin and the latest listing any
+      // session of the server saw (PinSet.drift).
       const drift = tool === null ? undefined : this.opts.pins?.drift(tool);
       if (drift) return driftDecision(this.policy, tool as string, drift);
-      if (tool !== null && this.opts.pins?.unverified(tool)) {
-        // Pins are compared on tools/list; a call before any listing would skip the comparison.
-        return driftDecision(
-          this.policy,
-          tool,
-          undefined,
-          `tool \`${tool}\` is pinned but has not been listed in this session, so its pin could not be checked: call tools/list first`,
-        );
-      }
       return this.session.decide(msg, this.context);
     } catch (err) {
       // decide() denies rather than throws; this is the net under it.
@@ -431,8 +478,9 @@ export class McpGate {
   private denyReply(id: JsonRpcId, tool: string | null, d: Decision): unknown {
     const toolLevel = d.reason_code === "tool_not_allowed" || d.reason_code === "tool_denied";
     if (this.opts.denyMode === "error") {
-      // A tool the allowlist does not admit looks exactly like a tool the server does not have.
-      if (toolLevel) return errorResponse(id, RPC.invalidParams, `Unknown tool: ${tool}`);
+      // A tool the allowlist does not admit looks exactly like a tool the server does not have,
+      // as the official TypeScript SDK's McpServer answers one (a tool result, not an error).
+      if (toolLevel) return resultResponse(id, unknownToolResult(tool));
       return errorResponse(id, RPC.policyDenied, denyText(d), d);
     }
     const result: Record<string, unknown> = {
@@ -468,6 +516,8 @@ export class McpGate {
       // A tool whose keys a case-insensitive client could read otherwise (`Description`) is hidden.
       if (ambiguousKey(t, TOOL_KEYS) !== undefined) return false;
       const name = (t as ListedTool).name;
+      // A name no call can carry (empty, too long) is a tool no call could be allowed for.
+      if (!shapeCall({ tool: name }, this.policy.limits).ok) return false;
       if (this.opts.pins?.drift(name)) return false;
       return !filter || toolDeniedOutright(this.policy, name, this.context) === undefined;
     });
@@ -506,20 +556,11 @@ export class McpGate {
       refused === "batch_with_tool_call"
         ? "a JSON-RPC batch carrying tools/call is not accepted by the gate; send calls one per message"
         : "a JSON-RPC batch with an invalid or nested member is not accepted by the gate";
-    const staged = this.reject(refused, undefined, message, bytes);
-    const replies = items.flatMap((i) => {
+    const ids = items.flatMap((i) => {
       const k = classify(i);
-      return k.kind === "request" ? [errorResponse(k.id, RPC.invalidRequest, message)] : [];
+      return k.kind === "request" ? [k.id] : [];
     });
-    const withReplies = (step: GateStep): GateStep => ({
-      ...step,
-      reply: replies.length > 0 ? replies : undefined,
-    });
-    return {
-      step: withReplies(staged.step),
-      records: staged.records,
-      unrecorded: (err) => withReplies(staged.unrecorded ? staged.unrecorded(err) : staged.step),
-    };
+    return withReplies(this.reject(refused, undefined, message, bytes), ids, message);
   }
 
   /**
@@ -543,12 +584,13 @@ export class McpGate {
 
   private reject(
     reason: FrameRejectedData["reason"],
-    id: JsonRpcId | undefined,
+    id: JsonRpcId | ExactNumber | undefined,
     message: string,
     bytes: number,
   ): StagedStep {
     const data: FrameRejectedData = {
-      request_id: id ?? null,
+      // An id the gate cannot hold exactly is named in the message, not recorded rounded.
+      request_id: id instanceof ExactNumber ? null : (id ?? null),
       session_id: this.sessionId,
       reason,
       message,
@@ -625,6 +667,68 @@ function callAmbiguity(params: unknown): { path: string; message: string } | und
     path: `/params${path}`,
     message: `key at \`/params${path}\` is refused: a server that matches keys ignoring case could read it as another key than the policy did`,
   };
+}
+
+/**
+ * What the official TypeScript SDK's `McpServer` (1.x; server-everything and server-filesystem
+ * use it) answers for a tool it does not have: the McpError it throws (-32602, "Tool <name> not
+ * found"), caught and returned as a tool result with `isError`.
+ */
+export function unknownToolResult(tool: string | null): {
+  content: { type: "text"; text: string }[];
+  isError: true;
+} {
+  return {
+    content: [{ type: "text", text: `MCP error ${RPC.invalidParams}: Tool ${tool} not found` }],
+    isError: true,
+  };
+}
+
+/** A refused batch: each of its requests gets an error (`reject` answers one id at most). */
+function withReplies(
+  staged: StagedStep,
+  ids: readonly (JsonRpcId | ExactNumber)[],
+  message: string,
+): StagedStep {
+  const replies = ids.map((id) => errorResponse(id, RPC.invalidRequest, message));
+  const add = (step: GateStep): GateStep => ({ ...step, reply: replies.length > 0 ? replies : undefined });
+  return {
+    step: add(staged.step),
+    records: staged.records,
+    unrecorded: (err) => add(staged.unrecorded ? staged.unrecorded(err) : staged.step),
+  };
+}
+
+/** The ids of a batch's requests, as written (read from its exact twin). */
+function batchIds(exact: ExactSource): (JsonRpcId | ExactNumber)[] {
+  const out: (JsonRpcId | ExactNumber)[] = [];
+  for (const m of exact.twin as unknown[]) {
+    if (!isRecord(m) || typeof m.method !== "string" || !("id" in m)) continue;
+    const id = m.id;
+    if (id instanceof ExactNumber || typeof id === "string" || typeof id === "number") out.push(id);
+  }
+  return out;
+}
+
+/** How deep objects and arrays nest in `msg` (0 for a scalar); stops counting past MAX_MESSAGE_DEPTH. */
+function nestingDepth(msg: unknown): number {
+  if (msg === null || typeof msg !== "object") return 0;
+  let max = 0;
+  const stack: [object, number][] = [[msg, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [object, number];
+    if (d > max) max = d;
+    if (max > MAX_MESSAGE_DEPTH) return max;
+    for (const c of Array.isArray(v) ? v : Object.values(v))
+      if (c !== null && typeof c === "object") stack.push([c, d + 1]);
+  }
+  return max;
+}
+
+/** The id of a message refused for its shape, when it has a usable one. */
+function topLevelId(msg: unknown): JsonRpcId | undefined {
+  const id = isRecord(msg) ? msg.id : undefined;
+  return typeof id === "string" || (typeof id === "number" && Number.isFinite(id)) ? id : undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -54,6 +54,23 @@ export function mediaType(contentType: string | undefined): string {
   return (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
+/** The `charset` parameter of a Content-Type, lower-cased and unquoted; undefined when there is none. */
+export function charsetOf(contentType: string | undefined): string | undefined {
+  let found: string | undefined;
+  for (const param of (contentType ?? "").split(";").slice(1)) {
+    const eq = param.indexOf("=");
+    if (eq < 0 || param.slice(0, eq).trim().toLowerCase() !== "charset") continue;
+    const value = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, "$1")
+      .toLowerCase();
+    // Two charsets: clients could take either, so neither is UTF-8 for sure.
+    found = found === undefined || found === value ? value : "ambiguous";
+  }
+  return found;
+}
+
 /** A header's single value; undefined when absent or sent more than once. */
 export function singleHeader(h: IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name];

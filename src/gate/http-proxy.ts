@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AssayError } from "../lib/errors.js";
+import { encodeJson } from "./exact-json.js";
 import type { GateOptions, McpGate } from "./gate.js";
 import { readBody } from "./http-body.js";
 import { isLoopbackHost, originAllowed, singleHeader } from "./http-headers.js";
@@ -199,7 +200,9 @@ class ProxyHandler {
       return refuse(res, step.reply, RPC.parseError, message);
     }
 
-    const step = await gate.fromClient(msg, bytes.length);
+    // Staged with its text: the body goes on as the gate encoded it before recording anything.
+    const staged = gate.stageFromClient(msg, bytes.length, text);
+    const step = await gate.commit(staged);
     if (!step.forward) {
       if (isRefusal(step.reply)) {
         this.warn("refused a body the gate could not accept (an invalid message or a batch with a call)");
@@ -215,8 +218,7 @@ class ProxyHandler {
       const k = classify(m);
       if (k.kind === "request") ids.push(k.id);
     }
-    const out =
-      step.replacement === undefined ? bytes : Buffer.from(JSON.stringify(step.replacement), "utf8");
+    const out = Buffer.from(staged.line ?? encodeJson(step.replacement ?? msg), "utf8");
     return this.upstream.forward({ req, res, gate, body: out, ids, batch: Array.isArray(msg), onResponse });
   }
 }
@@ -239,8 +241,10 @@ function refuse(res: ServerResponse, reply: unknown, code: number, message: stri
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const bytes = Buffer.from(JSON.stringify(body), "utf8");
-  res.writeHead(status, { "content-type": "application/json", "content-length": bytes.length }).end(bytes);
+  const bytes = Buffer.from(encodeJson(body), "utf8");
+  res
+    .writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": bytes.length })
+    .end(bytes);
 }
 
 function parseUpstream(u: string | URL): URL {

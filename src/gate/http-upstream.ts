@@ -1,7 +1,8 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
+import { encodeJson, exactSource } from "./exact-json.js";
 import type { McpGate } from "./gate.js";
-import { downstreamHeaders, mediaType, upstreamHeaders } from "./http-headers.js";
+import { charsetOf, downstreamHeaders, mediaType, upstreamHeaders } from "./http-headers.js";
 import { errorResponse, type JsonRpcId, RPC } from "./jsonrpc.js";
 import { type SseEvent, SseSplitter, writeEvent } from "./sse-splitter.js";
 
@@ -23,6 +24,10 @@ export interface Exchange {
   /** Sees the upstream's status and headers before anything reaches the client. */
   onResponse?: (status: number, headers: IncomingHttpHeaders) => void;
 }
+
+/** What the gate passes on is UTF-8, and says so whatever the upstream said. */
+const JSON_TYPE = "application/json; charset=utf-8";
+const SSE_TYPE = "text/event-stream; charset=utf-8";
 
 /** The value a server message becomes: unchanged, dropped, or replaced by the gate. */
 const UNCHANGED = Symbol("unchanged");
@@ -109,6 +114,16 @@ export class Upstream {
       await this.failed(x, `the upstream answered with content-encoding \`${encoding}\``);
       return;
     }
+    const charset = charsetOf(ur.headers["content-type"]);
+    if (inspected && charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+      // The gate reads UTF-8; a client told another charset would read other messages than the gate.
+      ur.destroy();
+      await this.failed(
+        x,
+        `the upstream answered with charset \`${charset}\`; the gate passes on UTF-8 only`,
+      );
+      return;
+    }
     if (status >= 300 && status < 400) {
       // A client that follows it would go around the gate.
       ur.destroy();
@@ -154,7 +169,16 @@ export class Upstream {
       chunks.push(chunk);
     }
     let out = Buffer.concat(chunks, size);
-    const msg = parseJson(out.toString("utf8"));
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(out);
+    } catch {
+      // Clients differ on bytes that are not UTF-8 (replace, refuse, or guess another charset).
+      await this.failed(x, "the upstream answered with JSON that is not valid UTF-8");
+      return;
+    }
+    const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const msg = parseJson(json);
     if (msg === undefined && size > 0) {
       // Fail closed: an answer the gate cannot read could be a tool list it cannot filter.
       await this.failed(x, "the upstream answered with JSON the gate cannot parse");
@@ -168,15 +192,16 @@ export class Upstream {
       }
       // Bytes the gate did not change go on as they came: re-encoding every answer would round
       // large integers (64-bit ids) to doubles. A tool list is always changed (re-encoded) by the gate.
-      if (after !== UNCHANGED) out = Buffer.from(JSON.stringify(after), "utf8");
+      if (after !== UNCHANGED) out = Buffer.from(encodeJson(after, exactSource(json), msg), "utf8");
     }
     const headers = downstreamHeaders(ur.headers, false);
+    headers["content-type"] = JSON_TYPE;
     headers["content-length"] = out.length;
     x.res.writeHead(status, headers).end(out);
   }
 
   private relaySse(x: Exchange, ur: IncomingMessage, status: number): Promise<void> {
-    x.res.writeHead(status, downstreamHeaders(ur.headers, false));
+    x.res.writeHead(status, { ...downstreamHeaders(ur.headers, false), "content-type": SSE_TYPE });
     x.res.flushHeaders();
     // Events are handled strictly in order; a slow client pauses the upstream.
     let chain: Promise<void> = Promise.resolve();
@@ -244,8 +269,8 @@ export class Upstream {
     }
     const body =
       x.batch && replies.length > 0 ? replies : (replies[0] ?? errorResponse(null, RPC.serverGone, message));
-    const bytes = Buffer.from(JSON.stringify(body), "utf8");
-    x.res.writeHead(502, { "content-type": "application/json", "content-length": bytes.length }).end(bytes);
+    const bytes = Buffer.from(encodeJson(body), "utf8");
+    x.res.writeHead(502, { "content-type": JSON_TYPE, "content-length": bytes.length }).end(bytes);
   }
 }
 
@@ -271,8 +296,10 @@ async function sseEvent(gate: McpGate, e: SseEvent): Promise<string | undefined>
   if (msg === undefined) return undefined;
   const after = await throughGate(gate, msg);
   if (after === DROPPED) return undefined;
-  // Unchanged data goes on as the text the gate parsed (large integers keep their digits).
-  return writeEvent(e.fields, after === UNCHANGED ? e.data : JSON.stringify(after));
+  // Unchanged data goes on as the text the gate parsed; what it changed keeps the numbers it did not
+  // change as written (large integers keep their digits).
+  const data = e.data.charCodeAt(0) === 0xfeff ? e.data.slice(1) : e.data;
+  return writeEvent(e.fields, after === UNCHANGED ? e.data : encodeJson(after, exactSource(data), msg));
 }
 
 /** A server message, or a batch of them, through the gate. */

@@ -1,4 +1,5 @@
 /** JSON-RPC 2.0 as MCP uses it: just enough to route messages without changing them. */
+import type { ExactNumber } from "./exact-json.js";
 
 export type JsonRpcId = string | number;
 
@@ -56,7 +57,13 @@ export function classify(msg: unknown): MessageKind {
   return { kind: "invalid", id, reason: "neither a request, a notification nor a response" };
 }
 
-export function errorResponse(id: JsonRpcId | null, code: number, message: string, data?: unknown) {
+/** An error answer; an ExactNumber id (refused for not being exact) is answered as written (encodeJson). */
+export function errorResponse(
+  id: JsonRpcId | ExactNumber | null,
+  code: number,
+  message: string,
+  data?: unknown,
+) {
   return {
     jsonrpc: "2.0" as const,
     id,

@@ -1,127 +1,186 @@
-import { rename, writeFile } from "node:fs/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
+import { writeFileAtomic } from "../lib/atomic-write.js";
 import { canonicalDigest, sha256Digest } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
 import { readSchema } from "../lib/read-schema.js";
 import { readTextFile } from "../lib/read-text.js";
 
-/** The fingerprint of one tool as a server advertised it. */
+/**
+ * The fingerprint of one tool as a server listed it: for every field of the tool except its
+ * `name` (description, inputSchema, title, outputSchema, annotations, icons, execution, _meta and
+ * any field a later MCP version adds), the sha256 of the RFC 8785 canonical JSON of its value.
+ */
 export interface ToolPin {
+  fields: Record<string, string>;
+}
+
+/** A pin from a version 1 file: only the inputSchema and the description were pinned. */
+export interface LegacyToolPin {
   input_schema: string;
   description: string;
 }
 
-/** The pins file (schemas/tool-pins.schema.json). */
+/** The pins file (schemas/tool-pins.schema.json); version 1 files load as version 2. */
 export interface PinsDoc {
-  schema_version: 1;
-  tools: Record<string, ToolPin>;
+  schema_version: 2;
+  tools: Record<string, ToolPin | LegacyToolPin>;
 }
 
-/** A tool as `tools/list` describes it (only what pinning reads). */
+/** A tool as `tools/list` describes it: a name and any other fields, all of them pinned. */
 export interface ListedTool {
   name: string;
-  description?: unknown;
-  inputSchema?: unknown;
+  [field: string]: unknown;
 }
 
+/** The order drifted fields are named in: what clients show and act on first. */
+const FIELD_ORDER = [
+  "description",
+  "inputSchema",
+  "title",
+  "outputSchema",
+  "annotations",
+  "icons",
+  "execution",
+  "_meta",
+];
+
 export function pinTool(tool: ListedTool): ToolPin {
+  const fields: Record<string, string> = {};
+  for (const key of Object.keys(tool).sort()) {
+    if (key === "name" || tool[key] === undefined) continue;
+    fields[key] = canonicalDigest(tool[key]);
+  }
+  return { fields };
+}
+
+function isLegacy(pin: ToolPin | LegacyToolPin): pin is LegacyToolPin {
+  return !("fields" in pin);
+}
+
+/** A version 1 fingerprint, to compare a tool with a pin from a version 1 file. */
+function legacyPinTool(tool: ListedTool): LegacyToolPin {
   return {
     input_schema: canonicalDigest(tool.inputSchema ?? null),
     description: sha256Digest(typeof tool.description === "string" ? tool.description : ""),
   };
 }
 
-/** What changed in a tool since it was pinned, as field names. */
-export function pinChanges(pinned: ToolPin, now: ToolPin): string[] {
-  const out: string[] = [];
-  if (pinned.input_schema !== now.input_schema) out.push("inputSchema");
-  if (pinned.description !== now.description) out.push("description");
-  return out;
+/** What changed in a tool since it was pinned, as field names (a field added or removed counts). */
+export function pinChanges(pinned: ToolPin | LegacyToolPin, tool: ListedTool): string[] {
+  if (isLegacy(pinned)) {
+    const now = legacyPinTool(tool);
+    const out: string[] = [];
+    if (pinned.description !== now.description) out.push("description");
+    if (pinned.input_schema !== now.input_schema) out.push("inputSchema");
+    return out;
+  }
+  const now = pinTool(tool).fields;
+  const keys = new Set([...Object.keys(pinned.fields), ...Object.keys(now)]);
+  return [...keys].filter((k) => pinned.fields[k] !== now[k]).sort(byFieldOrder);
+}
+
+function byFieldOrder(a: string, b: string): number {
+  const ia = FIELD_ORDER.indexOf(a);
+  const ib = FIELD_ORDER.indexOf(b);
+  if (ia !== ib) return (ia < 0 ? FIELD_ORDER.length : ia) - (ib < 0 ? FIELD_ORDER.length : ib);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** What every session of one server shares: the pins, and what the latest listing of each tool showed. */
+class PinStore {
+  readonly pins = new Map<string, ToolPin | LegacyToolPin>();
+  /** The fields that differed from the pin in the latest listing of each tool, in any session ([] = none). */
+  readonly latest = new Map<string, string[]>();
 }
 
 /**
- * Tool pins of one gate: trust on first use, then every later `tools/list` is compared.
- * A tool whose schema or description changed is drifted until re-approved.
+ * Tool pins of one gate session: trust on first use, then every later `tools/list` is compared.
+ * A tool whose listing differs from its pin in any field is drifted until it matches again or
+ * is re-approved. Sessions of one server share the pins (what one pinned first, every session
+ * is compared with); what was listed and what drifted is each session's own.
  */
 export class PinSet {
-  private readonly pins: Map<string, ToolPin>;
+  private readonly store: PinStore;
   private readonly drifted = new Map<string, string[]>();
-  /** Tools a `tools/list` has shown since this set was made: their pins have been compared. */
+  /** Tools a `tools/list` of this session has shown. */
   private readonly listed = new Set<string>();
 
-  constructor(doc?: PinsDoc, shared?: Map<string, ToolPin>) {
-    this.pins = shared ?? new Map();
-    for (const [name, pin] of Object.entries(doc?.tools ?? {})) this.pins.set(name, pin);
+  constructor(doc?: PinsDoc, store?: PinStore) {
+    this.store = store ?? new PinStore();
+    for (const [name, pin] of Object.entries(doc?.tools ?? {})) this.store.pins.set(name, pin);
   }
 
-  /**
-   * A set for another session of the same server: the pins are shared (what one session pinned
-   * first, every session compares with), what was listed and what drifted are its own.
-   */
+  /** A set for another session of the same server (see the class). */
   session(): PinSet {
-    return new PinSet(undefined, this.pins);
+    return new PinSet(undefined, this.store);
   }
 
   get size(): number {
-    return this.pins.size;
+    return this.store.pins.size;
   }
 
-  /** Compare a `tools/list` page with the pins; tools seen for the first time are pinned. */
+  /**
+   * Compare a `tools/list` page with the pins. Tools seen for the first time are pinned, and a
+   * version 1 pin the tool matches becomes a full pin: both are in `added`, the pins to save.
+   */
   observe(tools: readonly ListedTool[]): { added: string[]; drifted: string[] } {
     // A listing may name a tool twice; it is drifted when any entry differs from the pin, so a
     // matching duplicate cannot clear the drift of a changed one.
-    const byName = new Map<string, ToolPin[]>();
+    const byName = new Map<string, ListedTool[]>();
     for (const tool of tools) {
       const list = byName.get(tool.name);
-      if (list) list.push(pinTool(tool));
-      else byName.set(tool.name, [pinTool(tool)]);
+      if (list) list.push(tool);
+      else byName.set(tool.name, [tool]);
     }
     const added: string[] = [];
     const drifted: string[] = [];
     for (const [name, seen] of byName) {
       this.listed.add(name);
-      let pinned = this.pins.get(name);
+      let pinned = this.store.pins.get(name);
       if (!pinned) {
-        pinned = seen[0] as ToolPin;
-        this.pins.set(name, pinned);
+        pinned = pinTool(seen[0] as ListedTool);
+        this.store.pins.set(name, pinned);
         added.push(name);
       }
-      const changes = [...new Set(seen.flatMap((now) => pinChanges(pinned as ToolPin, now)))];
+      const pin = pinned;
+      const changes = [...new Set(seen.flatMap((now) => pinChanges(pin, now)))].sort(byFieldOrder);
+      this.store.latest.set(name, changes);
       if (changes.length > 0) {
         this.drifted.set(name, changes);
         drifted.push(name);
-      } else this.drifted.delete(name);
+        continue;
+      }
+      this.drifted.delete(name);
+      if (isLegacy(pin)) {
+        this.store.pins.set(name, pinTool(seen[0] as ListedTool));
+        added.push(name);
+      }
     }
     return { added, drifted };
   }
 
   /**
-   * A tool pinned by a pins file that no `tools/list` has shown yet: what the server would run
-   * cannot have been compared with its pin.
+   * The fields that changed, when the tool is drifted: as this session's listing showed it, or,
+   * for a tool this session has not listed, as the latest listing in any session showed it. A
+   * tool no session has listed is decided on its pin.
    */
-  unverified(tool: string): boolean {
-    return this.pins.has(tool) && !this.listed.has(tool);
-  }
-
-  /** The fields that changed, when the tool is drifted. */
   drift(tool: string): string[] | undefined {
-    return this.drifted.get(tool);
+    const changes = this.listed.has(tool) ? this.drifted.get(tool) : this.store.latest.get(tool);
+    return changes !== undefined && changes.length > 0 ? changes : undefined;
   }
 
   toDoc(): PinsDoc {
-    const names = [...this.pins.keys()].sort();
+    const names = [...this.store.pins.keys()].sort();
     return {
-      schema_version: 1,
-      tools: Object.fromEntries(names.map((n) => [n, this.pins.get(n) as ToolPin])),
+      schema_version: 2,
+      tools: Object.fromEntries(names.map((n) => [n, this.store.pins.get(n) as ToolPin | LegacyToolPin])),
     };
   }
 }
 
-const validatePins = new Ajv2020({ allErrors: false, strict: true }).compile(
-  readSchema("tool-pins.schema.json"),
-);
+let validatePins: ReturnType<Ajv2020["compile"]> | undefined;
 
-/** Read a pins file; undefined when it does not exist yet. */
+/** Read a pins file (version 1 or 2, as version 2); undefined when it does not exist yet. */
 export async function loadPins(path: string): Promise<PinsDoc | undefined> {
   let text: string;
   try {
@@ -138,6 +197,9 @@ export async function loadPins(path: string): Promise<PinsDoc | undefined> {
       where: path,
     });
   }
+  validatePins ??= new Ajv2020({ allErrors: false, strict: true }).compile(
+    readSchema("tool-pins.schema.json"),
+  );
   if (!validatePins(doc)) {
     const e = validatePins.errors?.[0];
     throw new AssayError(
@@ -148,12 +210,38 @@ export async function loadPins(path: string): Promise<PinsDoc | undefined> {
       },
     );
   }
-  return doc as PinsDoc;
+  const read = doc as { schema_version: 1 | 2; tools: PinsDoc["tools"] };
+  return { schema_version: 2, tools: read.tools };
 }
 
 /** Write a pins file atomically (temp file, then rename). */
 export async function savePins(path: string, doc: PinsDoc): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o644 });
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`);
+}
+
+/**
+ * Save pins into a file as it is when saving: tools the file does not pin yet are added, and a
+ * version 1 pin becomes the full pin of a tool listed unchanged. A tool the file pins otherwise
+ * keeps the file's pin (another gate, or `assay mcp pins update`, wrote it since). Saves are
+ * made one at a time, each atomically.
+ */
+export function pinsSaver(path: string): (doc: PinsDoc) => Promise<void> {
+  let last: Promise<void> = Promise.resolve();
+  return (doc) => {
+    const save = last.then(async () => {
+      const onDisk = (await loadPins(path))?.tools ?? {};
+      const tools: PinsDoc["tools"] = { ...onDisk };
+      for (const [name, pin] of Object.entries(doc.tools)) {
+        const there = onDisk[name];
+        if (there === undefined || (isLegacy(there) && !isLegacy(pin))) tools[name] = pin;
+      }
+      const names = Object.keys(tools).sort();
+      await savePins(path, {
+        schema_version: 2,
+        tools: Object.fromEntries(names.map((n) => [n, tools[n] as ToolPin | LegacyToolPin])),
+      });
+    });
+    last = save.catch(() => {});
+    return save;
+  };
 }

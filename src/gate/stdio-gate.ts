@@ -1,17 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { BusyPoller, type PollSource, pollableFd } from "./busy-poll.js";
+import { encodeJson, exactSource } from "./exact-json.js";
 import { type Frame, FrameBatcher } from "./frame-batcher.js";
 import { type GateOptions, type GateStep, McpGate, type StagedStep } from "./gate.js";
 import { classify, errorResponse, peekId, RPC } from "./jsonrpc.js";
 import { PipeWriter } from "./pipe-writer.js";
 import { SerialLane } from "./serial-lane.js";
-
-/** A staged client step with the line that goes on to the server, encoded before anything is stored. */
-interface Encoded {
-  staged: StagedStep;
-  line?: string;
-}
 
 /** Client frames over this size are refused unparsed (fail closed). */
 export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -159,7 +154,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
             );
             return staged;
           }
-          return gate.stageFromClient(msg, f.bytes);
+          return gate.stageFromClient(msg, f.bytes, f.text);
         }
         case "oversize":
           warn(`refused a ${f.bytes} byte frame from the client (limit ${maxFrameBytes})`);
@@ -181,24 +176,15 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     };
 
     /**
-     * Decide one client frame and encode what would go on, before anything is stored: a message
-     * JSON.stringify cannot encode (nested too deep) is refused here, not after its record says
-     * "forwarded". A frame whose handling throws is refused alone, not with its whole chunk.
+     * Decide one client frame; the staged step carries the line to forward, encoded before
+     * anything is stored (stageFromClient). A frame whose handling throws is refused alone, not
+     * with its whole chunk.
      */
-    const stageFrame = (f: Frame): Encoded => {
-      let staged: StagedStep;
+    const stageFrame = (f: Frame): StagedStep => {
       try {
-        staged = stageClient(f);
+        return stageClient(f);
       } catch (err) {
-        return { staged: refuseFrame(f, `the gate could not process the frame: ${(err as Error).message}`) };
-      }
-      const step = staged.step;
-      // What goes on is always the message as parsed and decided (stageFromClient sets it).
-      if (!step.forward || step.replacement === undefined) return { staged };
-      try {
-        return { staged, line: `${JSON.stringify(step.replacement)}\n` };
-      } catch (err) {
-        return { staged: refuseFrame(f, `the message could not be re-encoded: ${(err as Error).message}`) };
+        return refuseFrame(f, `the gate could not process the frame: ${(err as Error).message}`);
       }
     };
     const refuseFrame = (f: Frame, message: string): StagedStep => {
@@ -213,18 +199,18 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     };
 
     /** Carry out decided steps: answers to the client, then what goes on to the server, a write each. */
-    const act = (steps: readonly GateStep[], encoded: readonly Encoded[]) => {
+    const act = (steps: readonly GateStep[], staged: readonly StagedStep[]) => {
       let toClient = "";
       let forward = "";
       for (let i = 0; i < steps.length; i++) {
         const step = steps[i] as GateStep;
         if (step.reply !== undefined) {
           for (const r of Array.isArray(step.reply) ? step.reply : [step.reply])
-            toClient += `${JSON.stringify(r)}\n`;
+            toClient += `${encodeJson(r)}\n`;
         }
         // The step carried out is the staged one unless its record failed (then nothing goes on).
-        const e = encoded[i];
-        if (step.forward && step === e?.staged.step) forward += e.line ?? "";
+        const s = staged[i];
+        if (step.forward && step === s?.step && s.line !== undefined) forward += `${s.line}\n`;
       }
       if (toClient !== "") writeOut(toClient);
       if (forward !== "") toServer(forward);
@@ -241,13 +227,13 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     const clientFrames = (frames: Frame[]): boolean => {
       if (frames.length > 0)
         clientLane.run(() => {
-          const encoded = frames.map(stageFrame);
+          const staged = frames.map(stageFrame);
           if (gate.syncCommit) {
-            act(gate.commitSync(encoded.map((e) => e.staged)), encoded);
+            act(gate.commitSync(staged), staged);
             return;
           }
           return (async () => {
-            for (const e of encoded) act([await gate.commit(e.staged)], [e]);
+            for (const s of staged) act([await gate.commit(s)], [s]);
           })();
         });
       return worthSpinning(frames);
@@ -261,7 +247,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       for (const m of Array.isArray(msg) ? msg : [msg]) {
         const k = classify(m);
         if (k.kind !== "response" || k.id === null) continue;
-        out += `${JSON.stringify(errorResponse(k.id, RPC.internalError, `assay gate: ${(err as Error).message}`))}\n`;
+        out += `${encodeJson(errorResponse(k.id, RPC.internalError, `assay gate: ${(err as Error).message}`))}\n`;
       }
       return out;
     };
@@ -273,8 +259,10 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     const serverLine = (step: GateStep, msg: unknown, text: string): string => {
       if (!step.forward) return "";
       const out = step.replacement ?? (text.includes("\r") ? msg : undefined);
+      if (out === undefined) return `${text}\n`;
       try {
-        return `${out === undefined ? text : JSON.stringify(out)}\n`;
+        // Numbers the gate did not change keep the server's text (64-bit ids, `1.0`).
+        return `${encodeJson(out, exactSource(text), msg)}\n`;
       } catch (err) {
         return serverFailure(msg, err);
       }
@@ -294,8 +282,9 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
           continue;
         }
         let msg: unknown;
+        const json = f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text;
         try {
-          msg = JSON.parse(f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text);
+          msg = JSON.parse(json);
         } catch {
           // Fail closed: a line the gate cannot read could be a tool list it cannot filter.
           warn("dropped a frame from the server that is not JSON");
@@ -310,7 +299,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
         }
         if (step instanceof Promise) {
           if (out !== "") writeOut(out);
-          const text = f.text;
+          const text = json;
           return step
             .then(
               (s) => serverLine(s, msg, text),
@@ -321,7 +310,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
               return serverFrom(frames, i + 1);
             });
         }
-        out += serverLine(step, msg, f.text);
+        out += serverLine(step, msg, json);
       }
       if (out !== "") writeOut(out);
     };
@@ -416,7 +405,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
           ? `MCP server \`${opts.command}\` could not be started`
           : `MCP server exited (${signal ? `signal ${signal}` : `code ${code}`}) before answering`;
         if (!clientGone) {
-          const answers = gate.serverGone(why).map((r) => `${JSON.stringify(r)}\n`);
+          const answers = gate.serverGone(why).map((r) => `${encodeJson(r)}\n`);
           if (answers.length > 0) writeOut(answers.join(""));
         }
         if (!clientGone && !spawnFailed)

@@ -225,19 +225,23 @@ test("a deny for a tool with an outputSchema carries no structuredContent, and t
   }
 });
 
-test("deny mode `error`: a tool the allowlist does not admit looks absent; other denies are policy errors", async () => {
+test("deny mode `error`: a tool the allowlist does not admit gets what the SDK's McpServer says for a tool it does not have", async () => {
   const s = await setup({ denyMode: "error" });
   try {
-    const err = await rejectsWith(
-      s.client.callTool({ name: "write_file", arguments: { path: "/x", content: "" } }),
-      RPC.invalidParams,
-    );
-    assert.match(err.message, /Unknown tool: write_file/);
-    const absent = await rejectsWith(
-      s.client.callTool({ name: "delete_everything", arguments: {} }),
-      RPC.invalidParams,
-    );
-    assert.match(absent.message, /Unknown tool: delete_everything/);
+    // `slow` is allowed by the policy: with it removed, the server itself answers for an absent tool.
+    s.tools.slow?.remove();
+    const absent = await s.client.callTool({ name: "slow", arguments: {} });
+    assert.deepEqual(absent, {
+      content: [{ type: "text", text: "MCP error -32602: Tool slow not found" }],
+      isError: true,
+    });
+    for (const name of ["write_file", "delete_everything"]) {
+      const denied = await s.client.callTool({ name, arguments: { path: "/x", content: "" } });
+      assert.deepEqual(denied, {
+        content: [{ type: "text", text: `MCP error -32602: Tool ${name} not found` }],
+        isError: true,
+      });
+    }
 
     const denied = await rejectsWith(
       s.client.callTool({ name: "get_weather", arguments: { city: "nowhere!" } }),
@@ -247,7 +251,7 @@ test("deny mode `error`: a tool the allowlist does not admit looks absent; other
     assert.equal(s.calls.write_file + s.calls.get_weather, 0);
     assert.deepEqual(
       decisions(s.log).map((e) => e.data.outcome),
-      ["denied", "denied", "denied"],
+      ["forwarded", "denied", "denied", "denied"],
     );
   } finally {
     await s.close();

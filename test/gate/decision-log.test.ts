@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import fs, { readFileSync } from "node:fs";
-import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, writeFile } from "node:fs/promises";
 import { syncBuiltinESMExports } from "node:module";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { AnyGateEvent, DecisionEvent, FrameRejectedEvent } from "../../src/gate/decision-event.js";
 import {
@@ -12,7 +15,10 @@ import {
   MemoryDecisionLog,
   parseDecisionLog,
 } from "../../src/gate/decision-log.js";
-import { tempDir } from "./helpers.js";
+import { assayErrorAsync } from "../policy/helpers.js";
+import { assertBuilt, JsonLines, tempDir, within } from "./helpers.js";
+
+const LOG_WRITER = fileURLToPath(new URL("../fixtures/gate/log-writer.mjs", import.meta.url));
 
 const SCHEMA = JSON.parse(
   readFileSync(new URL("../../schemas/decision-event.schema.json", import.meta.url), "utf8"),
@@ -292,6 +298,92 @@ describe("FileDecisionLog", () => {
     const dir = await tempDir(t);
     await assert.rejects(FileDecisionLog.open(join(dir, "no-such-dir", "log.ndjson")));
     await assert.rejects(FileDecisionLog.open(dir));
+  });
+});
+
+describe("FileDecisionLog: one gate per log", () => {
+  test("a log another open FileDecisionLog holds is refused; once it is closed the log opens", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const first = await FileDecisionLog.open(path);
+    const err = await assayErrorAsync(
+      () => FileDecisionLog.open(join(dir, ".", "log.ndjson")),
+      "output_unwritable",
+    );
+    assert.match(err.message, /in use by another gate/);
+    assert.equal(err.where, join(dir, ".", "log.ndjson"));
+    await first.append(decisionEvent(0));
+    await first.close();
+    assert.deepEqual(await readdir(dir), ["log.ndjson"], "the lock is gone with the gate");
+    const second = await FileDecisionLog.open(path);
+    await second.append(decisionEvent(1));
+    await second.close();
+    assert.equal(parseDecisionLog(await readFile(path, "utf8")).length, 2);
+  });
+
+  test("a lock left by a process that is gone is taken over; one from another host is respected", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+      encoding: "utf8",
+    });
+    const deadPid = Number(gone.stdout);
+    await writeFile(`${path}.lock`, `${deadPid}@${hostname()}\n`);
+    const log = await FileDecisionLog.open(path);
+    assert.equal(await readFile(`${path}.lock`, "utf8"), `${process.pid}@${hostname()}\n`);
+    await log.close();
+    await writeFile(`${path}.lock`, `1@another-host.example\n`);
+    await assayErrorAsync(() => FileDecisionLog.open(path), "output_unwritable");
+    // A lock with this process's pid that this process did not take is a previous process's
+    // (a container restarted with the same pid): taken over.
+    await writeFile(`${path}.lock`, `${process.pid}@${hostname()}\n`);
+    await (await FileDecisionLog.open(path)).close();
+  });
+
+  test("a log that is not a regular file (/dev/null) is neither locked nor cut", async () => {
+    const log = await FileDecisionLog.open("/dev/null");
+    await log.append(decisionEvent(0));
+    await log.close();
+  });
+
+  test("two gate processes: the second is refused while the first holds the log; a write cut short by `ulimit -f` removes only the writer's own partial record", async (t) => {
+    assertBuilt();
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    // An earlier gate's records, written before the writer below took the log.
+    const earlier = await FileDecisionLog.open(path);
+    await earlier.appendSync([decisionEvent(0), decisionEvent(1), decisionEvent(2)]);
+    await earlier.close();
+    const before = await readFile(path, "utf8");
+    const writer = spawn(
+      "bash",
+      ["-c", 'ulimit -f 8 && exec "$0" "$@"', process.execPath, LOG_WRITER, path],
+      {
+        stdio: ["pipe", "pipe", "inherit"],
+      },
+    );
+    t.after(() => writer.kill());
+    const out = new JsonLines(writer.stdout);
+    await out.next((m) => "unparsable" in m && m.unparsable === "open", 10_000);
+    await assayErrorAsync(() => FileDecisionLog.open(path), "output_unwritable");
+    writer.stdin.write("go\n");
+    const summary = (await out.next((m) => "stored" in m, 10_000)) as { stored: number; error: string };
+    assert.equal(summary.error, "EFBIG", "the file size limit cut a record short");
+    assert.ok(summary.stored > 0);
+    await assayErrorAsync(() => FileDecisionLog.open(path), "output_unwritable");
+    writer.stdin.end();
+    await within(10_000, "the writer to exit", new Promise((r) => writer.once("exit", r)));
+    // Every record stored is there, each a whole line; the earlier gate's records are untouched.
+    const text = await readFile(path, "utf8");
+    assert.ok(text.startsWith(before));
+    assert.ok(text.endsWith("\n"), "no partial record left");
+    const events = parseDecisionLog(text);
+    assert.equal(events.length, 3 + summary.stored);
+    assert.equal(text.slice(0, -1).split("\n").length, events.length);
+    const after = await FileDecisionLog.open(path);
+    await after.append(decisionEvent(9));
+    await after.close();
+    assert.equal(parseDecisionLog(await readFile(path, "utf8")).length, 4 + summary.stored);
   });
 });
 

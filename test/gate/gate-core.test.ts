@@ -108,7 +108,7 @@ describe("McpGate: tools/call", () => {
     );
   });
 
-  test("deny mode error: a tool outside the allowlist looks absent (-32602 Unknown tool)", async () => {
+  test("deny mode error: a tool outside the allowlist looks absent (the SDK McpServer's answer)", async () => {
     const { g } = gate({ denyMode: "error" });
     for (const name of ["write_file", "exec"]) {
       const step = await g.fromClient(call(3, name, {}));
@@ -116,7 +116,10 @@ describe("McpGate: tools/call", () => {
       assert.deepEqual(step.reply, {
         jsonrpc: "2.0",
         id: 3,
-        error: { code: -32602, message: `Unknown tool: ${name}` },
+        result: {
+          content: [{ type: "text", text: `MCP error -32602: Tool ${name} not found` }],
+          isError: true,
+        },
       });
     }
     // An argument-level deny is a policy error carrying the decision.
@@ -432,6 +435,22 @@ describe("McpGate: server side", () => {
     return g.fromServer(listed(id, ts));
   }
 
+  test("tools/list hides names no call could carry (empty, over 256 characters), also without filtering", async () => {
+    const open = policyFromYaml(
+      'id: open\nversion: "1"\ndefaults: allow\nrules:\n  - { id: r, dimension: control, severity: low, tools: { deny: ["nothing"] } }\n',
+    );
+    const { g } = gate({ policy: open, filterTools: false });
+    const ts = ["", "t".repeat(257), "t".repeat(256), "ok"].map((name) => ({
+      name,
+      inputSchema: { type: "object" },
+    }));
+    const step = await list(g, 1, ts);
+    const names = (step.replacement as { result: { tools: Array<{ name: string }> } }).result.tools.map(
+      (t) => t.name,
+    );
+    assert.deepEqual(names, ["t".repeat(256), "ok"]);
+  });
+
   test("tools/list drops tools the policy denies outright, keeps the rest of the result", async () => {
     const { g } = gate();
     const step = await list(g, 1);
@@ -487,9 +506,10 @@ describe("McpGate: server side", () => {
   });
 
   test("pins loaded from a file: drift is detected on the first listing", async () => {
-    const doc = {
-      schema_version: 1 as const,
-      tools: { list_dir: { ...pinTool(tools[1] as never), description: `sha256:${"0".repeat(64)}` } },
+    const pin = pinTool(tools[1] as never);
+    const doc: PinsDoc = {
+      schema_version: 2,
+      tools: { list_dir: { fields: { ...pin.fields, description: `sha256:${"0".repeat(64)}` } } },
     };
     const { g, log } = gate({ pins: new PinSet(doc) });
     await list(g, 1);
@@ -498,17 +518,18 @@ describe("McpGate: server side", () => {
     assert.equal(decisionsOf(log)[0]?.data.reason_code, "tool_drift");
   });
 
-  test("pins loaded from a file: a pinned tool called before any listing is denied, then allowed once listed unchanged", async () => {
-    const doc = { schema_version: 1 as const, tools: { list_dir: pinTool(tools[1] as never) } };
+  test("pins loaded from a file: a pinned tool called before any listing is decided on its pin, and compared once listed", async () => {
+    const doc: PinsDoc = { schema_version: 2, tools: { list_dir: pinTool(tools[1] as never) } };
     const { g, log } = gate({ pins: new PinSet(doc) });
     const early = await g.fromClient(call(1, "list_dir", { path: "/workspace" }));
-    assert.equal(early.forward, false, "the pin could not be compared yet");
-    const d = decisionsOf(log)[0]?.data;
-    assert.equal(d?.reason_code, "tool_drift");
-    assert.match(d?.message ?? "", /has not been listed in this session/);
-    await list(g, 2);
+    assert.equal(early.forward, true, "no listing to compare yet: the pin stands");
+    assert.equal(decisionsOf(log)[0]?.data.reason_code, "allowed");
+    const rug = tools.map((t) => (t.name === "list_dir" ? { ...t, annotations: { readOnlyHint: true } } : t));
+    await list(g, 2, rug);
     const later = await g.fromClient(call(3, "list_dir", { path: "/workspace" }));
-    assert.equal(later.forward, true);
+    assert.equal(later.forward, false);
+    assert.equal(decisionsOf(log).at(-1)?.data.reason_code, "tool_drift");
+    assert.match(decisionsOf(log).at(-1)?.data.message ?? "", /\(annotations\)/);
     // A tool without a pin has nothing to compare: it is decided by the policy alone.
     const unpinned = await g.fromClient(call(4, "read_file", { path: "/workspace/a" }));
     assert.equal(unpinned.forward, true);

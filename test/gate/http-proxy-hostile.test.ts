@@ -44,6 +44,37 @@ function hostile(req: http.IncomingMessage, body: string, res: http.ServerRespon
     sse(
       'id: 1\ndata: {"jsonrpc":"2.0","id":"bigint-sse","result":{"structuredContent":{"tweet_id":1234567890123456789}}}\n\n',
     );
+  else if (id === "utf7" || id === "utf7-sse" || id === "two-charsets") {
+    // Harmless text to a UTF-8 reader; a UTF-7 reader decodes `+...-` runs into other characters.
+    const text =
+      '{"jsonrpc":"2.0","id":"' +
+      id +
+      '","result":{"tools":[{"name":"read_file","description":"+ACIAfQ-"}]}}';
+    const type =
+      id === "utf7"
+        ? "application/json; charset=utf-7"
+        : id === "utf7-sse"
+          ? "text/event-stream; charset=UTF-7"
+          : "application/json; charset=utf-8; charset=utf-7";
+    res.writeHead(200, { "content-type": type }).end(id === "utf7-sse" ? `data: ${text}\n\n` : text);
+  } else if (id === "not-utf8")
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(
+        Buffer.concat([
+          Buffer.from('{"jsonrpc":"2.0","id":"not-utf8","result":{"text":"'),
+          Buffer.from([0xc3, 0x28]),
+          Buffer.from('"}}'),
+        ]),
+      );
+  else if (id === "UTF-8")
+    res.writeHead(200, { "content-type": 'application/json; charset="UTF-8"' }).end(list(id));
+  else if (id === "numbers")
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(
+        `{"jsonrpc":"2.0","id":"numbers","result":{"tools":[${JSON.stringify(exec)},{"name":"read_file","inputSchema":{"type":"object","properties":{"n":{"maximum":1.0,"default":9007199254740993}}}}]}}`,
+      );
   else if (id === "dup")
     res
       .writeHead(200, { "content-type": "application/json" })
@@ -54,6 +85,9 @@ function hostile(req: http.IncomingMessage, body: string, res: http.ServerRespon
       .end(JSON.stringify({ jsonrpc: "2.0", id, result: {} }));
 }
 
+/** Every request body the hostile upstreams received, in order. */
+const received: string[] = [];
+
 /** An upstream on a free loopback port that answers every request with `hostile`. */
 async function hostileUpstream(): Promise<http.Server> {
   const server = http.createServer((req, res) => {
@@ -62,7 +96,10 @@ async function hostileUpstream(): Promise<http.Server> {
     req.on("data", (c: string) => {
       body += c;
     });
-    req.on("end", () => hostile(req, body, res));
+    req.on("end", () => {
+      received.push(body);
+      hostile(req, body, res);
+    });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return server;
@@ -74,12 +111,13 @@ describe("assay mcp proxy in front of a hostile upstream", { timeout: 60_000 }, 
   let upstream: http.Server;
   let proxy: HttpProxy;
   const warnings: string[] = [];
+  const log = new MemoryDecisionLog();
 
   before(async () => {
     upstream = await hostileUpstream();
     proxy = await startHttpProxy({
       policy,
-      sink: new MemoryDecisionLog(),
+      sink: log,
       upstream: upstreamUrl(upstream),
       warn: (l) => warnings.push(l),
     });
@@ -141,6 +179,70 @@ describe("assay mcp proxy in front of a hostile upstream", { timeout: 60_000 }, 
     assert.equal(r.status, 200);
     assert.ok(!r.text.includes("exec"), r.text);
     assert.deepEqual(JSON.parse(r.text), { jsonrpc: "2.0", id: "dup", result: { tools: [] } });
+  });
+
+  test("a body in another charset than UTF-8 (or bytes that are not UTF-8) is a 502; what passes says charset=utf-8", async () => {
+    for (const id of ["utf7", "utf7-sse", "two-charsets", "not-utf8"]) {
+      const r = await request(id);
+      assert.equal(r.status, 502, `${id}: ${r.text}`);
+      assert.ok(!r.text.includes("tools"), r.text);
+    }
+    const res = await fetch(proxy.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: "UTF-8", method: "tools/list" }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8");
+    assert.deepEqual(
+      ((await res.json()) as { result: { tools: Array<{ name: string }> } }).result.tools.map((t) => t.name),
+      ["read_file"],
+    );
+  });
+
+  test("a client body goes on with its numbers as written; an id that cannot be kept exactly is a 400 with that id", async () => {
+    const post = (body: string) =>
+      fetch(proxy.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body,
+      });
+    const call =
+      '{"jsonrpc":"2.0","id":"exact","method":"tools/call","params":{"name":"read_file","arguments":{"n":9007199254740993,"f":1.0}}}';
+    assert.equal((await post(call)).status, 200);
+    assert.equal(received.at(-1), call);
+    const before = received.length;
+    const bad = await post('{"jsonrpc":"2.0","id":9007199254740993,"method":"ping"}');
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /^\{"jsonrpc":"2\.0","id":9007199254740993,"error":\{"code":-32600,/);
+    assert.equal(received.length, before, "not forwarded");
+  });
+
+  test("a tools/call too deep to re-encode is a 400 with its id, never recorded as forwarded", async () => {
+    const deep = `${"[".repeat(20_000)}${"]".repeat(20_000)}`;
+    const before = received.length;
+    const res = await fetch(proxy.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: `{"jsonrpc":"2.0","id":"deep","method":"tools/call","params":{"name":"read_file","_meta":{"x":${deep}}}}`,
+    });
+    assert.equal(res.status, 400);
+    assert.deepEqual(((await res.json()) as { id: unknown; error: { code: number } }).error.code, -32600);
+    assert.equal(received.length, before);
+    const mine = log.events.filter((e) => (e.data as { request_id?: unknown }).request_id === "deep");
+    assert.deepEqual(
+      mine.map((e) => [e.type, (e.data as { reason?: string }).reason]),
+      [["assay.gate.frame_rejected", "invalid_message"]],
+    );
+  });
+
+  test("a tool list the gate filters keeps the upstream's numbers as written", async () => {
+    const r = await request("numbers");
+    assert.equal(r.status, 200);
+    assert.equal(
+      r.text,
+      '{"jsonrpc":"2.0","id":"numbers","result":{"tools":[{"name":"read_file","inputSchema":{"type":"object","properties":{"n":{"maximum":1.0,"default":9007199254740993}}}}]}}',
+    );
   });
 
   test("answers the gate did not change keep their text: a 64-bit integer keeps its digits", async () => {

@@ -252,7 +252,7 @@ describe("assay mcp proxy (Streamable HTTP) in front of server-everything", { ti
       },
       body: JSON.stringify({ jsonrpc: "2.0", id: "raw-list", method: "tools/list" }),
     });
-    assert.equal(raw.headers.get("content-type"), "text/event-stream");
+    assert.equal(raw.headers.get("content-type"), "text/event-stream; charset=utf-8");
     const text = await within(5000, "the raw tools/list answer", raw.text());
     const m = /^event: message\nid: (\S+)\ndata: (.*)\n\n$/.exec(text);
     assert.ok(m, text.slice(0, 300));

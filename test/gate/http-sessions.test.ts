@@ -24,7 +24,7 @@ async function forwarded(g: McpGate, id: number): Promise<boolean> {
 }
 
 test("pins are compared per session: one session's listing neither clears nor causes another's drift", async () => {
-  const pins = new PinSet({ schema_version: 1, tools: { safe: pinTool(safe) } });
+  const pins = new PinSet({ schema_version: 2, tools: { safe: pinTool(safe) } });
   const sessions = new GateSessions({ policy, sink: new MemoryDecisionLog(), pins });
   const a = sessions.open("A");
   const b = sessions.open("B");
@@ -34,7 +34,29 @@ test("pins are compared per session: one session's listing neither clears nor ca
   assert.deepEqual(await listing(b, 1, [safe]), ["safe"], "B's server lists it as pinned");
   assert.equal(await forwarded(b, 2), true);
   assert.equal(await forwarded(a, 3), false, "B's listing does not clear A's drift");
-  assert.equal(await forwarded(c, 1), false, "C never listed it: its pin was not checked in C");
+  assert.equal(
+    await forwarded(c, 1),
+    true,
+    "C never listed it: decided on the pin and the latest listing (B's)",
+  );
+  assert.deepEqual(await listing(a, 4, [poisoned]), [], "A lists it changed again: now the latest listing");
+  assert.equal(
+    await forwarded(sessions.open("D"), 1),
+    false,
+    "D never listed it: the latest listing shows it changed",
+  );
+  assert.equal(await forwarded(b, 3), true, "B listed it unchanged: its own listing counts for B");
+});
+
+test("a session that calls a tool another session listed, without listing it itself, is not denied (clients may call blind)", async () => {
+  const sessions = new GateSessions({ policy, sink: new MemoryDecisionLog(), pins: new PinSet() });
+  const b = sessions.open("B");
+  assert.deepEqual(await listing(b, 1, [safe]), ["safe"]);
+  const c = sessions.open("C");
+  assert.equal(await forwarded(c, 1), true);
+  // Nor is a call to a tool no session has listed yet: there is no pin to compare with.
+  const fresh = new GateSessions({ policy, sink: new MemoryDecisionLog(), pins: new PinSet() });
+  assert.equal(await forwarded(fresh.open("E"), 1), true);
 });
 
 test("without a pins file, what one session pinned first is what every other session is compared with", async () => {

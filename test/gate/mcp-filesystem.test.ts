@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { DecisionEvent } from "../../src/gate/decision-event.js";
-import { sha256Digest } from "../../src/lib/canonical-json.js";
+import { canonicalDigest } from "../../src/lib/canonical-json.js";
 import {
   ASSAY_BIN,
   assertBuilt,
@@ -206,20 +206,18 @@ describe("assay mcp wrap around server-filesystem", () => {
     }
   });
 
-  test("--deny-mode error: a tool outside the allowlist is -32602 Unknown tool; --no-filter-tools lists it", async () => {
+  test("--deny-mode error: a tool outside the allowlist gets the server's own answer for an absent tool; --no-filter-tools lists it", async () => {
     const log = join(root, "b.ndjson");
     const s = await wrap(["--deny-mode", "error", "--no-filter-tools"], log);
     try {
       const names = (await s.client.listTools()).tools.map((t) => t.name);
       assert.ok(names.includes("edit_file") && names.includes("directory_tree"), names.join(","));
       for (const name of ["edit_file", "directory_tree"]) {
-        const err = await s.client.callTool({ name, arguments: { path: WS } }).then(
-          () => assert.fail(`${name} was not refused`),
-          (e: unknown) => e,
-        );
-        assert.ok(err instanceof McpError, String(err));
-        assert.equal(err.code, -32602);
-        assert.match(err.message, new RegExp(`Unknown tool: ${name}$`));
+        const r = await s.client.callTool({ name, arguments: { path: WS } });
+        assert.deepEqual(r, {
+          content: [{ type: "text", text: `MCP error -32602: Tool ${name} not found` }],
+          isError: true,
+        });
       }
       // An argument-level deny is a policy error (-32001) carrying the decision.
       const err = await s.client
@@ -275,10 +273,10 @@ describe("assay mcp wrap around server-filesystem", () => {
       await first.close();
     }
     const doc = JSON.parse(await readFile(pins, "utf8")) as {
-      tools: Record<string, { description: string }>;
+      tools: Record<string, { fields: { description: string } }>;
     };
     assert.ok(doc.tools.read_text_file);
-    doc.tools.read_text_file.description = sha256Digest("an older, different description");
+    doc.tools.read_text_file.fields.description = canonicalDigest("an older, different description");
     const tampered = `${JSON.stringify(doc, null, 2)}\n`;
     await writeFile(pins, tampered);
 
@@ -303,7 +301,11 @@ describe("assay mcp wrap around server-filesystem", () => {
     } finally {
       await drifted.close();
     }
-    assert.equal(await readFile(pins, "utf8"), tampered, "the gate never rewrites an existing pins file");
+    assert.equal(
+      await readFile(pins, "utf8"),
+      tampered,
+      "nothing new was pinned: the file is left as it was",
+    );
 
     const update = spawnSync(
       process.execPath,

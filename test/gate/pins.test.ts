@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { loadPins, PinSet, pinChanges, pinTool, savePins } from "../../src/gate/pins.js";
+import { loadPins, PinSet, pinChanges, pinsSaver, pinTool, savePins } from "../../src/gate/pins.js";
 import { canonicalDigest, sha256Digest } from "../../src/lib/canonical-json.js";
 import { assayErrorAsync } from "../policy/helpers.js";
 import { tempDir } from "./helpers.js";
@@ -15,17 +15,65 @@ const read = {
 const write = { name: "write_file", description: "write a file", inputSchema: { type: "object" } };
 
 describe("pinTool", () => {
-  test("hashes the canonical inputSchema and the description", () => {
+  test("hashes every field but the name, each as canonical JSON", () => {
     const pin = pinTool(read);
-    assert.equal(pin.input_schema, canonicalDigest(read.inputSchema));
-    assert.equal(pin.description, sha256Digest("read a file"));
+    assert.deepEqual(pin, {
+      fields: { description: canonicalDigest("read a file"), inputSchema: canonicalDigest(read.inputSchema) },
+    });
     // Key order does not matter (canonical JSON); content does.
     const reordered = { ...read, inputSchema: { properties: { path: { type: "string" } }, type: "object" } };
     assert.deepEqual(pinTool(reordered), pin);
-    assert.deepEqual(pinChanges(pin, pinTool({ ...read, description: "read a file!" })), ["description"]);
-    assert.deepEqual(pinChanges(pin, pinTool({ ...read, inputSchema: { type: "object" } })), ["inputSchema"]);
-    assert.deepEqual(pinChanges(pin, pinTool({ name: "read_file" })), ["inputSchema", "description"]);
-    assert.deepEqual(pinChanges(pin, pinTool(read)), []);
+    assert.deepEqual(pinChanges(pin, { ...read, description: "read a file!" }), ["description"]);
+    assert.deepEqual(pinChanges(pin, { ...read, inputSchema: { type: "object" } }), ["inputSchema"]);
+    assert.deepEqual(pinChanges(pin, { name: "read_file" }), ["description", "inputSchema"]);
+    assert.deepEqual(pinChanges(pin, read), []);
+  });
+
+  test("title, annotations, outputSchema, icons, _meta and fields MCP adds later are pinned too", () => {
+    const pin = pinTool(read);
+    const changed: Array<[Record<string, unknown>, string[]]> = [
+      [{ title: "Read" }, ["title"]],
+      // Some clients approve a tool marked read-only without asking.
+      [{ annotations: { readOnlyHint: true } }, ["annotations"]],
+      [{ outputSchema: { type: "object" } }, ["outputSchema"]],
+      [{ icons: [{ src: "https://example.com/i.png" }] }, ["icons"]],
+      [{ _meta: { "ui/resourceUri": "ui://x" } }, ["_meta"]],
+      [{ execution: { taskSupport: "optional" } }, ["execution"]],
+      [{ futureField: 1, annotations: {} }, ["annotations", "futureField"]],
+    ];
+    for (const [extra, fields] of changed) assert.deepEqual(pinChanges(pin, { ...read, ...extra }), fields);
+    const annotated = { ...read, annotations: { readOnlyHint: false } };
+    assert.deepEqual(pinChanges(pinTool(annotated), { ...read, annotations: { readOnlyHint: true } }), [
+      "annotations",
+    ]);
+    assert.deepEqual(pinChanges(pinTool(annotated), read), ["annotations"], "a field removed counts");
+  });
+
+  test("a version 1 pin compares the description and inputSchema as version 1 hashed them", () => {
+    const legacy = {
+      input_schema: canonicalDigest(read.inputSchema),
+      description: sha256Digest("read a file"),
+    };
+    assert.deepEqual(pinChanges(legacy, read), []);
+    assert.deepEqual(pinChanges(legacy, { ...read, description: "x" }), ["description"]);
+    assert.deepEqual(pinChanges(legacy, { ...read, inputSchema: {} }), ["inputSchema"]);
+  });
+});
+
+describe("PinSet with version 1 pins", () => {
+  test("a tool listed as pinned gets its full pin (to save); a changed one is drifted and keeps its old pin", () => {
+    const legacy = {
+      input_schema: canonicalDigest(read.inputSchema),
+      description: sha256Digest("read a file"),
+    };
+    const pins = new PinSet({ schema_version: 2, tools: { read_file: legacy, write_file: { ...legacy } } });
+    const observed = pins.observe([{ ...read, annotations: { readOnlyHint: true } }, { ...write }]);
+    assert.deepEqual(observed, { added: ["read_file"], drifted: ["write_file"] });
+    assert.deepEqual(pins.toDoc().tools.read_file, pinTool({ ...read, annotations: { readOnlyHint: true } }));
+    assert.deepEqual(pins.toDoc().tools.write_file, legacy);
+    // From now on the full pin is compared: an annotation flip is drift.
+    assert.deepEqual(pins.observe([read]).drifted, ["read_file"]);
+    assert.deepEqual(pins.drift("read_file"), ["annotations"]);
   });
 });
 
@@ -65,7 +113,7 @@ describe("PinSet", () => {
 
   test("starts from a pins document; toDoc is sorted and round-trips", () => {
     const doc = {
-      schema_version: 1 as const,
+      schema_version: 2 as const,
       tools: { write_file: pinTool(write), read_file: pinTool(read) },
     };
     const pins = new PinSet(doc);
@@ -88,13 +136,51 @@ describe("loadPins / savePins", () => {
     assert.ok((await readFile(path, "utf8")).endsWith("\n"));
   });
 
+  test("a version 1 file loads as version 2, its pins kept as they were", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "pins.json");
+    const legacy = {
+      input_schema: canonicalDigest(read.inputSchema),
+      description: sha256Digest("read a file"),
+    };
+    await writeFile(path, JSON.stringify({ schema_version: 1, tools: { read_file: legacy } }));
+    assert.deepEqual(await loadPins(path), { schema_version: 2, tools: { read_file: legacy } });
+  });
+
+  test("pinsSaver merges into the file as it is: new tools added, the file's pins kept, version 1 pins completed", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "pins.json");
+    const save = pinsSaver(path);
+    const legacy = {
+      input_schema: canonicalDigest(read.inputSchema),
+      description: sha256Digest("read a file"),
+    };
+    const other = pinTool({ name: "other", description: "another gate pinned this" });
+    // Another writer (a gate, or `pins update`) has pinned `other` and a version 1 `read_file`.
+    await writeFile(path, JSON.stringify({ schema_version: 1, tools: { read_file: legacy } }));
+    const mine = new PinSet({ schema_version: 2, tools: { read_file: legacy } });
+    mine.observe([read, write, { name: "other", description: "what this session saw" }]);
+    await savePins(path, { schema_version: 2, tools: { read_file: legacy, other } });
+    // Two saves at once are made one after the other, each merging into what the last wrote.
+    const first = new PinSet();
+    first.observe([{ name: "page2", description: "listed on a later page" }]);
+    await Promise.all([save(mine.toDoc()), save(first.toDoc())]);
+    const saved = (await loadPins(path))?.tools ?? {};
+    assert.deepEqual(Object.keys(saved), ["other", "page2", "read_file", "write_file"]);
+    assert.deepEqual(saved.other, other, "the file's pin stays");
+    assert.deepEqual(saved.read_file, pinTool(read), "the version 1 pin is completed");
+    assert.deepEqual(saved.write_file, pinTool(write));
+    assert.equal(JSON.parse(await readFile(path, "utf8")).schema_version, 2);
+    assert.deepEqual(await readdir(dir), ["pins.json"], "no temporary file is left behind");
+  });
+
   test("an invalid pins file is input_invalid naming the file", async (t) => {
     const dir = await tempDir(t);
     const h = `sha256:${"0".repeat(64)}`;
     const bad: Array<[string, string]> = [
       ["not-json.json", "{ not json"],
       ["array.json", "[]"],
-      ["version.json", JSON.stringify({ schema_version: 2, tools: {} })],
+      ["version.json", JSON.stringify({ schema_version: 3, tools: {} })],
       ["no-tools.json", JSON.stringify({ schema_version: 1 })],
       [
         "bad-hash.json",
@@ -102,6 +188,12 @@ describe("loadPins / savePins", () => {
       ],
       ["missing-field.json", JSON.stringify({ schema_version: 1, tools: { x: { input_schema: h } } })],
       ["extra.json", JSON.stringify({ schema_version: 1, tools: {}, trusted: true })],
+      ["v1-with-v2-pin.json", JSON.stringify({ schema_version: 1, tools: { x: { fields: {} } } })],
+      [
+        "v2-bad-field.json",
+        JSON.stringify({ schema_version: 2, tools: { x: { fields: { title: "abc" } } } }),
+      ],
+      ["v2-name.json", JSON.stringify({ schema_version: 2, tools: { x: { fields: { name: h } } } })],
     ];
     for (const [name, text] of bad) {
       const path = join(dir, name);

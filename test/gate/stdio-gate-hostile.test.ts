@@ -4,11 +4,14 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, type TestContext, test } from "node:test";
 import { MemoryDecisionLog } from "../../src/gate/decision-log.js";
+import { MAX_MESSAGE_DEPTH } from "../../src/gate/gate.js";
 import { MAX_UNREAD_ANSWER_BYTES, runStdioGate } from "../../src/gate/stdio-gate.js";
+import { policyFromYaml } from "../policy/helpers.js";
 import {
   decisions,
   JsonLines,
   openPolicy,
+  readLog,
   startGate,
   tempDir,
   waitFor,
@@ -96,6 +99,102 @@ describe("runStdioGate against hostile input", () => {
     );
   });
 
+  test("numbers reach the server as the client wrote them (2^53 + 1, 1.0, 1e2, -0), not as doubles re-encoded", async (t) => {
+    const g = await startGate(t, { policy: open });
+    const args =
+      '{"big":9007199254740993,"u64":18446744073709551615,"f":1.0,"e":1e2,"neg":-0,"small":7,"x":0.1}';
+    g.send(
+      `{"jsonrpc":"2.0","id":"n1","method":"tools/call","params":{"name":"read_file","arguments":${args}}}\n`,
+    );
+    assert.ok(!("error" in (await g.replies.reply("n1"))));
+    const [line] = g.receivedLines();
+    assert.equal(
+      line,
+      `{"jsonrpc":"2.0","id":"n1","method":"tools/call","params":{"name":"read_file","arguments":${args}}}`,
+    );
+    // What the gate decided and forwarded is still its own encoding: a duplicate key collapses
+    // as JSON.parse reads it, with the number it keeps written as sent.
+    g.send(
+      '{"jsonrpc":"2.0","id":"n2","method":"tools/call","params":{"name":"exec","name":"read_file","arguments":{"a":1.50}}}\n',
+    );
+    await g.replies.reply("n2");
+    assert.equal(
+      g.receivedLines()[1],
+      '{"jsonrpc":"2.0","id":"n2","method":"tools/call","params":{"name":"read_file","arguments":{"a":1.50}}}',
+    );
+  });
+
+  test("an id the gate cannot keep exactly is refused, answered with the digits the client sent, never forwarded", async (t) => {
+    const g = await startGate(t, { policy: open });
+    const call = (id: string) =>
+      `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"read_file","arguments":{}}}\n`;
+    // Both read as the double 9007199254740992: kept apart only by refusing the one that is not exact.
+    g.send(call("9007199254740993"));
+    g.send(call("9007199254740992"));
+    g.send(call("1.0"));
+    await g.sync();
+    const refused = g.replies.raw.filter((l) => l.includes('"error"'));
+    assert.equal(refused.length, 2, g.replies.raw.join("\n"));
+    assert.match(refused[0] as string, /^\{"jsonrpc":"2\.0","id":9007199254740993,"error":\{"code":-32600,/);
+    assert.match(refused[1] as string, /^\{"jsonrpc":"2\.0","id":1\.0,"error":\{"code":-32600,/);
+    assert.ok(g.replies.raw.some((l) => l.startsWith('{"jsonrpc":"2.0","id":9007199254740992,"result"')));
+    const got = g.receivedLines().filter((l) => l.includes("tools/call"));
+    assert.deepEqual(got, [call("9007199254740992").trim()]);
+    const rejected = readLog(g.logPath).filter((e) => e.type === "assay.gate.frame_rejected");
+    assert.deepEqual(
+      rejected.map((e) => [
+        (e.data as { request_id: unknown }).request_id,
+        (e.data as { reason: string }).reason,
+      ]),
+      [
+        [null, "invalid_message"],
+        [null, "invalid_message"],
+      ],
+    );
+    assert.match(
+      String((rejected[0]?.data as { message?: string } | undefined)?.message),
+      /`9007199254740993`/,
+    );
+  });
+
+  test("a tools/call nested too deep is refused before it is decided: not counted against limits, not recorded as decided", async (t) => {
+    const limited = policyFromYaml(`
+id: one-call
+version: "1.0.0"
+defaults: allow
+rules:
+  - id: one
+    dimension: control
+    severity: low
+    limit: { max_calls: 1 }
+`);
+    const g = await startGate(t, { policy: limited });
+    // 20,000 levels: JSON.parse reads it, JSON.stringify cannot write it; just past the limit is refused too.
+    for (const levels of [20_000, MAX_MESSAGE_DEPTH]) {
+      const deep = `${"[".repeat(levels)}${"]".repeat(levels)}`;
+      g.send(
+        `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_file","_meta":{"x":${deep}}}}\n`,
+      );
+    }
+    g.send(rpc(2, "tools/call", { name: "read_file", arguments: {} }));
+    assert.ok(!("error" in (await g.replies.reply(2))), "the refused calls were not counted");
+    const refusals = g.replies.all.filter((m) => (m as { id?: unknown }).id === 1);
+    assert.deepEqual(
+      refusals.map((m) => (m as { error: { code: number } }).error.code),
+      [-32600, -32600],
+    );
+    assert.deepEqual(
+      readLog(g.logPath).map((e) => [e.type, (e.data as { request_id?: unknown }).request_id]),
+      [
+        ["assay.gate.started", undefined],
+        ["assay.gate.frame_rejected", 1],
+        ["assay.gate.frame_rejected", 1],
+        ["assay.tool.decision", 2],
+      ],
+    );
+    assert.ok(!g.received().includes('"id":1,'));
+  });
+
   test("with --log-arguments, params that are not an object do not take the rest of the read with them", async (t) => {
     const g = await startGate(t, { policy: workspacePolicy(), logArguments: true });
     g.send(`${rpc(1, "ping")}${rpc(2, "tools/call", "x")}`);
@@ -164,6 +263,34 @@ createInterface({ input: process.stdin, crlfDelay: Infinity }).on("line", (l) =>
     assert.ok(
       replies.raw.every((l) => !l.includes("\r")),
       "no line the client reads holds a carriage return",
+    );
+  });
+
+  test("a tool list the gate changes keeps the server's numbers as written; names no call can carry are hidden", async (t) => {
+    const long = "t".repeat(257);
+    const server = await scriptedServer(
+      t,
+      `
+process.stdin.on("data", (d) => {
+  for (const line of d.toString().split("\\n").filter(Boolean)) {
+    const m = JSON.parse(line);
+    if (m.method !== "tools/list") continue;
+    process.stdout.write('{"jsonrpc":"2.0","id":' + JSON.stringify(m.id) + ',"result":{"tools":[' +
+      '{"name":"read_file","inputSchema":{"type":"object","properties":{"n":{"type":"number","maximum":1.0,"minimum":-0,"multipleOf":1e-3,"default":9007199254740993}}}},' +
+      '{"name":"exec","inputSchema":{"type":"object"}},' +
+      '{"name":"","inputSchema":{"type":"object"}},' +
+      '{"name":"${long}","inputSchema":{"type":"object"}}' +
+      ']}}\\n');
+  }
+});`,
+    );
+    const { input, output } = gateAround(t, server);
+    const lines = new JsonLines(output);
+    input.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" })}\n`);
+    await lines.reply(1);
+    assert.equal(
+      lines.raw[0],
+      '{"jsonrpc":"2.0","id":1,"result":{"tools":[{"name":"read_file","inputSchema":{"type":"object","properties":{"n":{"type":"number","maximum":1.0,"minimum":-0,"multipleOf":1e-3,"default":9007199254740993}}}}]}}',
     );
   });
 
