@@ -224,7 +224,8 @@ function compileRule(rule: RuleDoc, base: Omit<RuleBase, "scope">, ctx: RuleComp
           cause: err,
         });
       }
-      return { ...base, kind: "args", validate, scope: patterns(check.tools) };
+      const jsonStrings = check.json_strings ?? "as_sent";
+      return { ...base, kind: "args", validate, jsonStrings, scope: patterns(check.tools) };
     }
     case "expr": {
       const check = rule.expr as NonNullable<RuleDoc["expr"]>;

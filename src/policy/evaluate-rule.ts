@@ -2,8 +2,9 @@ import type { ErrorObject } from "ajv";
 import type { ToolCall } from "./call-shape.js";
 import type { ReasonCode, Violation } from "./decision.js";
 import { evaluateNetwork, type FoundTargets } from "./eval-network.js";
-import type { CompiledRule, SequenceRule } from "./ir.js";
+import type { ArgsRule, CompiledRule, SequenceRule } from "./ir.js";
 import type { NetworkIR } from "./network-ir.js";
+import { reparsedArguments } from "./reparse-args.js";
 import type { SessionState } from "./session-state.js";
 import { matchAnyFolded, matchAnyToolPattern, matchToolPattern } from "./tool-pattern.js";
 
@@ -18,6 +19,8 @@ export interface RuleOutcome {
 
 const PASS: RuleOutcome = Object.freeze({ violations: [], mentioned: false, allowed: false }) as RuleOutcome;
 const MAX_SCHEMA_VIOLATIONS = 8;
+// How deep JSON re-parsed from a string may nest (the default call depth bound).
+const MAX_REPARSED_DEPTH = 64;
 
 /**
  * Run one compiled rule on a call. Plain reads of prebuilt data: nothing here compiles,
@@ -54,13 +57,8 @@ export function evaluateRule(
       const allowed = matchAnyToolPattern(rule.allow, call.tool) !== undefined;
       return allowed ? { violations: [], mentioned: true, allowed: true } : PASS;
     }
-    case "args": {
-      if (rule.validate(call.arguments)) return PASS;
-      const errors = (rule.validate.errors ?? []).slice(0, MAX_SCHEMA_VIOLATIONS);
-      if (errors.length === 0)
-        return outcome([violation(rule, "args_invalid", "/arguments", "arguments do not match the schema")]);
-      return outcome(errors.map((e) => violation(rule, "args_invalid", argPointer(e), schemaMessage(e))));
-    }
+    case "args":
+      return argsOutcome(rule, call.arguments);
     case "expr": {
       const result = rule.program.run(scratch.bindings());
       if (result === true) return PASS;
@@ -100,6 +98,64 @@ export function evaluateRule(
       return found.length === 0 ? PASS : outcome(found);
     }
   }
+}
+
+/**
+ * Validate the arguments in the form (or forms) the rule's `json_strings` names. Re-parsed: as
+ * the MCP Python SDK's FastMCP servers hand them to the tool (see reparsedArguments).
+ */
+function argsOutcome(rule: ArgsRule, args: Record<string, unknown>): RuleOutcome {
+  const reparsed = rule.jsonStrings === "as_sent" ? null : reparsedArguments(args, MAX_REPARSED_DEPTH);
+  // No string was re-parsed: both forms are the arguments as sent.
+  if (!reparsed && rule.validate(args)) return PASS;
+  const found: Violation[] = [];
+  if (!reparsed) schemaViolations(rule, null, found);
+  else {
+    if (rule.jsonStrings === "both" && !rule.validate(args)) schemaViolations(rule, null, found);
+    for (const key of reparsed.tooDeep) {
+      const at = `/arguments/${escapeKey(key)}`;
+      const message = `\`${at}\` holds JSON nested more than ${MAX_REPARSED_DEPTH} levels deep, which a re-parsing server would hand to the tool`;
+      found.push(violation(rule, "args_invalid", at, message));
+    }
+    if (!rule.validate(reparsed.args)) schemaViolations(rule, reparsed.changed, found);
+  }
+  return found.length === 0 ? PASS : outcome(found.slice(0, MAX_SCHEMA_VIOLATIONS));
+}
+
+/**
+ * The violations of the validation that just failed, added to `found` (same pointer and message
+ * once). `changed`: the keys a re-parsing server replaced; an error inside one points at the
+ * string that was sent and says how it was read.
+ */
+function schemaViolations(rule: ArgsRule, changed: ReadonlySet<string> | null, found: Violation[]): void {
+  const add = (path: string, message: string) => {
+    if (!found.some((v) => v.path === path && v.message === message))
+      found.push(violation(rule, "args_invalid", path, message));
+  };
+  const errors = (rule.validate.errors ?? []).slice(0, MAX_SCHEMA_VIOLATIONS);
+  if (errors.length === 0) add("/arguments", "arguments do not match the schema");
+  for (const e of errors) {
+    const key = changed ? reparsedKey(e.instancePath, changed) : undefined;
+    if (key === undefined) add(argPointer(e), schemaMessage(e));
+    else {
+      const at = `/arguments/${escapeKey(key)}`;
+      add(at, `${schemaMessage(e)} (as a server that re-parses JSON in strings reads \`${at}\`)`);
+    }
+  }
+}
+
+/** The re-parsed top-level key an error's instance path lies in, if any. */
+function reparsedKey(instancePath: string, changed: ReadonlySet<string>): string | undefined {
+  const slash = instancePath.indexOf("/", 1);
+  const first = instancePath
+    .slice(1, slash < 0 ? undefined : slash)
+    .replace(/~1/g, "/")
+    .replace(/~0/g, "~");
+  return instancePath !== "" && changed.has(first) ? first : undefined;
+}
+
+function escapeKey(k: string): string {
+  return k.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
 function sequenceOutcome(rule: SequenceRule, tool: string, state: SessionState): RuleOutcome {

@@ -1,7 +1,7 @@
 import type { ValidateFunction } from "ajv";
 import type { CelProgram } from "./cel.js";
 import type { NetworkIR } from "./network-ir.js";
-import type { Dimension, Effect, Mapping, Severity } from "./pack-types.js";
+import type { Dimension, Effect, JsonStrings, Mapping, Severity } from "./pack-types.js";
 import type { ToolPattern } from "./tool-pattern.js";
 
 /** What every compiled rule carries, whatever its kind. */
@@ -35,6 +35,8 @@ export interface ToolsRule extends RuleBase {
 export interface ArgsRule extends RuleBase {
   readonly kind: "args";
   readonly validate: ValidateFunction;
+  /** Which form of the arguments `validate` judges (see JsonStrings). */
+  readonly jsonStrings: JsonStrings;
 }
 export interface ExprRule extends RuleBase {
   readonly kind: "expr";

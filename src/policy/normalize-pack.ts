@@ -20,5 +20,14 @@ function normalizeRule(rule: RuleDoc): RuleDoc {
     when: rule.when ?? [],
     cost: rule.cost ?? 1,
     mappings: rule.mappings ?? [],
+    ...(rule.args ? { args: normalizeArgs(rule.args) } : {}),
   };
+}
+
+// `json_strings: as_sent` is the default; it is dropped rather than written out, so that packs
+// written before the option existed keep their digests.
+function normalizeArgs(args: NonNullable<RuleDoc["args"]>): NonNullable<RuleDoc["args"]> {
+  if (args.json_strings !== "as_sent") return args;
+  const { json_strings: _, ...rest } = args;
+  return rest;
 }

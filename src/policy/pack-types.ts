@@ -12,9 +12,15 @@ export interface ToolsCheck {
   allow?: string[];
   deny?: string[];
 }
+/**
+ * Which form of the arguments an `args` schema judges: as sent; as a server that re-parses
+ * JSON-encoded strings (the MCP Python SDK's FastMCP) hands them to the tool; or both.
+ */
+export type JsonStrings = "as_sent" | "reparsed" | "both";
 export interface ArgsCheck {
   tools: string[];
   schema: Record<string, unknown> | boolean;
+  json_strings?: JsonStrings;
 }
 export interface ExprCheck {
   tools: string[];

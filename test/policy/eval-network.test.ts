@@ -4,8 +4,8 @@ import fc from "fast-check";
 import { compilePolicy } from "../../src/policy/compile.js";
 import { decide } from "../../src/policy/decide.js";
 import type { Decision } from "../../src/policy/decision.js";
-import { parseTarget } from "../../src/policy/eval-network.js";
 import type { NetworkCheck } from "../../src/policy/pack-types.js";
+import { readDestination } from "../../src/policy/read-destination.js";
 import { pack, rule } from "./helpers.js";
 
 /** A policy of one network rule `net` (plus defaults allow), deciding `tool` calls with `args`. */
@@ -114,9 +114,9 @@ describe("network: CIDRs", () => {
     });
     fc.assert(
       fc.property(url, (u) => {
-        const t = parseTarget(u, "/arguments/url", false);
+        const t = readDestination(u, false);
         const whole = new URL(u);
-        assert.ok(t && typeof t === "object", u);
+        assert.ok(t.kind === "destination", u);
         assert.equal(
           t.host,
           whole.hostname

@@ -19,6 +19,11 @@ const EVALUATION_MODULES = [
   "policy/decide.ts",
   "policy/evaluate-rule.ts",
   "policy/eval-network.ts",
+  "policy/find-targets.ts",
+  "policy/read-destination.ts",
+  "policy/text-urls.ts",
+  "policy/host-keys.ts",
+  "policy/reparse-args.ts",
   "policy/session-state.ts",
   "policy/session.ts",
   "policy/check-trace.ts",
@@ -34,6 +39,8 @@ const ALLOWED_HELPERS = [
   "policy/suggest.ts", // did-you-mean over a precomputed list
   "policy/network-ir.ts", // normalizeHost; its compileNetwork is banned below
   "policy/ip-bits.ts", // parses IP literals found in arguments into numbers, not policy
+  // Reads argument strings as JSON, as a re-parsing server (FastMCP) does: the call's data, not policy.
+  "policy/json-text.ts",
 ];
 
 /** Modules that compile or parse: an evaluation module must not import them (types excepted). */

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ipBits, v4Text } from "../../src/policy/ip-bits.js";
+import { allowed, denied, netPolicy, PRIVATE } from "./network-helpers.js";
+
+/** The IPv4 addresses an IPv6 address carries, as `form a.b.c.d`. */
+const carried = (ip: string) => (ipBits(ip)?.carried ?? []).map((c) => `${c.form} ${v4Text(c.v4)}`);
+
+describe("ip bits: IPv4 addresses carried in IPv6 addresses", () => {
+  test("IPv4-mapped and IPv4-compatible (WHATWG writes [::127.0.0.1] as [::7f00:1])", () => {
+    assert.deepEqual(carried("::ffff:169.254.169.254"), ["ipv4-mapped 169.254.169.254"]);
+    assert.deepEqual(carried("::7f00:1"), ["ipv4-compatible 127.0.0.1"]);
+    assert.deepEqual(carried("::1"), ["ipv4-compatible 0.0.0.1"]);
+  });
+
+  test("NAT64: the well-known prefix /96, and local-use 64:ff9b:1::/48 at each RFC 6052 length", () => {
+    assert.deepEqual(carried("64:ff9b::10.0.0.1"), ["nat64 10.0.0.1"]);
+    assert.deepEqual(carried("64:ff9b:1::10.0.0.1"), ["nat64 local-use /96 10.0.0.1"]);
+    // /48: bits 48-63 and 72-87, with the u octet (64-71) and the suffix zero.
+    assert.deepEqual(carried("64:ff9b:1:a9fe:a9:fe00::"), [
+      "nat64 local-use /48 169.254.169.254",
+      "nat64 local-use /56 254.169.254.0",
+      "nat64 local-use /64 169.254.0.0",
+      "nat64 local-use /96 0.0.0.0",
+    ]);
+    // /64: bits 72-103.
+    assert.ok(carried("64:ff9b:1:0:a:0:100::").includes("nat64 local-use /64 10.0.0.1"));
+    // A readable /96 address is not read at shorter lengths whose zero bits are not zero.
+    assert.deepEqual(carried("64:ff9b:1::808:808"), ["nat64 local-use /96 8.8.8.8"]);
+  });
+
+  test("6to4 (bits 16-47) and Teredo (server in bits 32-63, client inverted in the last 32)", () => {
+    assert.deepEqual(carried("2002:a9fe:a9fe::1"), ["6to4 169.254.169.254"]);
+    // RFC 4380's example: server 65.54.227.120, client 192.0.2.45.
+    assert.deepEqual(carried("2001:0:4136:e378:8000:63bf:3fff:fdd2"), [
+      "teredo server 65.54.227.120",
+      "teredo client 192.0.2.45",
+    ]);
+    assert.deepEqual(carried("2001:4860::8888"), []);
+    assert.deepEqual(carried("2606:4700:4700::1111"), []);
+  });
+});
+
+describe("network: embedded IPv4 is checked against the IPv4 ranges", () => {
+  const check = netPolicy(PRIVATE);
+
+  test("[::127.0.0.1] is denied as 127.0.0.1", () => {
+    denied(check({ url: "http://[::127.0.0.1]:8080/" }), "/arguments/url", /carries IPv4 `127\.0\.0\.1`/);
+    denied(check({ host: "::169.254.169.254" }));
+  });
+
+  test("NAT64 /96 and local-use /48 addresses carrying a private IPv4 are denied", () => {
+    denied(check({ url: "http://[64:ff9b::a9fe:a9fe]/" }), "/arguments/url", /\(nat64\)/);
+    denied(check({ url: "http://[64:ff9b:1::10.0.0.1]/" }));
+    denied(check({ url: "http://[64:ff9b:1:a9fe:a9:fe00::]/" }), "/arguments/url", /169\.254\.169\.254/);
+    allowed(check({ url: "http://[64:ff9b::8.8.8.8]/" }));
+    allowed(check({ url: "http://[64:ff9b:1::8.8.8.8]/" }));
+  });
+
+  test("6to4 and Teredo addresses carrying a private IPv4 are denied", () => {
+    denied(check({ url: "http://[2002:c0a8:101::1]/" }), "/arguments/url", /\(6to4\)/);
+    denied(check({ url: "http://[2001:0:a00:1::1]/" }), "/arguments/url", /teredo server/);
+    // Client 10.0.0.1 is stored inverted: f5ff:fffe.
+    denied(check({ url: "http://[2001:0:808:808::f5ff:fffe]/" }), "/arguments/url", /teredo client/);
+    allowed(check({ url: "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/" }));
+  });
+
+  test("allow_cidrs: an IPv6 address carrying IPv4 passes as itself or when all it carries is allowed", () => {
+    const check4 = netPolicy({ allow_cidrs: ["192.168.0.0/16"] });
+    allowed(check4({ url: "http://[::ffff:192.168.1.1]/" }));
+    allowed(check4({ url: "http://[2002:c0a8:101::1]/" }));
+    denied(check4({ url: "http://[2001:0:c0a8:101::f5ff:fffe]/" })); // client 10.0.0.1
+    const check6 = netPolicy({ allow_cidrs: ["2002::/16"] });
+    allowed(check6({ url: "http://[2002:a00:1::1]/" }));
+  });
+});
