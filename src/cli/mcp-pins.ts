@@ -22,17 +22,18 @@ export function registerMcpPins(mcp: Command, run: (fn: () => Promise<number>) =
         const before: PinsDoc = (await loadPins(opts.pins)) ?? { schema_version: 2, tools: {} };
         const listed = await listServerTools(command as string, args);
         const only = opts.tool ? new Set(opts.tool) : undefined;
-        const tools: PinsDoc["tools"] = { ...before.tools };
+        // A Map: a tool named `__proto__` is pinned like any other.
+        const tools = new Map(Object.entries(before.tools));
         const lines: string[] = [];
         for (const t of listed) {
           if (only && !only.has(t.name)) continue;
-          const old = before.tools[t.name];
+          const old = Object.hasOwn(before.tools, t.name) ? before.tools[t.name] : undefined;
           if (!old) lines.push(`  + ${t.name}`);
           else {
             const changed = pinChanges(old, t);
             if (changed.length > 0) lines.push(`  ~ ${t.name} (${changed.join(", ")})`);
           }
-          tools[t.name] = pinTool(t);
+          tools.set(t.name, pinTool(t));
         }
         for (const name of only ?? []) {
           if (!listed.some((t) => t.name === name))
@@ -41,9 +42,7 @@ export function registerMcpPins(mcp: Command, run: (fn: () => Promise<number>) =
         const doc: PinsDoc = {
           schema_version: 2,
           tools: Object.fromEntries(
-            Object.keys(tools)
-              .sort()
-              .map((n) => [n, tools[n] as PinsDoc["tools"][string]]),
+            [...tools.keys()].sort().map((n) => [n, tools.get(n) as PinsDoc["tools"][string]]),
           ),
         };
         await savePins(opts.pins, doc);

@@ -1,9 +1,9 @@
-import { ftruncateSync, writeSync } from "node:fs";
+import { fstatSync, ftruncateSync, writeSync } from "node:fs";
 import { type FileHandle, open, stat, truncate } from "node:fs/promises";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { readSchema } from "../lib/read-schema.js";
 import type { AnyGateEvent } from "./decision-event.js";
-import { LogLock } from "./log-lock.js";
+import { FileLock } from "./file-lock.js";
 
 /** Where the gate's records go. `append` resolves once the record is stored; a rejection fails the call closed. */
 export interface DecisionSink {
@@ -43,7 +43,7 @@ export class FileDecisionLog implements DecisionSink {
   private constructor(
     private readonly file: FileHandle,
     private size: number,
-    private readonly lock: LogLock | undefined,
+    private readonly lock: FileLock | undefined,
   ) {}
 
   /**
@@ -52,14 +52,19 @@ export class FileDecisionLog implements DecisionSink {
    * gate holds is refused (`output_unwritable`). A pipe or terminal is neither locked nor cut.
    */
   static async open(path: string): Promise<FileDecisionLog> {
-    const lock = (await isSpecialFile(path)) ? undefined : await LogLock.acquire(path);
+    // Opened (created) first, so that the lock is taken on its real path: a symlink to a log
+    // takes the same lock as the log.
+    const file = await open(path, "a", 0o644);
+    let lock: FileLock | undefined;
     try {
-      if (lock) await dropPartialLastLine(path);
-      const file = await open(path, "a", 0o644);
-      const st = await file.stat();
-      return new FileDecisionLog(file, st.size, lock);
+      if ((await file.stat()).isFile()) {
+        lock = await FileLock.acquire(path, { what: "decision log" });
+        await dropPartialLastLine(path);
+      }
+      return new FileDecisionLog(file, (await file.stat()).size, lock);
     } catch (err) {
       await lock?.release().catch(() => {});
+      await file.close().catch(() => {});
       throw err;
     }
   }
@@ -82,17 +87,32 @@ export class FileDecisionLog implements DecisionSink {
     } catch (err) {
       // A record cut short (disk full) must not stay: the next one would be glued to it. Only
       // this gate appends to a locked log, so what lies past `size` is this record's start.
-      if (off > 0 && this.lock === undefined) this.broken = "a partial record was written to an unlocked log";
-      else if (off > 0) {
-        try {
-          ftruncateSync(this.file.fd, this.size);
-        } catch (undo) {
-          this.broken = `a partial record could not be removed: ${(undo as Error).message}`;
-        }
-      }
+      if (off > 0) this.cutPartial(off);
       throw err;
     }
     this.size += line.length;
+  }
+
+  /**
+   * Cut off the `off` bytes of a record a failed write left. Only when the file is exactly what
+   * this gate wrote plus those bytes (a locked log: nobody else appends; a hard link to it under
+   * another name would still show up here): otherwise nothing is cut and the log is unusable.
+   */
+  private cutPartial(off: number): void {
+    if (this.lock === undefined) {
+      this.broken = "a partial record was written to a log that is not a regular file";
+      return;
+    }
+    try {
+      const size = fstatSync(this.file.fd).size;
+      if (size !== this.size + off) {
+        this.broken = `a partial record could not be removed: the log is ${size} bytes, not the ${this.size + off} this gate wrote (another process appends to it)`;
+        return;
+      }
+      ftruncateSync(this.file.fd, this.size);
+    } catch (undo) {
+      this.broken = `a partial record could not be removed: ${(undo as Error).message}`;
+    }
   }
 
   async close(): Promise<void> {
@@ -101,16 +121,6 @@ export class FileDecisionLog implements DecisionSink {
     } finally {
       await this.lock?.release();
     }
-  }
-}
-
-/** An existing path that is not a regular file (a FIFO, `/dev/stderr`): appended to, never cut. */
-async function isSpecialFile(path: string): Promise<boolean> {
-  try {
-    return !(await stat(path)).isFile();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-    throw err;
   }
 }
 

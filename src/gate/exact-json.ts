@@ -16,11 +16,38 @@ export class ExactNumber {
   ) {}
 }
 
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+/** Where the number token at `i` ends. INVARIANT: `text` is valid JSON and a number starts at `i`. */
+function numberEnd(text: string, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const c = text.charCodeAt(j);
+    // Digits, `.`, `e`, `E`, `+`, `-`: what a number token is made of, and nothing that may follow one.
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) j++;
+    else return j;
+  }
+}
 
 /** Whether a number token reads back as itself (`JSON.stringify(JSON.parse(t)) === t`). */
-function exact(token: string): boolean {
-  return String(Number(token)) === token;
+function exact(token: string, value = Number(token)): boolean {
+  // Fast path: an integer of at most 15 digits (JSON has no leading zeros) other than -0.
+  const digits = token.charCodeAt(0) === 0x2d ? token.length - 1 : token.length;
+  if (digits <= 15 && token !== "-0") {
+    let plain = true;
+    for (let k = 0; k < token.length && plain; k++) {
+      const c = token.charCodeAt(k);
+      plain = (c >= 0x30 && c <= 0x39) || (k === 0 && c === 0x2d);
+    }
+    if (plain) return true;
+  }
+  // A fraction ending in 0 (`1.0`, `2.50`) is never how JavaScript writes a number.
+  if (
+    token.charCodeAt(token.length - 1) === 0x30 &&
+    token.includes(".") &&
+    !token.includes("e") &&
+    !token.includes("E")
+  )
+    return false;
+  return String(value) === token;
 }
 
 /** The index just past the string that starts at `start` (a `"`). INVARIANT: `text` is valid JSON. */
@@ -61,11 +88,10 @@ export function scanJsonText(text: string): JsonTextFacts {
       if (++depth > max) max = depth;
     } else if (c === 0x7d || c === 0x5d) {
       depth--;
-    } else if (!inexact && (c === 0x2d || (c >= 0x30 && c <= 0x39))) {
-      NUMBER.lastIndex = i;
-      const m = NUMBER.exec(text);
-      if (m === null || !exact(m[0])) inexact = true;
-      else i += m[0].length - 1;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      const end = numberEnd(text, i);
+      if (!inexact && !exact(text.slice(i, end))) inexact = true;
+      i = end - 1;
     }
   }
   return { depth: max, inexact };
@@ -150,10 +176,11 @@ export function parseExact(text: string): unknown {
       i += 4;
       put(null);
     } else {
-      NUMBER.lastIndex = i;
-      const token = (NUMBER.exec(text) as RegExpExecArray)[0];
-      i += token.length;
-      put(exact(token) ? Number(token) : new ExactNumber(token, Number(token)));
+      const end = numberEnd(text, i);
+      const token = text.slice(i, end);
+      i = end;
+      const value = Number(token);
+      put(exact(token, value) ? value : new ExactNumber(token, value));
     }
     // After a value: close what ends here, or move to the next member.
     for (;;) {
@@ -189,15 +216,66 @@ export function exactSource(source: string, facts = scanJsonText(source)): Exact
   return facts.inexact ? { twin: parseExact(source) } : undefined;
 }
 
-/** The ids of a message, or of a batch's members, that re-encoding would change (`1.0`, 2^53 + 1). */
+/**
+ * The ids of requests (a message, or a batch's members) that re-encoding would change (`1.0`,
+ * 2^53 + 1). Responses are not tracked by the gate: their ids go on as written.
+ */
 export function inexactIds(src: ExactSource): ExactNumber[] {
   const out: ExactNumber[] = [];
   for (const m of Array.isArray(src.twin) ? src.twin : [src.twin]) {
-    if (m === null || typeof m !== "object" || Array.isArray(m)) continue;
-    const id = (m as Record<string, unknown>).id;
-    if (id instanceof ExactNumber) out.push(id);
+    if (m === null || typeof m !== "object" || Array.isArray(m) || m instanceof ExactNumber) continue;
+    const r = m as Record<string, unknown>;
+    if (typeof r.method === "string" && r.id instanceof ExactNumber) out.push(r.id);
   }
   return out;
+}
+
+/**
+ * The first number under `value` (a twin) whose decimal value is not the value of the double it
+ * reads as (`1234567890123456700`, `0.30000000000000000001`, `1e400`), with its JSON pointer under
+ * `pointer`. Respellings of the same value (`1.0`, `1e3`, `-0`) are not reported.
+ */
+export function lossyNumber(value: unknown, pointer: string): { pointer: string; text: string } | undefined {
+  const stack: [unknown, string][] = [[value, pointer]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop() as [unknown, string];
+    if (v instanceof ExactNumber) {
+      if (!sameDecimal(v.text, v.value)) return { pointer: at, text: v.text };
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${at}/${i}`]);
+    } else if (v !== null && typeof v === "object") {
+      const keys = Object.keys(v);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const k = keys[i] as string;
+        stack.push([
+          (v as Record<string, unknown>)[k],
+          `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`,
+        ]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Whether number token `text` denotes exactly the decimal value of the double `value`. */
+function sameDecimal(text: string, value: number): boolean {
+  if (!Number.isFinite(value)) return false;
+  const a = decimal(text);
+  const b = decimal(String(value));
+  return a.digits === b.digits && (a.digits === "" || (a.neg === b.neg && a.exp === b.exp));
+}
+
+/** A JSON number as sign, significant digits (no leading or trailing zeros) and exponent. */
+function decimal(text: string): { neg: boolean; digits: string; exp: number } {
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m) return { neg: false, digits: "?", exp: Number.NaN };
+  const frac = m[3] ?? "";
+  let digits = `${m[2]}${frac}`.replace(/^0+/, "");
+  let exp = Number(m[4] ?? "0") - frac.length;
+  const trimmed = digits.replace(/0+$/, "");
+  exp += digits.length - trimmed.length;
+  digits = trimmed;
+  return { neg: m[1] === "-", digits, exp };
 }
 
 /**
@@ -223,11 +301,18 @@ function pair(parsed: unknown, twin: Twin, same: Map<object, Twin>): void {
     if (p === null || typeof p !== "object" || t === null || typeof t !== "object") continue;
     if (t instanceof ExactNumber) continue;
     same.set(p, t);
+    // Only objects and arrays are paired: numbers are found through their container.
     if (Array.isArray(p)) {
       if (!Array.isArray(t) || t.length !== p.length) continue;
-      for (let i = 0; i < p.length; i++) stack.push([p[i], t[i] as Twin]);
+      for (let i = 0; i < p.length; i++) {
+        const c = p[i];
+        if (c !== null && typeof c === "object") stack.push([c, t[i] as Twin]);
+      }
     } else if (!Array.isArray(t)) {
-      for (const k of Object.keys(p)) stack.push([(p as Record<string, unknown>)[k], t[k] as Twin]);
+      for (const k of Object.keys(p)) {
+        const c = (p as Record<string, unknown>)[k];
+        if (c !== null && typeof c === "object") stack.push([c, t[k] as Twin]);
+      }
     }
   }
 }

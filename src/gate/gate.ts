@@ -31,6 +31,7 @@ import {
   encodeJson,
   exactSource,
   inexactIds,
+  lossyNumber,
   scanJsonText,
 } from "./exact-json.js";
 import { classify, errorResponse, type JsonRpcId, RPC, resultResponse } from "./jsonrpc.js";
@@ -162,30 +163,44 @@ export class McpGate {
    */
   stageFromClient(msg: unknown, bytes = 0, source?: string): StagedStep {
     let line: string | undefined;
+    let lossy: { pointer: string; text: string } | undefined;
     const facts = source === undefined ? { depth: nestingDepth(msg), inexact: false } : scanJsonText(source);
+    if (source !== undefined) {
+      let exact: ExactSource | undefined;
+      try {
+        exact = exactSource(source, facts);
+      } catch (err) {
+        return this.reject(
+          "invalid_message",
+          topLevelId(msg),
+          `the message could not be read: ${text(err)}`,
+          bytes,
+        );
+      }
+      const ids = exact === undefined ? [] : inexactIds(exact);
+      if (ids.length > 0) {
+        // Kept as written it would be tracked (and answered) as the double it rounds to, so
+        // two ids could collide; rewritten, the server would answer an id never sent.
+        const message = `id \`${(ids[0] as ExactNumber).text}\` is refused: a number id must read back as written (use a string, or an integer below 2^53 without fraction or exponent)`;
+        if (!Array.isArray(msg)) return this.reject("invalid_message", ids[0], message, bytes);
+        const refused = this.reject("invalid_message", undefined, message, bytes);
+        return withReplies(refused, batchIds(exact as ExactSource), message);
+      }
+      if (exact !== undefined) lossy = lossyArgument(exact.twin);
+      if (facts.depth <= MAX_MESSAGE_DEPTH) {
+        try {
+          line = encodeJson(msg, exact, msg);
+        } catch (err) {
+          const message = `the message could not be re-encoded: ${text(err)}`;
+          return this.reject("invalid_message", topLevelId(msg), message, bytes);
+        }
+      }
+    }
     if (facts.depth > MAX_MESSAGE_DEPTH) {
       const message = `message nests deeper than ${MAX_MESSAGE_DEPTH} levels`;
       return this.reject("invalid_message", topLevelId(msg), message, bytes);
     }
-    if (source !== undefined) {
-      try {
-        const exact = exactSource(source, facts);
-        const ids = exact === undefined ? [] : inexactIds(exact);
-        if (ids.length > 0) {
-          // Kept as written it would be tracked (and answered) as the double it rounds to, so
-          // two ids could collide; rewritten, the server would answer an id never sent.
-          const message = `id \`${(ids[0] as ExactNumber).text}\` is refused: a number id must read back as written (use a string, or an integer below 2^53 without fraction or exponent)`;
-          if (!Array.isArray(msg)) return this.reject("invalid_message", ids[0], message, bytes);
-          const refused = this.reject("invalid_message", undefined, message, bytes);
-          return withReplies(refused, batchIds(exact as ExactSource), message);
-        }
-        line = encodeJson(msg, exact, msg);
-      } catch (err) {
-        const message = `the message could not be re-encoded: ${text(err)}`;
-        return this.reject("invalid_message", topLevelId(msg), message, bytes);
-      }
-    }
-    const staged = this.clientStep(msg, bytes);
+    const staged = this.clientStep(msg, bytes, lossy);
     const step = staged.step;
     if (!step.forward) return staged;
     // What goes on is always the message as parsed and decided, never the client's bytes.
@@ -231,7 +246,7 @@ export class McpGate {
     return items.map(stored);
   }
 
-  private clientStep(msg: unknown, bytes: number): StagedStep {
+  private clientStep(msg: unknown, bytes: number, lossy?: { pointer: string; text: string }): StagedStep {
     const m = classify(msg);
     if (m.kind !== "batch") {
       const bad = envelopeAmbiguity(msg);
@@ -242,7 +257,7 @@ export class McpGate {
     }
     switch (m.kind) {
       case "request":
-        if (m.method === "tools/call") return this.toolCall(msg as Record<string, unknown>, m.id);
+        if (m.method === "tools/call") return this.toolCall(msg as Record<string, unknown>, m.id, lossy);
         if (disguisedToolCall(m.method)) {
           const message = `method \`${m.method}\` is refused: it is spelled like \`tools/call\` but is not it`;
           return this.reject("invalid_message", m.id, message, bytes);
@@ -311,7 +326,7 @@ export class McpGate {
   /** A client frame that could not be read as JSON (or was too large to try). */
   async rejectFrame(
     reason: "unparsable" | "undecodable" | "oversize",
-    id: JsonRpcId | undefined,
+    id: JsonRpcId | ExactNumber | undefined,
     message: string,
     bytes: number,
   ): Promise<GateStep> {
@@ -321,7 +336,7 @@ export class McpGate {
   /** `rejectFrame` without storing the record; also for a frame the transport could not handle. */
   stageRejectFrame(
     reason: "unparsable" | "undecodable" | "oversize" | "invalid_message",
-    id: JsonRpcId | undefined,
+    id: JsonRpcId | ExactNumber | undefined,
     message: string,
     bytes: number,
   ): StagedStep {
@@ -391,13 +406,17 @@ export class McpGate {
     return out;
   }
 
-  private toolCall(msg: Record<string, unknown>, id: JsonRpcId): StagedStep {
+  private toolCall(
+    msg: Record<string, unknown>,
+    id: JsonRpcId,
+    lossy?: { pointer: string; text: string },
+  ): StagedStep {
     const params = msg.params as Record<string, unknown> | undefined;
     const tool = typeof params?.name === "string" ? params.name : null;
     const meta =
       params && typeof params._meta === "object" && params._meta !== null ? params._meta : undefined;
     const t0 = this.clock.monotonicNs();
-    const decision = this.decideCall(msg, tool, params);
+    const decision = this.decideCall(msg, tool, params, lossy);
     const latencyUs = Number(this.clock.monotonicNs() - t0) / 1000;
     const denied = decision.effect === "deny";
     const outcome: GateOutcome = !denied ? "forwarded" : this.opts.dryRun ? "would_deny" : "denied";
@@ -455,10 +474,16 @@ export class McpGate {
     msg: Record<string, unknown>,
     tool: string | null,
     params: Record<string, unknown> | undefined,
+    lossy: { pointer: string; text: string } | undefined,
   ): Decision {
     try {
       const ambiguous = callAmbiguity(params);
       if (ambiguous) return gateDeny(this.policy, "call_invalid", ambiguous.path, ambiguous.message);
+      if (lossy) {
+        // The server gets the number as written; the policy would decide on another value.
+        const message = `number \`${lossy.text}\` at \`${lossy.pointer}\` cannot be decided exactly (a double holds ${String(Number(lossy.text))}): send it as a string`;
+        return gateDeny(this.policy, "call_invalid", lossy.pointer, message);
+      }
       // A tool this session has not listed is decided on its pin and the latest listing any
       // session of the server saw (PinSet.drift).
       const drift = tool === null ? undefined : this.opts.pins?.drift(tool);
@@ -506,8 +531,12 @@ export class McpGate {
     }
     let saving: Promise<void> | undefined;
     if (this.opts.pins) {
-      const { added } = this.opts.pins.observe(listed);
-      if (added.length > 0 && this.opts.onPinsAdded) saving = this.opts.onPinsAdded(this.opts.pins.toDoc());
+      const pins = this.opts.pins;
+      pins.observe(listed);
+      // Every pin not stored yet, this listing's and any an earlier save failed to store.
+      const unsaved = pins.unsaved();
+      if (unsaved.length > 0 && this.opts.onPinsAdded)
+        saving = this.opts.onPinsAdded(pins.toDoc()).then(() => pins.saved(unsaved));
     }
     // A drifted tool is hidden even when filtering is off: its changed description is the attack.
     const filter = this.opts.filterTools !== false;
@@ -690,7 +719,7 @@ function withReplies(
   ids: readonly (JsonRpcId | ExactNumber)[],
   message: string,
 ): StagedStep {
-  const replies = ids.map((id) => errorResponse(id, RPC.invalidRequest, message));
+  const replies = ids.map((id) => errorResponse(id, RPC.invalidRequest, `assay gate: ${message}`));
   const add = (step: GateStep): GateStep => ({ ...step, reply: replies.length > 0 ? replies : undefined });
   return {
     step: add(staged.step),
@@ -725,10 +754,18 @@ function nestingDepth(msg: unknown): number {
   return max;
 }
 
-/** The id of a message refused for its shape, when it has a usable one. */
+/** The id of a request refused for its shape, when it has a usable one (a response is not answered). */
 function topLevelId(msg: unknown): JsonRpcId | undefined {
-  const id = isRecord(msg) ? msg.id : undefined;
+  if (!isRecord(msg) || typeof msg.method !== "string") return undefined;
+  const id = msg.id;
   return typeof id === "string" || (typeof id === "number" && Number.isFinite(id)) ? id : undefined;
+}
+
+/** A number in a `tools/call`'s arguments whose value a double cannot hold (read from the exact twin). */
+function lossyArgument(twin: unknown): { pointer: string; text: string } | undefined {
+  if (!isRecord(twin) || twin.method !== "tools/call" || !isRecord(twin.params)) return undefined;
+  const params = twin.params;
+  return Object.hasOwn(params, "arguments") ? lossyNumber(params.arguments, "/arguments") : undefined;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,5 +1,5 @@
 /** JSON-RPC 2.0 as MCP uses it: just enough to route messages without changing them. */
-import type { ExactNumber } from "./exact-json.js";
+import { ExactNumber } from "./exact-json.js";
 
 export type JsonRpcId = string | number;
 
@@ -77,9 +77,10 @@ export function resultResponse(id: JsonRpcId, result: unknown) {
 
 /**
  * The top-level `id` of a frame too large (or too broken) to parse, read from its first bytes
- * without parsing them: only a key at depth 1, outside strings, counts. Undefined when unsure.
+ * without parsing them: only a key at depth 1, outside strings, counts. Undefined when unsure. A
+ * number that would not read back as written is an ExactNumber, so the answer carries it as sent.
  */
-export function peekId(prefix: string): JsonRpcId | undefined {
+export function peekId(prefix: string): JsonRpcId | ExactNumber | undefined {
   let depth = 0;
   let i = 0;
   while (i < prefix.length) {
@@ -99,6 +100,8 @@ export function peekId(prefix: string): JsonRpcId | undefined {
           // `01` or a bad escape: not an id JSON would read.
           return undefined;
         }
+        if (typeof v === "number" && String(v) !== m[1])
+          return Number.isFinite(v) ? new ExactNumber(m[1] as string, v) : undefined;
         return isId(v) ? v : undefined;
       }
       i = end;

@@ -4,6 +4,7 @@ import { canonicalDigest, sha256Digest } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
 import { readSchema } from "../lib/read-schema.js";
 import { readTextFile } from "../lib/read-text.js";
+import { FileLock } from "./file-lock.js";
 
 /**
  * The fingerprint of one tool as a server listed it: for every field of the tool except its
@@ -45,16 +46,22 @@ const FIELD_ORDER = [
 ];
 
 export function pinTool(tool: ListedTool): ToolPin {
-  const fields: Record<string, string> = {};
+  // Entries, not assignments: a field named `__proto__` must be pinned like any other.
+  const entries: [string, string][] = [];
   for (const key of Object.keys(tool).sort()) {
     if (key === "name" || tool[key] === undefined) continue;
-    fields[key] = canonicalDigest(tool[key]);
+    entries.push([key, canonicalDigest(tool[key])]);
   }
-  return { fields };
+  return { fields: Object.fromEntries(entries) };
 }
 
 function isLegacy(pin: ToolPin | LegacyToolPin): pin is LegacyToolPin {
-  return !("fields" in pin);
+  return !Object.hasOwn(pin, "fields");
+}
+
+/** An own property of a parsed object, never one of its prototype (`constructor`, `__proto__`). */
+function own<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 /** A version 1 fingerprint, to compare a tool with a pin from a version 1 file. */
@@ -76,7 +83,7 @@ export function pinChanges(pinned: ToolPin | LegacyToolPin, tool: ListedTool): s
   }
   const now = pinTool(tool).fields;
   const keys = new Set([...Object.keys(pinned.fields), ...Object.keys(now)]);
-  return [...keys].filter((k) => pinned.fields[k] !== now[k]).sort(byFieldOrder);
+  return [...keys].filter((k) => own(pinned.fields, k) !== own(now, k)).sort(byFieldOrder);
 }
 
 function byFieldOrder(a: string, b: string): number {
@@ -91,6 +98,8 @@ class PinStore {
   readonly pins = new Map<string, ToolPin | LegacyToolPin>();
   /** The fields that differed from the pin in the latest listing of each tool, in any session ([] = none). */
   readonly latest = new Map<string, string[]>();
+  /** Pins made or completed that no save has stored yet: every listing tries again until one does. */
+  readonly unsaved = new Set<string>();
 }
 
 /**
@@ -136,25 +145,30 @@ export class PinSet {
     const drifted: string[] = [];
     for (const [name, seen] of byName) {
       this.listed.add(name);
-      let pinned = this.store.pins.get(name);
-      if (!pinned) {
-        pinned = pinTool(seen[0] as ListedTool);
-        this.store.pins.set(name, pinned);
+      let pin = this.store.pins.get(name);
+      if (!pin) {
+        pin = pinTool(seen[0] as ListedTool);
+        this.store.pins.set(name, pin);
+        this.store.unsaved.add(name);
         added.push(name);
       }
-      const pin = pinned;
-      const changes = [...new Set(seen.flatMap((now) => pinChanges(pin, now)))].sort(byFieldOrder);
+      const full = pin;
+      // Entries that differ from the pin, or (a version 1 pin pins two fields) from each other.
+      const first = pinTool(seen[0] as ListedTool);
+      const changes = [
+        ...new Set(seen.flatMap((now) => [...pinChanges(full, now), ...pinChanges(first, now)])),
+      ].sort(byFieldOrder);
+      if (isLegacy(full) && changes.length === 0) {
+        // Every entry matches its version 1 pin and each other: the pin is completed.
+        this.store.pins.set(name, first);
+        this.store.unsaved.add(name);
+        added.push(name);
+      }
       this.store.latest.set(name, changes);
       if (changes.length > 0) {
         this.drifted.set(name, changes);
         drifted.push(name);
-        continue;
-      }
-      this.drifted.delete(name);
-      if (isLegacy(pin)) {
-        this.store.pins.set(name, pinTool(seen[0] as ListedTool));
-        added.push(name);
-      }
+      } else this.drifted.delete(name);
     }
     return { added, drifted };
   }
@@ -167,6 +181,16 @@ export class PinSet {
   drift(tool: string): string[] | undefined {
     const changes = this.listed.has(tool) ? this.drifted.get(tool) : this.store.latest.get(tool);
     return changes !== undefined && changes.length > 0 ? changes : undefined;
+  }
+
+  /** Pins not stored by a save yet (`onPinsAdded` is called while there are any). */
+  unsaved(): string[] {
+    return [...this.store.unsaved];
+  }
+
+  /** A save stored these pins. */
+  saved(names: readonly string[]): void {
+    for (const n of names) this.store.unsaved.delete(n);
   }
 
   toDoc(): PinsDoc {
@@ -219,27 +243,36 @@ export async function savePins(path: string, doc: PinsDoc): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
+/** How long a save waits for another gate's save of the same pins file. */
+const PINS_LOCK_WAIT_MS = 5000;
+
 /**
  * Save pins into a file as it is when saving: tools the file does not pin yet are added, and a
  * version 1 pin becomes the full pin of a tool listed unchanged. A tool the file pins otherwise
  * keeps the file's pin (another gate, or `assay mcp pins update`, wrote it since). Saves are
- * made one at a time, each atomically.
+ * made one at a time, each atomically, and under the file's lock (`<file>.lock`), so two gates
+ * saving at once both keep their pins.
  */
 export function pinsSaver(path: string): (doc: PinsDoc) => Promise<void> {
   let last: Promise<void> = Promise.resolve();
   return (doc) => {
     const save = last.then(async () => {
-      const onDisk = (await loadPins(path))?.tools ?? {};
-      const tools: PinsDoc["tools"] = { ...onDisk };
-      for (const [name, pin] of Object.entries(doc.tools)) {
-        const there = onDisk[name];
-        if (there === undefined || (isLegacy(there) && !isLegacy(pin))) tools[name] = pin;
+      const lock = await FileLock.acquire(path, { what: "pins file", waitMs: PINS_LOCK_WAIT_MS });
+      try {
+        const onDisk = new Map(Object.entries((await loadPins(path))?.tools ?? {}));
+        const tools = new Map(onDisk);
+        for (const [name, pin] of Object.entries(doc.tools)) {
+          const there = onDisk.get(name);
+          if (there === undefined || (isLegacy(there) && !isLegacy(pin))) tools.set(name, pin);
+        }
+        const names = [...tools.keys()].sort();
+        await savePins(path, {
+          schema_version: 2,
+          tools: Object.fromEntries(names.map((n) => [n, tools.get(n) as ToolPin | LegacyToolPin])),
+        });
+      } finally {
+        await lock.release();
       }
-      const names = Object.keys(tools).sort();
-      await savePins(path, {
-        schema_version: 2,
-        tools: Object.fromEntries(names.map((n) => [n, tools[n] as ToolPin | LegacyToolPin])),
-      });
     });
     last = save.catch(() => {});
     return save;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs, { readFileSync } from "node:fs";
-import { appendFile, readdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, link, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { syncBuiltinESMExports } from "node:module";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -330,7 +330,10 @@ describe("FileDecisionLog: one gate per log", () => {
     const deadPid = Number(gone.stdout);
     await writeFile(`${path}.lock`, `${deadPid}@${hostname()}\n`);
     const log = await FileDecisionLog.open(path);
-    assert.equal(await readFile(`${path}.lock`, "utf8"), `${process.pid}@${hostname()}\n`);
+    assert.match(
+      await readFile(`${path}.lock`, "utf8"),
+      new RegExp(`^${process.pid}@${hostname()} [0-9a-f]+\n$`),
+    );
     await log.close();
     await writeFile(`${path}.lock`, `1@another-host.example\n`);
     await assayErrorAsync(() => FileDecisionLog.open(path), "output_unwritable");
@@ -338,6 +341,47 @@ describe("FileDecisionLog: one gate per log", () => {
     // (a container restarted with the same pid): taken over.
     await writeFile(`${path}.lock`, `${process.pid}@${hostname()}\n`);
     await (await FileDecisionLog.open(path)).close();
+  });
+
+  test("a symlink to a log takes the log's own lock", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const first = await FileDecisionLog.open(path);
+    await symlink(path, join(dir, "alias.ndjson"));
+    await symlink(dir, join(dir, "linked-dir"));
+    for (const alias of [join(dir, "alias.ndjson"), join(dir, "linked-dir", "log.ndjson")])
+      await assayErrorAsync(() => FileDecisionLog.open(alias), "output_unwritable");
+    await first.close();
+  });
+
+  test("a partial record is cut only when the file is what this gate wrote: a log appended to under another name (a hard link) is left whole", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const a = await FileDecisionLog.open(path);
+    await link(path, join(dir, "hard.ndjson"));
+    const b = await FileDecisionLog.open(join(dir, "hard.ndjson"));
+    await b.append(decisionEvent(0));
+    await a.append(decisionEvent(1));
+    const real = fs.writeSync;
+    let calls = 0;
+    fs.writeSync = ((fd: number, buf: Buffer, off: number, len: number) => {
+      calls++;
+      if (calls === 1) return real(fd, buf, off, Math.min(len, 100));
+      throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    }) as typeof fs.writeSync;
+    syncBuiltinESMExports();
+    try {
+      await assert.rejects(b.append(decisionEvent(2)), /ENOSPC/);
+    } finally {
+      fs.writeSync = real;
+      syncBuiltinESMExports();
+    }
+    // b did not cut (a's record would have gone with it) and refuses from now on.
+    await assert.rejects(b.append(decisionEvent(3)), /another process appends to it/);
+    const text = await readFile(path, "utf8");
+    assert.ok(text.includes(`"id":"${decisionEvent(1).id}"`), "a's record is still there");
+    await a.close();
+    await b.close();
   });
 
   test("a log that is not a regular file (/dev/null) is neither locked nor cut", async () => {

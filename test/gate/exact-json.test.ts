@@ -147,9 +147,14 @@ describe("exact JSON", () => {
 
   test("inexactIds names ids that would not read back as written; answers carry them as sent", () => {
     const ids = (t: string) => inexactIds(exactSource(t) ?? { twin: JSON.parse(t) }).map((n) => n.text);
-    assert.deepEqual(ids('{"id":9007199254740993,"params":{"n":1.0}}'), ["9007199254740993"]);
-    assert.deepEqual(ids('{"id":7,"params":{"n":1.0}}'), []);
-    assert.deepEqual(ids('[{"id":1.0},{"id":2},{"id":3e0}]'), ["1.0", "3e0"]);
+    assert.deepEqual(ids('{"id":9007199254740993,"method":"m","params":{"n":1.0}}'), ["9007199254740993"]);
+    assert.deepEqual(ids('{"id":7,"method":"m","params":{"n":1.0}}'), []);
+    assert.deepEqual(ids('[{"id":1.0,"method":"a"},{"id":2,"method":"b"},{"id":3e0,"method":"c"}]'), [
+      "1.0",
+      "3e0",
+    ]);
+    // The client's answers to the server's requests are not tracked: their ids go on as written.
+    assert.deepEqual(ids('{"id":1.0,"result":{}}'), []);
     const answer = {
       jsonrpc: "2.0",
       id: new ExactNumber("9007199254740993", 9007199254740992),

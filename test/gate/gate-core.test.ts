@@ -505,6 +505,23 @@ describe("McpGate: server side", () => {
     assert.equal(d?.tool, "list_dir");
   });
 
+  test("pins a failed save did not store are saved with the next listing", async () => {
+    let fail = true;
+    const saved: PinsDoc[] = [];
+    const onPinsAdded = async (doc: PinsDoc) => {
+      if (fail) throw new Error("disk full");
+      saved.push(doc);
+    };
+    const { g } = gate({ pins: new PinSet(), onPinsAdded });
+    await assert.rejects(list(g, 1), /disk full/, "the listing does not go on unsaved");
+    fail = false;
+    await list(g, 2);
+    assert.equal(saved.length, 1, "the same pins, saved with the next listing");
+    assert.deepEqual(Object.keys(saved[0]?.tools ?? {}), ["exec", "list_dir", "read_file", "write_file"]);
+    await list(g, 3);
+    assert.equal(saved.length, 1, "nothing left to save");
+  });
+
   test("pins loaded from a file: drift is detected on the first listing", async () => {
     const pin = pinTool(tools[1] as never);
     const doc: PinsDoc = {

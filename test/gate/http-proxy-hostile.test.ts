@@ -208,7 +208,7 @@ describe("assay mcp proxy in front of a hostile upstream", { timeout: 60_000 }, 
         body,
       });
     const call =
-      '{"jsonrpc":"2.0","id":"exact","method":"tools/call","params":{"name":"read_file","arguments":{"n":9007199254740993,"f":1.0}}}';
+      '{"jsonrpc":"2.0","id":"exact","method":"tools/call","params":{"name":"read_file","arguments":{"f":1.0,"e":1e3},"_meta":{"n":9007199254740993}}}';
     assert.equal((await post(call)).status, 200);
     assert.equal(received.at(-1), call);
     const before = received.length;

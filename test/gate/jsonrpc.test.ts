@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { ExactNumber } from "../../src/gate/exact-json.js";
 import { classify, errorResponse, peekId, RPC, resultResponse } from "../../src/gate/jsonrpc.js";
 
 describe("classify", () => {
@@ -67,7 +68,12 @@ describe("peekId", () => {
   test("reads the top-level id of a truncated frame", () => {
     assert.equal(peekId('{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","argu'), 7);
     assert.equal(peekId('{"id": "abc" , "method":"tools/call","params":{'), "abc");
-    assert.equal(peekId('{"id":-12.5e3,"x":'), -12500);
+    // A number that would not read back as written is kept as written, to answer with.
+    assert.deepEqual(peekId('{"id":-12.5e3,"x":'), new ExactNumber("-12.5e3", -12500));
+    assert.deepEqual(
+      peekId('{"id":9007199254740993,"x":'),
+      new ExactNumber("9007199254740993", 9007199254740992),
+    );
     assert.equal(peekId('{"id":"a\\"b}","x":'), 'a"b}');
   });
 

@@ -99,19 +99,15 @@ describe("runStdioGate against hostile input", () => {
     );
   });
 
-  test("numbers reach the server as the client wrote them (2^53 + 1, 1.0, 1e2, -0), not as doubles re-encoded", async (t) => {
+  test("numbers reach the server as the client wrote them (1.0, 1e2, -0; 2^53 + 1 outside the arguments), not as doubles re-encoded", async (t) => {
     const g = await startGate(t, { policy: open });
-    const args =
-      '{"big":9007199254740993,"u64":18446744073709551615,"f":1.0,"e":1e2,"neg":-0,"small":7,"x":0.1}';
-    g.send(
-      `{"jsonrpc":"2.0","id":"n1","method":"tools/call","params":{"name":"read_file","arguments":${args}}}\n`,
-    );
+    const args = '{"f":1.0,"e":1e2,"neg":-0,"small":7,"x":0.1,"two53":9007199254740992}';
+    const meta = '{"progressToken":9007199254740993,"u64":18446744073709551615}';
+    const sent = `{"jsonrpc":"2.0","id":"n1","method":"tools/call","params":{"name":"read_file","arguments":${args},"_meta":${meta}}}`;
+    g.send(`${sent}\n`);
     assert.ok(!("error" in (await g.replies.reply("n1"))));
     const [line] = g.receivedLines();
-    assert.equal(
-      line,
-      `{"jsonrpc":"2.0","id":"n1","method":"tools/call","params":{"name":"read_file","arguments":${args}}}`,
-    );
+    assert.equal(line, sent);
     // What the gate decided and forwarded is still its own encoding: a duplicate key collapses
     // as JSON.parse reads it, with the number it keeps written as sent.
     g.send(
@@ -155,6 +151,54 @@ describe("runStdioGate against hostile input", () => {
       String((rejected[0]?.data as { message?: string } | undefined)?.message),
       /`9007199254740993`/,
     );
+  });
+
+  test("an argument number a double cannot hold is call_invalid; respellings of the same value go on as written", async (t) => {
+    const g = await startGate(t, { policy: open });
+    const call = (id: string, args: string) =>
+      `{"jsonrpc":"2.0","id":"${id}","method":"tools/call","params":{"name":"read_file","arguments":${args}}}\n`;
+    // Two ids the policy could not tell apart (both read as 1234567890123456768), a float with
+    // digits a double drops, a number out of range: each would be recorded as another value than ran.
+    g.send(call("l1", '{"account":1234567890123456700}'));
+    g.send(call("l2", '{"n":[0.30000000000000000001]}'));
+    g.send(call("l3", '{"n":1e-400}'));
+    g.send(call("ok", '{"a":1.0,"b":1e3,"c":-0,"d":2.50,"e":1e21}'));
+    for (const id of ["l1", "l2", "l3"])
+      assert.equal(
+        ((await g.replies.reply(id)) as { result: { isError: boolean } }).result.isError,
+        true,
+        id,
+      );
+    assert.ok(!("error" in (await g.replies.reply("ok"))));
+    assert.deepEqual(
+      decisions(g.logPath).map((d) => [
+        d.data.request_id,
+        d.data.reason_code,
+        d.data.violations[0]?.path ?? null,
+      ]),
+      [
+        ["l1", "call_invalid", "/arguments/account"],
+        ["l2", "call_invalid", "/arguments/n/0"],
+        ["l3", "call_invalid", "/arguments/n"],
+        ["ok", "default_allow", null],
+      ],
+    );
+    assert.deepEqual(g.receivedLines(), [call("ok", '{"a":1.0,"b":1e3,"c":-0,"d":2.50,"e":1e21}').trim()]);
+  });
+
+  test("gate-made answers to ids it cannot keep exactly carry the digits sent; a client's answer with such an id goes on", async (t) => {
+    const g = await startGate(t, { policy: open });
+    // Unparsable, and too deep: the id is read from the text.
+    g.send('{"jsonrpc":"2.0","id":9007199254740993,"method":"ping",oops}\n');
+    g.send(`{"jsonrpc":"2.0","id":-0,"method":"ping","params":${"[".repeat(600)}${"]".repeat(600)}}\n`);
+    // An answer to a request of the server: not tracked by the gate, passed on as written.
+    g.send('{"jsonrpc":"2.0","id":9007199254740993,"result":{"roots":[]}}\n');
+    await g.sync();
+    const answers = g.replies.raw.filter((l) => l.includes('"error"'));
+    assert.equal(answers.length, 2, g.replies.raw.join("\n"));
+    assert.match(answers[0] as string, /^\{"jsonrpc":"2\.0","id":9007199254740993,"error":\{"code":-32700,/);
+    assert.match(answers[1] as string, /^\{"jsonrpc":"2\.0","id":-0,"error":\{"code":-32600,/);
+    assert.ok(g.receivedLines().includes('{"jsonrpc":"2.0","id":9007199254740993,"result":{"roots":[]}}'));
   });
 
   test("a tools/call nested too deep is refused before it is decided: not counted against limits, not recorded as decided", async (t) => {

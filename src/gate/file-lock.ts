@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import { link, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { AssayError } from "../lib/errors.js";
+
+/** Locks this process holds, by lock path: a claim with this process's pid but not in here is a previous process's (a container restarted with the same pid). */
+const held = new Set<string>();
+
+export interface LockOptions {
+  /** What the file is, for messages (`decision log`, `pins file`). */
+  what: string;
+  /** How long to wait for a live holder to let go; 0 (the default) refuses at once. */
+  waitMs?: number;
+}
+
+/**
+ * A claim on a file shared between processes: `<file>.lock`, holding `pid@host`, next to the
+ * file as its real path names it (so a symlink to it takes the same lock). Created in one step
+ * (a hard link, which fails when the lock exists). A lock whose process is gone (same host) is
+ * taken over, one taker at a time; a lock from another host is respected.
+ */
+export class FileLock {
+  private constructor(
+    readonly path: string,
+    private readonly claim: string,
+  ) {}
+
+  static async acquire(file: string, opts: LockOptions): Promise<FileLock> {
+    const path = `${await realTarget(file)}.lock`;
+    const claim = newClaim();
+    const deadline = Date.now() + (opts.waitMs ?? 0);
+    // Bounded: a lock that keeps changing hands is not fought over for ever.
+    for (let attempt = 0; attempt < 10_000; attempt++) {
+      if (await create(path, claim, file, opts.what)) {
+        held.add(path);
+        return new FileLock(path, claim);
+      }
+      const holder = await readClaim(path);
+      if (holder === undefined) continue; // released meanwhile
+      if (!alive(holder, path)) {
+        await takeOver(path, holder, file, opts.what);
+        continue;
+      }
+      if (Date.now() >= deadline) {
+        const waited = opts.waitMs ? ` for ${opts.waitMs} ms` : "";
+        throw new AssayError(
+          "output_unwritable",
+          `${opts.what} is in use by another gate (${holder.trim()}, lock \`${path}\`)${waited}: give each gate its own ${opts.what}, or remove the lock if that process is gone`,
+          { where: file },
+        );
+      }
+      await sleep(20);
+    }
+    throw new AssayError("output_unwritable", `cannot take the lock \`${path}\``, { where: file });
+  }
+
+  async release(): Promise<void> {
+    if (!held.delete(this.path)) return;
+    if ((await readClaim(this.path)) === this.claim) await rm(this.path, { force: true });
+  }
+}
+
+/** The file's real path (symlinks resolved), or its absolute path when it does not exist yet. */
+async function realTarget(file: string): Promise<string> {
+  try {
+    return await realpath(file);
+  } catch {
+    return resolve(file);
+  }
+}
+
+/**
+ * Remove a stale lock, while holding `<lock>.takeover`: between reading the stale claim again and
+ * removing it, no other taker can remove a lock created meanwhile by a live process (nothing can
+ * create one while the stale one is there). A guard left by a taker that died is taken over too.
+ */
+async function takeOver(path: string, stale: string, file: string, what: string): Promise<void> {
+  const guard = `${path}.takeover`;
+  if (!(await create(guard, newClaim(), file, what))) {
+    const guardHolder = await readClaim(guard);
+    if (guardHolder !== undefined && !alive(guardHolder, guard)) await rm(guard, { force: true });
+    await sleep(5);
+    return;
+  }
+  held.add(guard);
+  try {
+    if ((await readClaim(path)) === stale) await rm(path, { force: true });
+  } finally {
+    held.delete(guard);
+    await rm(guard, { force: true });
+  }
+}
+
+/** `pid@host nonce`: the nonce tells apart two claims of one process. */
+function newClaim(): string {
+  return `${process.pid}@${hostname()} ${randomBytes(6).toString("hex")}\n`;
+}
+
+/** Create `path` holding `claim` in one step; false when it exists. */
+async function create(path: string, claim: string, file: string, what: string): Promise<boolean> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await writeFile(tmp, claim, { mode: 0o644 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new AssayError(
+      "output_unwritable",
+      `cannot lock the ${what}: \`${path}\` cannot be created (${code}); the ${what}'s directory must be writable`,
+      { where: file, cause: err },
+    );
+  }
+  try {
+    await link(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+async function readClaim(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+/** Whether the process named by a claim may still run: unknown hosts and unreadable claims count as alive. */
+function alive(claim: string, path: string): boolean {
+  const m = /^(\d+)@(\S*)(?: \S+)?\n?$/.exec(claim);
+  if (!m || m[2] !== hostname()) return true;
+  if (Number(m[1]) === process.pid) return held.has(path);
+  try {
+    process.kill(Number(m[1]), 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
+  }
+}
