@@ -319,10 +319,13 @@ function pair(parsed: unknown, twin: Twin, same: Map<object, Twin>): void {
 
 /** Whether a message (or a member of a batch) has an ExactNumber id: the gate's answers may carry one. */
 function exactId(value: unknown): boolean {
-  const members = Array.isArray(value) ? value : [value];
-  return members.some(
-    (m) => m !== null && typeof m === "object" && (m as { id?: unknown }).id instanceof ExactNumber,
-  );
+  if (!Array.isArray(value)) return hasExactId(value);
+  for (const m of value) if (hasExactId(m)) return true;
+  return false;
+}
+
+function hasExactId(m: unknown): boolean {
+  return m !== null && typeof m === "object" && (m as { id?: unknown }).id instanceof ExactNumber;
 }
 
 /**

@@ -200,11 +200,14 @@ export class McpGate {
       const message = `message nests deeper than ${MAX_MESSAGE_DEPTH} levels`;
       return this.reject("invalid_message", topLevelId(msg), message, bytes);
     }
-    const staged = this.clientStep(msg, bytes, lossy);
+    const staged = this.clientStep(msg, bytes, line, lossy);
     const step = staged.step;
-    if (!step.forward) return staged;
+    // A forwarded tools/call is already staged with its replacement and line (no copy per call).
+    if (!step.forward || step.replacement !== undefined) return staged;
     // What goes on is always the message as parsed and decided, never the client's bytes.
-    return { ...staged, step: { ...step, replacement: msg }, ...(line === undefined ? {} : { line }) };
+    const out: StagedStep = { ...staged, step: { ...step, replacement: msg } };
+    if (line !== undefined) out.line = line;
+    return out;
   }
 
   /** Store `staged`'s records through the sink, then return its step (or its fail-closed step). */
@@ -246,7 +249,12 @@ export class McpGate {
     return items.map(stored);
   }
 
-  private clientStep(msg: unknown, bytes: number, lossy?: { pointer: string; text: string }): StagedStep {
+  private clientStep(
+    msg: unknown,
+    bytes: number,
+    line: string | undefined,
+    lossy: { pointer: string; text: string } | undefined,
+  ): StagedStep {
     const m = classify(msg);
     if (m.kind !== "batch") {
       const bad = envelopeAmbiguity(msg);
@@ -257,7 +265,8 @@ export class McpGate {
     }
     switch (m.kind) {
       case "request":
-        if (m.method === "tools/call") return this.toolCall(msg as Record<string, unknown>, m.id, lossy);
+        if (m.method === "tools/call")
+          return this.toolCall(msg as Record<string, unknown>, m.id, line, lossy);
         if (disguisedToolCall(m.method)) {
           const message = `method \`${m.method}\` is refused: it is spelled like \`tools/call\` but is not it`;
           return this.reject("invalid_message", m.id, message, bytes);
@@ -409,7 +418,8 @@ export class McpGate {
   private toolCall(
     msg: Record<string, unknown>,
     id: JsonRpcId,
-    lossy?: { pointer: string; text: string },
+    line: string | undefined,
+    lossy: { pointer: string; text: string } | undefined,
   ): StagedStep {
     const params = msg.params as Record<string, unknown> | undefined;
     const tool = typeof params?.name === "string" ? params.name : null;
@@ -467,6 +477,7 @@ export class McpGate {
       records,
       unrecorded,
       recorded: () => this.track(id, "tools/call"),
+      line,
     };
   }
 
