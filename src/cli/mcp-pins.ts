@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { listServerTools } from "../gate/list-server-tools.js";
-import { loadPins, type PinsDoc, pinChanges, pinTool, savePins } from "../gate/pins.js";
+import { loadPins, type PinsDoc, pinChanges, pinsDoc, pinTool, savePins } from "../gate/pins.js";
 import { EXIT } from "../lib/errors.js";
 
 export function registerMcpPins(mcp: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
@@ -39,12 +39,7 @@ export function registerMcpPins(mcp: Command, run: (fn: () => Promise<number>) =
           if (!listed.some((t) => t.name === name))
             lines.push(`  ? ${name}: not listed by the server, pin kept as it was`);
         }
-        const doc: PinsDoc = {
-          schema_version: 2,
-          tools: Object.fromEntries(
-            [...tools.keys()].sort().map((n) => [n, tools.get(n) as PinsDoc["tools"][string]]),
-          ),
-        };
+        const doc = pinsDoc(tools);
         await savePins(opts.pins, doc);
         process.stdout.write(`${lines.length === 0 ? "no changes" : lines.join("\n")}\n`);
         process.stdout.write(`${Object.keys(doc.tools).length} tools pinned in ${opts.pins}\n`);

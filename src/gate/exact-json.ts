@@ -125,10 +125,17 @@ export function parseExact(text: string): unknown {
     i = end;
     return raw.includes("\\") ? (JSON.parse(raw) as string) : raw.slice(1, -1);
   };
+  /** A member's key and its `:`, leaving `i` at its value. */
+  const readKey = (): string => {
+    ws();
+    const k = str();
+    ws();
+    i++; // ':'
+    return k;
+  };
   // Iterative, so nesting is bounded by memory rather than the call stack.
   const root: { v: Twin } = { v: null };
   const stack: { node: Twin[] | Record<string, Twin>; key: string | null }[] = [];
-  let key: string | null = null;
   const put = (v: Twin) => {
     const top = stack[stack.length - 1];
     if (top === undefined) root.v = v;
@@ -148,10 +155,7 @@ export function parseExact(text: string): unknown {
         i++;
         stack.pop();
       } else {
-        key = str();
-        ws();
-        i++; // ':'
-        (stack[stack.length - 1] as { key: string | null }).key = key;
+        (stack[stack.length - 1] as { key: string | null }).key = readKey();
         continue;
       }
     } else if (c === 0x5b) {
@@ -189,12 +193,7 @@ export function parseExact(text: string): unknown {
       ws();
       const d = text.charCodeAt(i++);
       if (d === 0x2c) {
-        if (!Array.isArray(open.node)) {
-          ws();
-          open.key = str();
-          ws();
-          i++; // ':'
-        }
+        if (!Array.isArray(open.node)) open.key = readKey();
         break;
       }
       stack.pop(); // '}' or ']'
@@ -230,12 +229,18 @@ export function inexactIds(src: ExactSource): ExactNumber[] {
   return out;
 }
 
+/** A number whose value a double cannot hold, where it stands. */
+export interface LossyNumber {
+  readonly pointer: string;
+  readonly text: string;
+}
+
 /**
  * The first number under `value` (a twin) whose decimal value is not the value of the double it
  * reads as (`1234567890123456700`, `0.30000000000000000001`, `1e400`), with its JSON pointer under
  * `pointer`. Respellings of the same value (`1.0`, `1e3`, `-0`) are not reported.
  */
-export function lossyNumber(value: unknown, pointer: string): { pointer: string; text: string } | undefined {
+export function lossyNumber(value: unknown, pointer: string): LossyNumber | undefined {
   const stack: [unknown, string][] = [[value, pointer]];
   while (stack.length > 0) {
     const [v, at] = stack.pop() as [unknown, string];

@@ -31,6 +31,7 @@ import {
   encodeJson,
   exactSource,
   inexactIds,
+  type LossyNumber,
   lossyNumber,
   scanJsonText,
 } from "./exact-json.js";
@@ -162,20 +163,14 @@ export class McpGate {
    * limits nor is recorded as forwarded.
    */
   stageFromClient(msg: unknown, bytes = 0, source?: string): StagedStep {
-    let line: string | undefined;
-    let lossy: { pointer: string; text: string } | undefined;
     const facts = source === undefined ? { depth: nestingDepth(msg), inexact: false } : scanJsonText(source);
+    let exact: ExactSource | undefined;
     if (source !== undefined) {
-      let exact: ExactSource | undefined;
       try {
         exact = exactSource(source, facts);
       } catch (err) {
-        return this.reject(
-          "invalid_message",
-          topLevelId(msg),
-          `the message could not be read: ${text(err)}`,
-          bytes,
-        );
+        const message = `the message could not be read: ${text(err)}`;
+        return this.reject("invalid_message", topLevelId(msg), message, bytes);
       }
       const ids = exact === undefined ? [] : inexactIds(exact);
       if (ids.length > 0) {
@@ -186,20 +181,21 @@ export class McpGate {
         const refused = this.reject("invalid_message", undefined, message, bytes);
         return withReplies(refused, batchIds(exact as ExactSource), message);
       }
-      if (exact !== undefined) lossy = lossyArgument(exact.twin);
-      if (facts.depth <= MAX_MESSAGE_DEPTH) {
-        try {
-          line = encodeJson(msg, exact, msg);
-        } catch (err) {
-          const message = `the message could not be re-encoded: ${text(err)}`;
-          return this.reject("invalid_message", topLevelId(msg), message, bytes);
-        }
-      }
     }
     if (facts.depth > MAX_MESSAGE_DEPTH) {
       const message = `message nests deeper than ${MAX_MESSAGE_DEPTH} levels`;
       return this.reject("invalid_message", topLevelId(msg), message, bytes);
     }
+    let line: string | undefined;
+    if (source !== undefined) {
+      try {
+        line = encodeJson(msg, exact, msg);
+      } catch (err) {
+        const message = `the message could not be re-encoded: ${text(err)}`;
+        return this.reject("invalid_message", topLevelId(msg), message, bytes);
+      }
+    }
+    const lossy = exact === undefined ? undefined : lossyArgument(exact.twin);
     const staged = this.clientStep(msg, bytes, line, lossy);
     const step = staged.step;
     // A forwarded tools/call is already staged with its replacement and line (no copy per call).
@@ -253,7 +249,7 @@ export class McpGate {
     msg: unknown,
     bytes: number,
     line: string | undefined,
-    lossy: { pointer: string; text: string } | undefined,
+    lossy: LossyNumber | undefined,
   ): StagedStep {
     const m = classify(msg);
     if (m.kind !== "batch") {
@@ -419,7 +415,7 @@ export class McpGate {
     msg: Record<string, unknown>,
     id: JsonRpcId,
     line: string | undefined,
-    lossy: { pointer: string; text: string } | undefined,
+    lossy: LossyNumber | undefined,
   ): StagedStep {
     const params = msg.params as Record<string, unknown> | undefined;
     const tool = typeof params?.name === "string" ? params.name : null;
@@ -485,7 +481,7 @@ export class McpGate {
     msg: Record<string, unknown>,
     tool: string | null,
     params: Record<string, unknown> | undefined,
-    lossy: { pointer: string; text: string } | undefined,
+    lossy: LossyNumber | undefined,
   ): Decision {
     try {
       const ambiguous = callAmbiguity(params);
@@ -773,7 +769,7 @@ function topLevelId(msg: unknown): JsonRpcId | undefined {
 }
 
 /** A number in a `tools/call`'s arguments whose value a double cannot hold (read from the exact twin). */
-function lossyArgument(twin: unknown): { pointer: string; text: string } | undefined {
+function lossyArgument(twin: unknown): LossyNumber | undefined {
   if (!isRecord(twin) || twin.method !== "tools/call" || !isRecord(twin.params)) return undefined;
   const params = twin.params;
   return Object.hasOwn(params, "arguments") ? lossyNumber(params.arguments, "/arguments") : undefined;

@@ -3,7 +3,7 @@ import https from "node:https";
 import { encodeJson, exactSource } from "./exact-json.js";
 import type { McpGate } from "./gate.js";
 import { charsetOf, downstreamHeaders, mediaType, upstreamHeaders } from "./http-headers.js";
-import { errorResponse, type JsonRpcId, RPC } from "./jsonrpc.js";
+import { errorResponse, type JsonRpcId, RPC, withoutBom } from "./jsonrpc.js";
 import { type SseEvent, SseSplitter, writeEvent } from "./sse-splitter.js";
 
 /** Server messages are not policed, only bounded so a broken upstream cannot exhaust memory. */
@@ -177,7 +177,7 @@ export class Upstream {
       await this.failed(x, "the upstream answered with JSON that is not valid UTF-8");
       return;
     }
-    const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    const json = withoutBom(text);
     const msg = parseJson(json);
     if (msg === undefined && size > 0) {
       // Fail closed: an answer the gate cannot read could be a tool list it cannot filter.
@@ -277,7 +277,7 @@ export class Upstream {
 /** Parse a server message; a leading byte-order mark is dropped first, as clients' parsers do. */
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    return JSON.parse(withoutBom(text));
   } catch {
     return undefined;
   }
@@ -298,8 +298,10 @@ async function sseEvent(gate: McpGate, e: SseEvent): Promise<string | undefined>
   if (after === DROPPED) return undefined;
   // Unchanged data goes on as the text the gate parsed; what it changed keeps the numbers it did not
   // change as written (large integers keep their digits).
-  const data = e.data.charCodeAt(0) === 0xfeff ? e.data.slice(1) : e.data;
-  return writeEvent(e.fields, after === UNCHANGED ? e.data : encodeJson(after, exactSource(data), msg));
+  return writeEvent(
+    e.fields,
+    after === UNCHANGED ? e.data : encodeJson(after, exactSource(withoutBom(e.data)), msg),
+  );
 }
 
 /** A server message, or a batch of them, through the gate. */

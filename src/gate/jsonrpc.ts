@@ -3,6 +3,11 @@ import { ExactNumber } from "./exact-json.js";
 
 export type JsonRpcId = string | number;
 
+/** JSON text without a leading byte-order mark, which clients' parsers drop before parsing. */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 export interface JsonRpcRequest {
   jsonrpc: "2.0";
   id: JsonRpcId;

@@ -194,12 +194,17 @@ export class PinSet {
   }
 
   toDoc(): PinsDoc {
-    const names = [...this.store.pins.keys()].sort();
-    return {
-      schema_version: 2,
-      tools: Object.fromEntries(names.map((n) => [n, this.store.pins.get(n) as ToolPin | LegacyToolPin])),
-    };
+    return pinsDoc(this.store.pins);
   }
+}
+
+/** A pins document of `pins`, tools sorted by name (a Map: a tool named `__proto__` is one like any other). */
+export function pinsDoc(pins: ReadonlyMap<string, ToolPin | LegacyToolPin>): PinsDoc {
+  const names = [...pins.keys()].sort();
+  return {
+    schema_version: 2,
+    tools: Object.fromEntries(names.map((n) => [n, pins.get(n) as ToolPin | LegacyToolPin])),
+  };
 }
 
 let validatePins: ReturnType<Ajv2020["compile"]> | undefined;
@@ -265,11 +270,7 @@ export function pinsSaver(path: string): (doc: PinsDoc) => Promise<void> {
           const there = onDisk.get(name);
           if (there === undefined || (isLegacy(there) && !isLegacy(pin))) tools.set(name, pin);
         }
-        const names = [...tools.keys()].sort();
-        await savePins(path, {
-          schema_version: 2,
-          tools: Object.fromEntries(names.map((n) => [n, tools.get(n) as ToolPin | LegacyToolPin])),
-        });
+        await savePins(path, pinsDoc(tools));
       } finally {
         await lock.release();
       }

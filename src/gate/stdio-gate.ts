@@ -4,7 +4,7 @@ import { BusyPoller, type PollSource, pollableFd } from "./busy-poll.js";
 import { encodeJson, exactSource } from "./exact-json.js";
 import { type Frame, FrameBatcher } from "./frame-batcher.js";
 import { type GateOptions, type GateStep, McpGate, type StagedStep } from "./gate.js";
-import { classify, errorResponse, peekId, RPC } from "./jsonrpc.js";
+import { classify, errorResponse, peekId, RPC, withoutBom } from "./jsonrpc.js";
 import { PipeWriter } from "./pipe-writer.js";
 import { SerialLane } from "./serial-lane.js";
 
@@ -282,7 +282,7 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
           continue;
         }
         let msg: unknown;
-        const json = f.text.charCodeAt(0) === 0xfeff ? f.text.slice(1) : f.text;
+        const json = withoutBom(f.text);
         try {
           msg = JSON.parse(json);
         } catch {

@@ -56,6 +56,27 @@ function decisionEvent(seq: number, extra: Partial<DecisionEvent["data"]> = {}):
   };
 }
 
+/**
+ * Run `fn` with writeSync writing 100 bytes, then failing as a full disk does (the module sees
+ * the patched function).
+ */
+async function diskFullAfter100Bytes(fn: () => Promise<void>): Promise<void> {
+  const real = fs.writeSync;
+  let calls = 0;
+  fs.writeSync = ((fd: number, buf: Buffer, off: number, len: number) => {
+    calls++;
+    if (calls === 1) return real(fd, buf, off, Math.min(len, 100));
+    throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+  }) as typeof fs.writeSync;
+  syncBuiltinESMExports();
+  try {
+    await fn();
+  } finally {
+    fs.writeSync = real;
+    syncBuiltinESMExports();
+  }
+}
+
 function rejectedEvent(seq: number): FrameRejectedEvent {
   return {
     specversion: "1.0",
@@ -142,21 +163,10 @@ describe("FileDecisionLog", () => {
     const path = join(dir, "log.ndjson");
     const log = await FileDecisionLog.open(path);
     await log.append(decisionEvent(0));
-    const real = fs.writeSync;
-    let calls = 0;
-    // Write 100 bytes, then fail as a full disk does; the module sees the patched function.
-    fs.writeSync = ((fd: number, buf: Buffer, off: number, len: number) => {
-      calls++;
-      if (calls === 1) return real(fd, buf, off, Math.min(len, 100));
-      throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
-    }) as typeof fs.writeSync;
-    syncBuiltinESMExports();
-    try {
-      await assert.rejects(log.append(decisionEvent(1)), /ENOSPC/);
-    } finally {
-      fs.writeSync = real;
-      syncBuiltinESMExports();
-    }
+    await assert.rejects(
+      diskFullAfter100Bytes(() => log.append(decisionEvent(1))),
+      /ENOSPC/,
+    );
     await log.append(decisionEvent(2));
     await log.close();
     const parsed = parseDecisionLog(await readFile(path, "utf8"));
@@ -362,20 +372,10 @@ describe("FileDecisionLog: one gate per log", () => {
     const b = await FileDecisionLog.open(join(dir, "hard.ndjson"));
     await b.append(decisionEvent(0));
     await a.append(decisionEvent(1));
-    const real = fs.writeSync;
-    let calls = 0;
-    fs.writeSync = ((fd: number, buf: Buffer, off: number, len: number) => {
-      calls++;
-      if (calls === 1) return real(fd, buf, off, Math.min(len, 100));
-      throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
-    }) as typeof fs.writeSync;
-    syncBuiltinESMExports();
-    try {
-      await assert.rejects(b.append(decisionEvent(2)), /ENOSPC/);
-    } finally {
-      fs.writeSync = real;
-      syncBuiltinESMExports();
-    }
+    await assert.rejects(
+      diskFullAfter100Bytes(() => b.append(decisionEvent(2))),
+      /ENOSPC/,
+    );
     // b did not cut (a's record would have gone with it) and refuses from now on.
     await assert.rejects(b.append(decisionEvent(3)), /another process appends to it/);
     const text = await readFile(path, "utf8");

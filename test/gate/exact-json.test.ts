@@ -32,35 +32,33 @@ const numberToken = fc.oneof(
 /** Keys that keep their place in a JS object (not integer-like) and are unique per object. */
 const key = fc.stringMatching(/^[a-z_][a-z0-9_]{0,6}$/);
 
-/** JSON text, no whitespace, unique keys: re-encoding must give it back character for character. */
-const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    numberToken,
-    fc.string().map((s) => JSON.stringify(s)),
-    fc.constantFrom("true", "false", "null"),
-    fc.array(tie("value"), { maxLength: 4 }).map((xs) => `[${xs.join(",")}]`),
-    fc
-      .uniqueArray(fc.tuple(key, tie("value")), { maxLength: 4, selector: ([k]) => k })
-      .map((kvs) => `{${kvs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
-  ),
-})).value;
+/** JSON text without whitespace, its objects' members drawn by `members`. */
+function jsonTextWith(
+  members: (value: fc.Arbitrary<string>) => fc.Arbitrary<[string, string][]>,
+): fc.Arbitrary<string> {
+  return fc.letrec<{ value: string }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      numberToken,
+      fc.string().map((s) => JSON.stringify(s)),
+      fc.constantFrom("true", "false", "null"),
+      fc.array(tie("value"), { maxLength: 4 }).map((xs) => `[${xs.join(",")}]`),
+      members(tie("value")).map((kvs) => `{${kvs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
+    ),
+  })).value;
+}
 
-/** JSON text with what JSON.parse treats specially: duplicate keys, integer-like keys, `__proto__`. */
-const looseText: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
-  value: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    numberToken,
-    fc.string().map((s) => JSON.stringify(s)),
-    fc.constantFrom("true", "false", "null"),
-    fc.array(tie("value"), { maxLength: 4 }).map((xs) => `[${xs.join(",")}]`),
-    fc
-      .array(fc.tuple(fc.constantFrom("a", "b", "1", "2", "10", "__proto__", "constructor"), tie("value")), {
-        maxLength: 5,
-      })
-      .map((kvs) => `{${kvs.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
-  ),
-})).value;
+/** Unique keys: re-encoding must give the text back character for character. */
+const jsonText = jsonTextWith((value) =>
+  fc.uniqueArray(fc.tuple(key, value), { maxLength: 4, selector: ([k]) => k }),
+);
+
+/** With what JSON.parse treats specially: duplicate keys, integer-like keys, `__proto__`. */
+const looseText = jsonTextWith((value) =>
+  fc.array(fc.tuple(fc.constantFrom("a", "b", "1", "2", "10", "__proto__", "constructor"), value), {
+    maxLength: 5,
+  }),
+);
 
 /** The twin read back as plain values (what JSON.parse gives). */
 function plain(v: unknown): unknown {
