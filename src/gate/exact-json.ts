@@ -1,3 +1,4 @@
+import { escapeSegment } from "../policy/json-pointer.js";
 /**
  * JSON that keeps numbers as they were written. `JSON.parse` reads every number as a double, so
  * re-encoding a parsed message changes `9007199254740993` into `9007199254740992` and `1.0`
@@ -252,10 +253,7 @@ export function lossyNumber(value: unknown, pointer: string): LossyNumber | unde
       const keys = Object.keys(v);
       for (let i = keys.length - 1; i >= 0; i--) {
         const k = keys[i] as string;
-        stack.push([
-          (v as Record<string, unknown>)[k],
-          `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`,
-        ]);
+        stack.push([(v as Record<string, unknown>)[k], `${at}/${escapeSegment(k)}`]);
       }
     }
   }

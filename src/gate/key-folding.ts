@@ -1,3 +1,4 @@
+import { escapeSegment } from "../policy/json-pointer.js";
 // Keys a case-insensitive decoder would read differently from the gate.
 //
 // Go's encoding/json (and MCP servers and clients built on it) matches object keys to fields
@@ -75,7 +76,7 @@ export function ambiguousKeyDeep(
       continue;
     }
     const bad = ambiguousKey(v, v === value ? rootFields : NO_FIELDS);
-    if (bad !== undefined) return `${pointerTo(value, v) ?? ""}/${escapePointer(bad)}`;
+    if (bad !== undefined) return `${pointerTo(value, v) ?? ""}/${escapeSegment(bad)}`;
     for (const k in v) stack.push((v as Record<string, unknown>)[k]);
   }
   return undefined;
@@ -88,7 +89,7 @@ function pointerTo(root: unknown, target: object): string | undefined {
     const [v, at] = stack.pop() as [unknown, string];
     if (v === target) return at;
     if (v === null || typeof v !== "object") continue;
-    for (const [k, child] of Object.entries(v)) stack.push([child, `${at}/${escapePointer(k)}`]);
+    for (const [k, child] of Object.entries(v)) stack.push([child, `${at}/${escapeSegment(k)}`]);
   }
   return undefined;
 }
@@ -96,8 +97,4 @@ function pointerTo(root: unknown, target: object): string | undefined {
 /** Lowercase ASCII letters, digits and `_-./$@:`: folds to itself and to nothing else's fold. */
 function plainKey(k: string): boolean {
   return /^[a-z0-9_\-./$@:]*$/.test(k);
-}
-
-function escapePointer(k: string): string {
-  return k.replace(/~/g, "~0").replace(/\//g, "~1");
 }

@@ -1,5 +1,6 @@
 import type { ReasonCode } from "./decision.js";
 import type { CallLimits } from "./ir.js";
+import { escapeSegment } from "./json-pointer.js";
 
 /** A tool call as the policy sees it. */
 export interface ToolCall {
@@ -80,7 +81,7 @@ function checkBounds(args: Record<string, unknown>, limits: CallLimits): CallSha
       total += name === undefined ? 1 : name.length + 4;
       if (typeof v === "string") {
         if (v.length > limits.maxStringLength) {
-          const at = pointer(i, `/${name === undefined ? j : escapeKey(name)}`);
+          const at = pointer(i, `/${name === undefined ? j : escapeSegment(name)}`);
           return bad(
             "call_too_large",
             at,
@@ -92,12 +93,12 @@ function checkBounds(args: Record<string, unknown>, limits: CallLimits): CallSha
         nodes.push(v);
         depths.push(depth + 1);
         parents.push(i);
-        keys.push(`/${name === undefined ? j : escapeKey(name)}`);
+        keys.push(`/${name === undefined ? j : escapeSegment(name)}`);
         stack.push(nodes.length - 1);
       } else {
         if (typeof v === "number" && !Number.isFinite(v)) {
           // `1e400` parses as Infinity, which JSON cannot carry on: the server would get null.
-          const at = pointer(i, `/${name === undefined ? j : escapeKey(name)}`);
+          const at = pointer(i, `/${name === undefined ? j : escapeSegment(name)}`);
           return bad("call_invalid", at, "number out of range: it cannot be passed on as JSON");
         }
         total += 8;
@@ -126,8 +127,4 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   return `a ${typeof v}`;
-}
-
-function escapeKey(k: string): string {
-  return k.replace(/~/g, "~0").replace(/\//g, "~1");
 }

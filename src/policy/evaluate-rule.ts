@@ -3,6 +3,7 @@ import type { ToolCall } from "./call-shape.js";
 import type { ReasonCode, Violation } from "./decision.js";
 import { evaluateNetwork, type FoundTargets } from "./eval-network.js";
 import type { ArgsRule, CompiledRule, SequenceRule } from "./ir.js";
+import { escapeSegment } from "./json-pointer.js";
 import type { NetworkIR } from "./network-ir.js";
 import { reparsedArguments } from "./reparse-args.js";
 import type { SessionState } from "./session-state.js";
@@ -113,7 +114,7 @@ function argsOutcome(rule: ArgsRule, args: Record<string, unknown>): RuleOutcome
   else {
     if (rule.jsonStrings === "both" && !rule.validate(args)) schemaViolations(rule, null, found);
     for (const key of reparsed.tooDeep) {
-      const at = `/arguments/${escapeKey(key)}`;
+      const at = `/arguments/${escapeSegment(key)}`;
       const message = `\`${at}\` holds JSON nested more than ${MAX_REPARSED_DEPTH} levels deep, which a re-parsing server would hand to the tool`;
       found.push(violation(rule, "args_invalid", at, message));
     }
@@ -138,7 +139,7 @@ function schemaViolations(rule: ArgsRule, changed: ReadonlySet<string> | null, f
     const key = changed ? reparsedKey(e.instancePath, changed) : undefined;
     if (key === undefined) add(argPointer(e), schemaMessage(e));
     else {
-      const at = `/arguments/${escapeKey(key)}`;
+      const at = `/arguments/${escapeSegment(key)}`;
       add(at, `${schemaMessage(e)} (as a server that re-parses JSON in strings reads \`${at}\`)`);
     }
   }
@@ -152,10 +153,6 @@ function reparsedKey(instancePath: string, changed: ReadonlySet<string>): string
     .replace(/~1/g, "/")
     .replace(/~0/g, "~");
   return instancePath !== "" && changed.has(first) ? first : undefined;
-}
-
-function escapeKey(k: string): string {
-  return k.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
 function sequenceOutcome(rule: SequenceRule, tool: string, state: SessionState): RuleOutcome {

@@ -1,5 +1,6 @@
 import { type KeyRole, keyRole } from "./host-keys.js";
 import { type IpBits, ipBits } from "./ip-bits.js";
+import { escapeSegment } from "./json-pointer.js";
 import { looksLikeJsonContainer, parseJsonText } from "./json-text.js";
 import type { NetworkIR } from "./network-ir.js";
 import { isIpLiteral, readDestination } from "./read-destination.js";
@@ -89,7 +90,7 @@ function collectPath(
   }
   if (value === null || typeof value !== "object") return;
   const seg = path[i] as string;
-  const at = (k: string) => (level > 0 ? pointer : `${pointer}/${escapePointerKey(k)}`);
+  const at = (k: string) => (level > 0 ? pointer : `${pointer}/${escapeSegment(k)}`);
   if (seg === "*") {
     for (const [k, v] of Object.entries(value)) collectPath(v, path, i + 1, at(k), level, f);
   } else if (Object.hasOwn(value, seg)) {
@@ -147,7 +148,7 @@ class Finder implements SpanSink {
           const [k, v] = entries[i] as [string, unknown];
           stack.push({
             value: v,
-            pointer: inJson ? pointer : `${pointer}/${escapePointerKey(k)}`,
+            pointer: inJson ? pointer : `${pointer}/${escapeSegment(k)}`,
             role: role === "all" ? "all" : keyRole(k),
             level,
           });
@@ -256,8 +257,3 @@ export function quote(raw: string, note: string): string {
 }
 // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point here
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g;
-
-function escapePointerKey(key: string): string {
-  if (!key.includes("~") && !key.includes("/")) return key;
-  return key.replace(/~/g, "~0").replace(/\//g, "~1");
-}

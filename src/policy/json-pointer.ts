@@ -7,9 +7,16 @@ export function pointerSegments(pointer: string): string[] {
     .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
+/** One segment of a JSON pointer (RFC 6901): `~` as `~0`, `/` as `~1`. */
+export function escapeSegment(key: string): string {
+  // Most keys need nothing: no regexes run for them (pointers are built on decision paths).
+  if (!key.includes("~") && !key.includes("/")) return key;
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
 /** Join segments into a JSON pointer. */
 export function toPointer(segments: readonly (string | number)[]): string {
-  return segments.map((s) => `/${String(s).replace(/~/g, "~0").replace(/\//g, "~1")}`).join("");
+  return segments.map((s) => `/${escapeSegment(String(s))}`).join("");
 }
 
 /** `rules[3].args.properties` for `/rules/3/args/properties`: how people read a location. */

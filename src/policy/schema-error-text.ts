@@ -1,4 +1,5 @@
 import type { ErrorObject } from "ajv";
+import { escapeSegment } from "./json-pointer.js";
 import { closest } from "./suggest.js";
 
 /**
@@ -12,7 +13,7 @@ export function schemaErrorText(e: ErrorObject): { pointer: string; message: str
       const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
       const hint = closest(key, known);
       return {
-        pointer: `${e.instancePath}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`,
+        pointer: `${e.instancePath}/${escapeSegment(key)}`,
         message: `unknown key \`${key}\`${hint ? `; did you mean \`${hint}\`?` : ""}`,
       };
     }

@@ -41,6 +41,7 @@ const ALLOWED_HELPERS = [
   "policy/ip-bits.ts", // parses IP literals found in arguments into numbers, not policy
   // Reads argument strings as JSON, as a re-parsing server (FastMCP) does: the call's data, not policy.
   "policy/json-text.ts",
+  "policy/json-pointer.ts", // escapes pointer segments: string functions, no policy
 ];
 
 /** Modules that compile or parse: an evaluation module must not import them (types excepted). */
