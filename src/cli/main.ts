@@ -1,6 +1,6 @@
-import { createRequire } from "node:module";
 import { Command, CommanderError } from "commander";
 import { EXIT } from "../lib/errors.js";
+import { PACKAGE } from "../lib/package-info.js";
 import { registerAuditKit } from "./audit-kit.js";
 import { registerEvidence } from "./evidence.js";
 import { reportError } from "./io.js";
@@ -12,7 +12,7 @@ import { registerPolicyEval } from "./policy-eval.js";
 import { registerPolicyTest } from "./policy-test.js";
 import { registerSim } from "./sim.js";
 
-const { version } = createRequire(import.meta.url)("../../package.json") as { version: string };
+const { version } = PACKAGE;
 
 /** Run a command body and turn its result or error into the process exit code. */
 async function run(fn: () => Promise<number>): Promise<void> {

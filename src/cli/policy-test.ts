@@ -1,35 +1,4 @@
-import { readdir, stat } from "node:fs/promises";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { AssayError, EXIT } from "../lib/errors.js";
-import { type CaseResult, runPolicyTestFile } from "../policy/policy-test.js";
-import { printJson } from "./io.js";
-
-const TEST_FILE = /\.test\.(ya?ml|json)$/;
-
-/** Test files named on the command line; directories are searched for `*.test.yaml|yml|json`. */
-async function findTestFiles(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    let s: Awaited<ReturnType<typeof stat>>;
-    try {
-      s = await stat(p);
-    } catch (err) {
-      throw new AssayError("input_unreadable", `cannot read: ${(err as NodeJS.ErrnoException).code ?? err}`, {
-        where: p,
-      });
-    }
-    if (!s.isDirectory()) {
-      out.push(p);
-      continue;
-    }
-    const entries = await readdir(p, { recursive: true });
-    for (const e of entries.sort()) if (TEST_FILE.test(e)) out.push(join(p, e));
-  }
-  if (out.length === 0)
-    throw new AssayError("usage", `no policy test files (*.test.yaml) under ${paths.join(", ")}`);
-  return out;
-}
 
 export function registerPolicyTest(policy: Command, run: (fn: () => Promise<number>) => Promise<void>): void {
   policy
@@ -43,31 +12,6 @@ export function registerPolicyTest(policy: Command, run: (fn: () => Promise<numb
       "\nExit codes: 0 every case passed, 1 a case failed, 2 a test file or pack is invalid.",
     )
     .action((paths: string[], opts: { json?: boolean; verbose?: boolean }) =>
-      run(async () => {
-        const results: CaseResult[] = [];
-        for (const f of await findTestFiles(paths)) results.push(...(await runPolicyTestFile(f)));
-        const failed = results.filter((r) => !r.passed);
-        if (opts.json) {
-          printJson({ passed: results.length - failed.length, failed: failed.length, results });
-        } else {
-          for (const r of results) {
-            if (r.passed) {
-              if (opts.verbose) process.stdout.write(`PASS  ${r.file}: ${r.name}\n`);
-              continue;
-            }
-            process.stdout.write(`FAIL  ${r.file}: ${r.name}\n`);
-            for (const m of r.mismatches) {
-              if (m.expected !== undefined)
-                process.stdout.write(`  - ${m.field}: ${JSON.stringify(m.expected)}\n`);
-              process.stdout.write(`  + ${m.field}: ${JSON.stringify(m.actual)}\n`);
-            }
-          }
-          process.stdout.write(
-            `${"-".repeat(40)}\nPASS: ${results.length - failed.length}/${results.length}`,
-          );
-          process.stdout.write(failed.length > 0 ? `  FAIL: ${failed.length}/${results.length}\n` : "\n");
-        }
-        return failed.length > 0 ? EXIT.finding : EXIT.ok;
-      }),
+      run(async () => (await import("./actions/policy-test.js")).policyTest(paths, opts)),
     );
 }

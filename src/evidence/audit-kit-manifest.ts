@@ -1,7 +1,6 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { sha256Digest, sha256Hex } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
-import { readSchema } from "../lib/read-schema.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 import type { Bundle } from "../sim/bundle.js";
 import type { SoakReport } from "../sim/soak-report.js";
 import { type AppliedPack, SLSA_PROVENANCE_V1 } from "./slsa-provenance.js";
@@ -83,9 +82,8 @@ export function soakResultPredicate(report: SoakReport): Record<string, unknown>
   };
 }
 
-const ajv = new Ajv2020({ allErrors: false, strict: true });
-const validateResult = ajv.compile(readSchema("soak-result-predicate.schema.json"));
-const validateManifest = ajv.compile(readSchema("audit-kit-manifest.schema.json"));
+const validateResult = schemaValidator("soak-result-predicate");
+const validateManifest = schemaValidator("audit-kit-manifest");
 
 /** The first problem of a soak-result predicate against its schema, or none. */
 export function soakResultProblem(value: unknown): string | undefined {

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
-import { createRequire } from "node:module";
 import { canonicalJson, sha256Digest } from "../lib/canonical-json.js";
+import { PACKAGE } from "../lib/package-info.js";
 
 export const MANIFEST_MEMBER = "manifest.json";
 export const EVENTS_MEMBER = "events.ndjson";
@@ -11,11 +11,8 @@ export const ALGORITHMS = Object.freeze({
   root: 'sha256(concat(content_hash + "\\n"))',
 });
 
-// INVARIANT: this module sits two levels below the package root in both src/ and dist/.
-const pkg = createRequire(import.meta.url)("../../package.json") as { name: string; version: string };
-
 /** Who wrote a bundle: recorded in the manifest and in every event. */
-export const PRODUCER = Object.freeze({ name: pkg.name, version: pkg.version });
+export const PRODUCER = PACKAGE;
 
 /** `manifest.json` of an evidence bundle (schemas/evidence-manifest.schema.json). */
 export interface BundleManifest {

@@ -1,11 +1,8 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
-import { readSchema } from "../lib/read-schema.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 import { decodeBase64Strict } from "./base64.js";
 import type { DsseEnvelope } from "./dsse.js";
 
-const validateEnvelope = new Ajv2020({ allErrors: false, strict: true }).compile<DsseEnvelope>(
-  readSchema("dsse-envelope.schema.json"),
-);
+const validateEnvelope = schemaValidator<DsseEnvelope>("dsse-envelope");
 
 /** An envelope that passed the schema, with its payload and signatures decoded. */
 export interface ParsedEnvelope {

@@ -2,10 +2,10 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { sha256Digest } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
 import { readTextFile } from "../lib/read-text.js";
+import type { KeyAlgorithm } from "./key-algorithms.js";
 
 /** The signature algorithms Assay signs and verifies with. */
-export type KeyAlgorithm = "ed25519" | "ecdsa-p256";
-export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ["ed25519", "ecdsa-p256"];
+export { KEY_ALGORITHMS, type KeyAlgorithm } from "./key-algorithms.js";
 
 /** A freshly generated key pair as PEM text: PKCS#8 private key, SPKI public key. */
 export interface KeyPairPem {

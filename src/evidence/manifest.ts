@@ -1,10 +1,7 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
-import { readSchema } from "../lib/read-schema.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 import { ALGORITHMS, type BundleManifest, EVENTS_MEMBER, PRODUCER } from "./bundle-format.js";
 
-const validateManifest = new Ajv2020({ allErrors: false, strict: true }).compile(
-  readSchema("evidence-manifest.schema.json"),
-);
+const validateManifest = schemaValidator("evidence-manifest");
 
 /** The first problem of a manifest against schemas/evidence-manifest.schema.json, or undefined. */
 export function manifestProblem(value: unknown): { pointer: string; message: string } | undefined {

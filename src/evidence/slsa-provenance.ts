@@ -1,8 +1,6 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
 import { sha256Hex } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
-import { readSchema } from "../lib/read-schema.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 import type { SoakReport } from "../sim/soak-report.js";
 
 /** predicateType of SLSA provenance v1 (https://slsa.dev/spec/v1.0/provenance). */
@@ -125,9 +123,7 @@ export function finishedOn(startedAtUtc: string, durationSeconds: number): strin
   return new Date(ms + Math.round(durationSeconds * 1000)).toISOString().replace(/\.000Z$/, "Z");
 }
 
-const ajv = new Ajv2020({ allErrors: false, strict: true });
-(addFormats as unknown as (a: Ajv2020) => void)(ajv);
-const validate = ajv.compile(readSchema("slsa-provenance-predicate.schema.json"));
+const validate = schemaValidator("slsa-provenance-predicate");
 
 /** The first problem of a predicate against schemas/slsa-provenance-predicate.schema.json, or none. */
 export function provenanceProblem(value: unknown): string | undefined {

@@ -1,6 +1,5 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { sha256Hex } from "../lib/canonical-json.js";
-import { readSchema } from "../lib/read-schema.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 
 /** `_type` of an in-toto Statement v1. */
 export const IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
@@ -41,9 +40,7 @@ export function makeStatement<P extends Record<string, unknown>>(args: {
   };
 }
 
-const validate = new Ajv2020({ allErrors: false, strict: true }).compile<Statement>(
-  readSchema("in-toto-statement.schema.json"),
-);
+const validate = schemaValidator<Statement>("in-toto-statement");
 
 /** Problems with a statement against schemas/in-toto-statement.schema.json: the first, or none. */
 export function statementProblem(value: unknown): string | undefined {

@@ -4,6 +4,7 @@ import { AssayError } from "../lib/errors.js";
 import { type GateOptions, type GateStep, McpGate } from "./gate.js";
 import { classify, errorResponse, RPC } from "./jsonrpc.js";
 import { PinSet } from "./pins.js";
+import { plainClone } from "./plain-clone.js";
 
 /** The in-process gate: one configuration, and one gated connection per `wrap`. */
 export interface Gate {
@@ -63,6 +64,8 @@ export class GatedTransport implements Transport {
   private outgoing: Promise<unknown> = Promise.resolve();
   /** Server → client, and the close that ends it. */
   private incoming: Promise<unknown> = Promise.resolve();
+  /** Tasks in `incoming` not finished yet: while there are none, a server message goes through at once. */
+  private incomingQueued = 0;
   /** The client asked to close: requests still pending are not answered by the gate. */
   private closing = false;
   private closed = false;
@@ -97,7 +100,7 @@ export class GatedTransport implements Transport {
     const k = classify(message);
     const call = k.kind === "request" && k.method === "tools/call";
     // The call forwarded is the call decided, whatever the caller does with its object meanwhile.
-    const msg = call ? structuredClone(message) : message;
+    const msg = call ? plainClone(message) : message;
     // The size is only recorded for what the gate refuses; never for a call or a response.
     const bytes = call || k.kind === "response" ? 0 : wireBytes(message);
     if (this.queued === 0 && this.gate.syncCommit) {
@@ -155,21 +158,57 @@ export class GatedTransport implements Transport {
   }
 
   private fromServer(message: JSONRPCMessage, extra: MessageExtraInfo | undefined): void {
-    this.serverDo(async () => {
-      let out: unknown = message;
+    if (this.incomingQueued === 0) {
+      // Nothing waits ahead of it (the usual case): decided and delivered now, as the inner
+      // transport delivers it. Only a step that has to wait (pins being saved) is queued.
+      let step: GateStep | Promise<GateStep>;
       try {
-        const step = await this.gate.fromServer(message);
-        if (!step.forward) return;
-        if (step.replacement !== undefined) out = step.replacement;
+        step = this.gate.stepFromServer(message);
       } catch (err) {
-        this.report(err);
-        // Fail closed: the request gets an error rather than a listing the gate could not check.
-        const k = classify(message);
-        if (k.kind !== "response" || k.id === null) return;
-        out = errorResponse(k.id, RPC.internalError, `assay gate: ${asError(err).message}`);
+        this.serverFailed(message, extra, err);
+        return;
       }
-      this.deliver(out, extra);
+      if (!(step instanceof Promise)) {
+        this.serverStep(message, extra, step);
+        return;
+      }
+      const pending = step;
+      this.serverDo(async () => {
+        let done: GateStep;
+        try {
+          done = await pending;
+        } catch (err) {
+          this.serverFailed(message, extra, err);
+          return;
+        }
+        this.serverStep(message, extra, done);
+      });
+      return;
+    }
+    this.serverDo(async () => {
+      let step: GateStep;
+      try {
+        step = await this.gate.fromServer(message);
+      } catch (err) {
+        this.serverFailed(message, extra, err);
+        return;
+      }
+      this.serverStep(message, extra, step);
     });
+  }
+
+  /** Pass a server message on as the gate decided. */
+  private serverStep(message: JSONRPCMessage, extra: MessageExtraInfo | undefined, step: GateStep): void {
+    if (!step.forward) return;
+    this.deliver(step.replacement === undefined ? message : step.replacement, extra);
+  }
+
+  /** Fail closed: the request gets an error rather than a listing the gate could not check. */
+  private serverFailed(message: JSONRPCMessage, extra: MessageExtraInfo | undefined, err: unknown): void {
+    this.report(err);
+    const k = classify(message);
+    if (k.kind !== "response" || k.id === null) return;
+    this.deliver(errorResponse(k.id, RPC.internalError, `assay gate: ${asError(err).message}`), extra);
   }
 
   private serverClosed(): void {
@@ -187,7 +226,13 @@ export class GatedTransport implements Transport {
 
   /** Run `fn` after everything the server sent before; a failure is reported and the next message still runs. */
   private serverDo(fn: () => Promise<void>): void {
-    this.incoming = this.incoming.then(fn).catch((err) => this.report(err));
+    this.incomingQueued++;
+    this.incoming = this.incoming
+      .then(fn)
+      .catch((err) => this.report(err))
+      .then(() => {
+        this.incomingQueued--;
+      });
   }
 
   private report(err: unknown): void {

@@ -105,8 +105,6 @@ const MAX_PENDING = 10_000;
  * message comes near it, and far deeper ones (20,000 levels) parse but cannot be re-encoded.
  */
 export const MAX_MESSAGE_DEPTH = 512;
-/** How recent two unanswered requests must be for the client to count as pipelining. */
-const PIPELINING_WINDOW_MS = 5;
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 /** Where a denied result carries the decision for clients that read `_meta`. */
 export const DECISION_META_KEY = "dev.assay/decision";
@@ -124,13 +122,8 @@ export class McpGate {
   private readonly source: string;
   private readonly clock: Clock;
   private readonly context: DecisionContext;
-  /** Client requests forwarded and not answered yet, by id key. */
-  private readonly pending = new Map<string, PendingRequest>();
-  /** The two requests tracked last (newest second): enough to tell calls one at a time from pipelined ones. */
-  private readonly lastTracked: [PendingRequest | undefined, PendingRequest | undefined] = [
-    undefined,
-    undefined,
-  ];
+  /** Client requests forwarded and not answered yet, by id (a Map keeps `1` and `"1"` apart). */
+  private readonly pending = new Map<JsonRpcId, PendingRequest>();
   /** Tools whose last listing declared an outputSchema: a deny result must not carry structuredContent. */
   private readonly withOutputSchema = new Set<string>();
   private seq = 0;
@@ -231,7 +224,12 @@ export class McpGate {
    */
   commitSync(items: readonly StagedStep[]): GateStep[] {
     const sink = this.opts.sink;
-    const records = sink ? items.flatMap((i) => i.records) : [];
+    // One message per read is the common case: its records as they are, no new array.
+    const records = !sink
+      ? []
+      : items.length === 1
+        ? (items[0] as StagedStep).records
+        : items.flatMap((i) => i.records);
     if (records.length === 0) return items.map(stored);
     try {
       (sink as DecisionSink & { appendSync: NonNullable<DecisionSink["appendSync"]> }).appendSync(records);
@@ -295,7 +293,7 @@ export class McpGate {
 
   /** Stop tracking a request whose answer will not come (cancelled, or its exchange ended). */
   forget(id: JsonRpcId): void {
-    this.pending.delete(idKey(id));
+    this.pending.delete(id);
   }
 
   private track(id: JsonRpcId, method: string): void {
@@ -305,27 +303,7 @@ export class McpGate {
       const oldest = this.pending.keys().next().value;
       if (oldest !== undefined) this.pending.delete(oldest);
     }
-    const entry: PendingRequest = { id, method, key: idKey(id), atNs: process.hrtime.bigint() };
-    this.pending.set(entry.key, entry);
-    this.lastTracked[0] = this.lastTracked[1];
-    this.lastTracked[1] = entry;
-  }
-
-  /**
-   * Whether the client is pipelining: the two requests forwarded last are both still waiting for
-   * their answers and were both forwarded within the last `windowMs` (a denied call or a refused
-   * frame is not forwarded; a cancelled request counts as answered). A request the server never
-   * answers stops counting once it is older than the window, or once two newer ones were
-   * forwarded. Timed with the process's own clock, not the injected one: a fixed test clock must
-   * not keep a stale request counting for good.
-   */
-  pipelining(windowMs = PIPELINING_WINDOW_MS): boolean {
-    const now = process.hrtime.bigint();
-    const window = BigInt(Math.round(windowMs * 1e6));
-    for (const e of this.lastTracked) {
-      if (e === undefined || this.pending.get(e.key) !== e || now - e.atNs > window) return false;
-    }
-    return true;
+    this.pending.set(id, { id, method });
   }
 
   /** A client frame that could not be read as JSON (or was too large to try). */
@@ -369,8 +347,8 @@ export class McpGate {
         (isRecord(result) && ambiguousKey(result, LIST_RESULT_KEYS) !== undefined));
     let pending: PendingRequest | undefined;
     if (m.kind === "response" && m.id !== null) {
-      pending = this.pending.get(idKey(m.id));
-      if (pending) this.pending.delete(idKey(m.id));
+      pending = this.pending.get(m.id);
+      if (pending) this.pending.delete(m.id);
     }
     if (ambiguous) {
       const id = m.kind === "response" || m.kind === "request" ? m.id : null;
@@ -653,18 +631,33 @@ export class McpGate {
     subject?: string,
   ): AnyGateEvent[] {
     if (!this.opts.sink) return [];
-    const event = {
-      specversion: "1.0",
-      // The start record stands apart from the numbered records, which count calls and frames.
-      id: type === GATE_STARTED_EVENT_TYPE ? `${this.sessionId}:started` : `${this.sessionId}:${this.seq++}`,
-      source: this.source,
-      type,
-      time: this.clock.nowIso(),
-      datacontenttype: "application/json",
-      ...(subject === undefined ? {} : { subject }),
-      data,
-    } as AnyGateEvent;
-    return [event];
+    // The start record stands apart from the numbered records, which count calls and frames.
+    const id =
+      type === GATE_STARTED_EVENT_TYPE ? `${this.sessionId}:started` : `${this.sessionId}:${this.seq++}`;
+    const time = this.clock.nowIso();
+    // Two literals rather than a spread: the members in the same order, without an object per call.
+    const event =
+      subject === undefined
+        ? {
+            specversion: "1.0",
+            id,
+            source: this.source,
+            type,
+            time,
+            datacontenttype: "application/json",
+            data,
+          }
+        : {
+            specversion: "1.0",
+            id,
+            source: this.source,
+            type,
+            time,
+            datacontenttype: "application/json",
+            subject,
+            data,
+          };
+    return [event as AnyGateEvent];
   }
 }
 
@@ -787,13 +780,6 @@ function stored(i: StagedStep): GateStep {
 interface PendingRequest {
   id: JsonRpcId;
   method: string;
-  key: string;
-  /** When it was forwarded (process.hrtime). */
-  atNs: bigint;
-}
-
-function idKey(id: JsonRpcId): string {
-  return typeof id === "number" ? `n:${id}` : `s:${id}`;
 }
 
 function text(err: unknown): string {

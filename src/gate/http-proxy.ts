@@ -3,12 +3,12 @@ import type { AddressInfo } from "node:net";
 import { AssayError } from "../lib/errors.js";
 import { encodeJson } from "./exact-json.js";
 import type { GateOptions, McpGate } from "./gate.js";
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_BYTES } from "./gate-defaults.js";
 import { readBody } from "./http-body.js";
 import { isLoopbackHost, originAllowed, singleHeader } from "./http-headers.js";
 import { GateSessions } from "./http-sessions.js";
 import { Upstream } from "./http-upstream.js";
 import { classify, errorResponse, type JsonRpcId, peekId, RPC } from "./jsonrpc.js";
-import { DEFAULT_MAX_FRAME_BYTES } from "./stdio-gate.js";
 
 export interface HttpProxyOptions extends GateOptions {
   /** The upstream MCP endpoint (http: or https:); the proxy serves the same path. */
@@ -44,7 +44,9 @@ export interface HttpProxy {
 const SESSION_NOT_FOUND = -32001;
 /** After refusing an oversize body, how long the rest of it may keep the connection open. */
 const DRAIN_MS = 5000;
-export const DEFAULT_MAX_CONNECTIONS = 256;
+
+export { DEFAULT_MAX_CONNECTIONS };
+
 /** Connections refused over the limit are reported at most this often (a flood must not flood stderr). */
 const DROP_REPORT_MS = 10_000;
 

@@ -96,5 +96,15 @@ function pointerTo(root: unknown, target: object): string | undefined {
 
 /** Lowercase ASCII letters, digits and `_-./$@:`: folds to itself and to nothing else's fold. */
 function plainKey(k: string): boolean {
-  return /^[a-z0-9_\-./$@:]*$/.test(k);
+  // The same few keys come in every message: a Set lookup is a fraction of the regex's cost.
+  if (plainKeys.has(k)) return true;
+  if (!PLAIN_KEY.test(k)) return false;
+  if (plainKeys.size >= MAX_PLAIN_KEYS) plainKeys.clear();
+  plainKeys.add(k);
+  return true;
 }
+
+const PLAIN_KEY = /^[a-z0-9_\-./$@:]*$/;
+/** Keys found plain, remembered; bounded, so keys a client makes up cannot grow it without end. */
+const plainKeys = new Set<string>();
+const MAX_PLAIN_KEYS = 1024;

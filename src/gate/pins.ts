@@ -1,9 +1,8 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { canonicalDigest, sha256Digest } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
-import { readSchema } from "../lib/read-schema.js";
 import { readTextFile } from "../lib/read-text.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 import { FileLock } from "./file-lock.js";
 
 /**
@@ -207,8 +206,6 @@ export function pinsDoc(pins: ReadonlyMap<string, ToolPin | LegacyToolPin>): Pin
   };
 }
 
-let validatePins: ReturnType<Ajv2020["compile"]> | undefined;
-
 /** Read a pins file (version 1 or 2, as version 2); undefined when it does not exist yet. */
 export async function loadPins(path: string): Promise<PinsDoc | undefined> {
   let text: string;
@@ -226,9 +223,7 @@ export async function loadPins(path: string): Promise<PinsDoc | undefined> {
       where: path,
     });
   }
-  validatePins ??= new Ajv2020({ allErrors: false, strict: true }).compile(
-    readSchema("tool-pins.schema.json"),
-  );
+  const validatePins = schemaValidator("tool-pins");
   if (!validatePins(doc)) {
     const e = validatePins.errors?.[0];
     throw new AssayError(

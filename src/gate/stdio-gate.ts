@@ -1,15 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
-import { BusyPoller, type PollSource, pollableFd } from "./busy-poll.js";
 import { encodeJson, exactSource } from "./exact-json.js";
 import { type Frame, FrameBatcher } from "./frame-batcher.js";
 import { type GateOptions, type GateStep, McpGate, type StagedStep } from "./gate.js";
+import { DEFAULT_MAX_FRAME_BYTES } from "./gate-defaults.js";
 import { classify, errorResponse, peekId, RPC, withoutBom } from "./jsonrpc.js";
 import { PipeWriter } from "./pipe-writer.js";
 import { SerialLane } from "./serial-lane.js";
+import { ServerProcess, signalGroup } from "./server-process.js";
 
-/** Client frames over this size are refused unparsed (fail closed). */
-export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+export { DEFAULT_MAX_FRAME_BYTES };
+
 /** Server frames are not policed, only bounded so a broken server cannot exhaust memory. */
 const MAX_SERVER_FRAME_BYTES = 256 * 1024 * 1024;
 /**
@@ -22,18 +23,13 @@ export const MAX_UNREAD_ANSWER_BYTES = 8 * 1024 * 1024;
 const GRACE_MS = 2000;
 /** After the server exits: how long its output may take to drain before the group is stopped. */
 const DRAIN_MS = 1000;
-/** Busy polling after each chunk, in µs (`--busy-poll`). */
-export const DEFAULT_BUSY_POLL_US = 100;
 
 export interface StdioGateOptions extends GateOptions {
   command: string;
   args: readonly string[];
   maxFrameBytes?: number;
-  /**
-   * How long (µs) to keep reading both pipes without blocking after each chunk, so a quick
-   * answer is taken at once (see BusyPoller); 0 turns it off. Only pipes are polled.
-   */
-  busyPollUs?: number;
+  /** The server, already started (ServerProcess.start); by default the gate starts it. */
+  server?: ServerProcess;
   /** The client side; the process's stdio by default. */
   input?: Readable;
   output?: Writable;
@@ -55,22 +51,15 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
   const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
 
   return new Promise<number>((resolve) => {
-    let child: ChildProcess;
-    try {
-      // Its own process group, so stopping it also stops what it started (`npx`, shell wrappers).
-      child = spawn(opts.command, [...opts.args], {
-        stdio: ["pipe", "pipe", "inherit"],
-        env: opts.env ?? process.env,
-        detached: true,
-      });
-    } catch (err) {
-      warn(`cannot start \`${opts.command}\`: ${(err as Error).message}`);
+    const server = opts.server ?? ServerProcess.start(opts.command, opts.args, opts.env ?? process.env);
+    if (server.child === undefined) {
+      warn(`cannot start \`${opts.command}\`: ${server.startError?.message}`);
       resolve(2);
       return;
     }
+    const child: ChildProcess = server.child;
     let finished = false;
     let clientGone = false;
-    let clientEnded = false;
     let waitingForDrain = false;
     let spawnFailed = false;
 
@@ -216,15 +205,8 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       if (forward !== "") toServer(forward);
     };
 
-    // Spin only while calls come one at a time. When they are pipelined (a read of several
-    // messages, or the last two requests both unanswered) the pipes stay busy without spinning,
-    // and the CPU a spin burns is better left to the client and the server. A request that is
-    // never answered stops counting after a few ms (McpGate.pipelining), so it cannot turn
-    // polling off for good.
-    const worthSpinning = (frames: Frame[]) => frames.length <= 1 && !gate.pipelining();
-
-    /** Handle a chunk's frames; true when spinning for what comes next still pays off. */
-    const clientFrames = (frames: Frame[]): boolean => {
+    /** Handle a chunk's frames. */
+    const clientFrames = (frames: Frame[]): void => {
       if (frames.length > 0)
         clientLane.run(() => {
           const staged = frames.map(stageFrame);
@@ -236,7 +218,6 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
             for (const s of staged) act([await gate.commit(s)], [s]);
           })();
         });
-      return worthSpinning(frames);
     };
 
     /** A server message the gate could not process: its request gets an error, not a hang. */
@@ -315,32 +296,12 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       if (out !== "") writeOut(out);
     };
 
-    const serverFrames = (frames: Frame[]): boolean => {
+    const serverFrames = (frames: Frame[]): void => {
       if (frames.length > 0) serverLane.run(() => serverFrom(frames, 0));
-      return worthSpinning(frames);
     };
 
     const fromClient = new FrameBatcher(maxFrameBytes);
     const fromServer = new FrameBatcher(MAX_SERVER_FRAME_BYTES);
-
-    const sources: PollSource[] = [];
-    if (child.stdout && pollableFd(child.stdout) !== undefined) {
-      sources.push({
-        stream: child.stdout,
-        // The end libuv made for us when spawning (close-on-exec): no other process has it.
-        ownPipe: true,
-        ready: () => !finished && !clientFull,
-        deliver: (chunk) => serverFrames(fromServer.push(chunk)),
-      });
-    }
-    if (pollableFd(input) !== undefined) {
-      sources.push({
-        stream: input,
-        ready: () => !finished && !clientEnded && !holdsInput(),
-        deliver: (chunk) => clientFrames(fromClient.push(chunk)),
-      });
-    }
-    const poller = new BusyPoller(sources, opts.busyPollUs ?? DEFAULT_BUSY_POLL_US);
 
     const signals: Array<[NodeJS.Signals, () => void]> = [];
     const finish = (code: number) => {
@@ -354,12 +315,10 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
     };
 
     const onInput = (chunk: Buffer | string) => {
-      if (clientFrames(fromClient.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk)))
-        poller.spin();
+      clientFrames(fromClient.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
     };
     input.on("data", onInput);
     input.on("end", () => {
-      clientEnded = true;
       clientFrames(fromClient.end());
       clientLane.run(() => {
         clientGone = true;
@@ -376,42 +335,42 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       stopServer(child);
     });
 
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (serverFrames(fromServer.push(chunk))) poller.spin();
-    });
-    child.stdin?.on("error", () => {
-      // The server closed its input; its exit (or stdout end) tells the rest.
-    });
-    child.on("error", (err) => {
-      spawnFailed = true;
-      warn(`cannot start \`${opts.command}\`: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
-    });
-    child.on("exit", () => {
-      // A grandchild still holding the server's stdout would keep "close" from ever coming:
-      // give the output a moment to drain, then stop the rest of the group.
-      const drain = setTimeout(() => {
-        signalGroup(child, "SIGKILL");
-        child.stdout?.destroy();
-      }, DRAIN_MS);
-      drain.unref();
-      child.once("close", () => clearTimeout(drain));
-    });
-    child.on("close", (code, signal) => {
-      signalGroup(child, "SIGTERM");
-      serverFrames(fromServer.end());
-      serverLane.run(async () => {
-        await clientLane.idle();
-        const why = spawnFailed
-          ? `MCP server \`${opts.command}\` could not be started`
-          : `MCP server exited (${signal ? `signal ${signal}` : `code ${code}`}) before answering`;
-        if (!clientGone) {
-          const answers = gate.serverGone(why).map((r) => `${encodeJson(r)}\n`);
-          if (answers.length > 0) writeOut(answers.join(""));
-        }
-        if (!clientGone && !spawnFailed)
-          warn(`server exited (${signal ? `signal ${signal}` : `code ${code}`})`);
-        await opts.sink?.close().catch(() => {});
-        finish(spawnFailed ? 2 : clientGone && code === null ? 0 : exitCodeOf(code, signal));
+    server.adopt(() => {
+      child.stdout?.on("data", (chunk: Buffer) => serverFrames(fromServer.push(chunk)));
+      child.stdin?.on("error", () => {
+        // The server closed its input; its exit (or stdout end) tells the rest.
+      });
+      child.on("error", (err) => {
+        spawnFailed = true;
+        warn(`cannot start \`${opts.command}\`: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      });
+      child.on("exit", () => {
+        // A grandchild still holding the server's stdout would keep "close" from ever coming:
+        // give the output a moment to drain, then stop the rest of the group.
+        const drain = setTimeout(() => {
+          signalGroup(child, "SIGKILL");
+          child.stdout?.destroy();
+        }, DRAIN_MS);
+        drain.unref();
+        child.once("close", () => clearTimeout(drain));
+      });
+      child.on("close", (code, signal) => {
+        signalGroup(child, "SIGTERM");
+        serverFrames(fromServer.end());
+        serverLane.run(async () => {
+          await clientLane.idle();
+          const why = spawnFailed
+            ? `MCP server \`${opts.command}\` could not be started`
+            : `MCP server exited (${signal ? `signal ${signal}` : `code ${code}`}) before answering`;
+          if (!clientGone) {
+            const answers = gate.serverGone(why).map((r) => `${encodeJson(r)}\n`);
+            if (answers.length > 0) writeOut(answers.join(""));
+          }
+          if (!clientGone && !spawnFailed)
+            warn(`server exited (${signal ? `signal ${signal}` : `code ${code}`})`);
+          await opts.sink?.close().catch(() => {});
+          finish(spawnFailed ? 2 : clientGone && code === null ? 0 : exitCodeOf(code, signal));
+        });
       });
     });
 
@@ -438,20 +397,6 @@ function stopServer(child: ChildProcess): void {
     kill.unref();
   }, GRACE_MS);
   term.unref();
-}
-
-/** Signal the server's whole process group (falling back to the server alone). */
-function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    try {
-      child.kill(sig);
-    } catch {
-      // Already gone.
-    }
-  }
 }
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };

@@ -1,6 +1,8 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { canonicalDigest } from "../lib/canonical-json.js";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
+import { schemaValidator } from "../lib/schema-validator.js";
+import { VALIDATOR_SPECS } from "../lib/validator-specs.js";
 import { CelCompiler, type CelProgram, celBindings } from "./cel.js";
 import type {
   CallLimits,
@@ -17,7 +19,7 @@ import { type LoadedPack, packFromObject } from "./load-pack.js";
 import { compileNetwork } from "./network-ir.js";
 import { normalizePack } from "./normalize-pack.js";
 import { type PackDoc, type RuleDoc, ruleKind } from "./pack-types.js";
-import { compileRegex } from "./regex.js";
+import { compileRegex, type Matcher } from "./regex.js";
 import { ruleConsultedFor } from "./rule-scope.js";
 import { closest } from "./suggest.js";
 import { foldToolName, parseToolPattern, type ToolPattern } from "./tool-pattern.js";
@@ -34,15 +36,15 @@ export interface CompileOptions {
 
 /** How `args` schemas are compiled: strict about unknown keywords, RE2 for every `pattern`. */
 export const ARGS_AJV_OPTIONS = {
-  allErrors: true,
-  strict: true,
-  strictTypes: false,
-  strictTuples: false,
-  strictRequired: false,
-  allowUnionTypes: true,
+  ...VALIDATOR_SPECS["args-meta-schema"].options,
+  // Each schema is checked against the meta-schema by argsSchemaProblem (a validator built at
+  // build time), not by ajv, which would compile the meta-schema in every process first.
+  validateSchema: false,
   logger: false,
   code: { regExp: re2Engine },
 } as const;
+
+const DRAFT_2020_12 = VALIDATOR_SPECS["args-meta-schema"].meta;
 
 const RESERVED_RULE_IDS = new Set(["defaults"]);
 const BARE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
@@ -216,6 +218,7 @@ function compileRule(rule: RuleDoc, base: Omit<RuleBase, "scope">, ctx: RuleComp
       const check = rule.args as NonNullable<RuleDoc["args"]>;
       let validate: ReturnType<Ajv2020["compile"]>;
       try {
+        checkArgsSchema(ctx.ajv, check.schema);
         validate = ctx.ajv.compile(check.schema);
       } catch (err) {
         const code = err instanceof AssayError ? err.code : "pack_invalid_schema";
@@ -328,9 +331,33 @@ function indexRules(rules: readonly CompiledRule[]): Pick<CompiledPolicy, "byToo
   return { byTool, otherTools: consulted };
 }
 
+/** Throw as ajv's own `validateSchema` does (same check, same message) when `schema` is not a valid schema. */
+function checkArgsSchema(ajv: Ajv2020, schema: unknown): void {
+  const declared =
+    typeof schema === "object" && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined;
+  // Another dialect (or nonsense) in `$schema`: ajv's own check, which names what it cannot load.
+  if (declared !== undefined && declared !== DRAFT_2020_12) {
+    ajv.validateSchema(schema as object, true);
+    return;
+  }
+  const meta = schemaValidator("args-meta-schema");
+  if (!meta(schema)) throw new Error(`schema is invalid: ${ajv.errorsText(meta.errors)}`);
+}
+
+/** Matchers by pattern: ajv asks again for every place a `$ref` inlines the same pattern. */
+const re2Matchers = new Map<string, Matcher>();
+const MAX_CACHED_MATCHERS = 4096;
+
 /** ajv's regex hook: RE2 semantics, so schema `pattern`s cannot backtrack on hostile arguments. */
 function re2Engine(pattern: string, _flags: string): { test(s: string): boolean } {
-  return compileRegex(pattern);
+  let m = re2Matchers.get(pattern);
+  if (m === undefined) {
+    m = compileRegex(pattern);
+    // Matchers hold no state, so sharing them is safe; the bound keeps a long-lived process small.
+    if (re2Matchers.size >= MAX_CACHED_MATCHERS) re2Matchers.clear();
+    re2Matchers.set(pattern, m);
+  }
+  return m;
 }
 re2Engine.code = "re2Engine";
 

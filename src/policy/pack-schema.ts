@@ -1,17 +1,8 @@
-import { Ajv2020, type ErrorObject } from "ajv/dist/2020.js";
-import { readSchema } from "../lib/read-schema.js";
+import type { ErrorObject } from "ajv/dist/2020.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 
-export const packSchema = readSchema("policy-pack.schema.json");
-
-// `verbose` gives each error its `parentSchema`, which the "did you mean" hint for unknown keys reads.
-const ajv = new Ajv2020({
-  allErrors: true,
-  verbose: true,
-  strict: true,
-  strictRequired: false,
-  allowUnionTypes: true,
-});
-const validatePackShape = ajv.compile(packSchema);
+// Built with `verbose`: each error has its `parentSchema`, which the "did you mean" hint reads.
+const validatePackShape = schemaValidator("policy-pack");
 
 /** Validate a parsed pack document against the pack schema; [] when it conforms. */
 export function packSchemaErrors(value: unknown): ErrorObject[] {

@@ -1,9 +1,8 @@
 import { dirname, resolve } from "node:path";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse as parseYaml } from "yaml";
 import { AssayError } from "../lib/errors.js";
-import { readSchema } from "../lib/read-schema.js";
 import { readTextFile } from "../lib/read-text.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 import { checkTrace } from "./check-trace.js";
 import { compilePolicy } from "./compile.js";
 import { decide } from "./decide.js";
@@ -37,9 +36,7 @@ interface TestFile {
   cases: TestCase[];
 }
 
-const validateTestFile = new Ajv2020({ allErrors: true, strict: false }).compile(
-  readSchema("policy-test.schema.json"),
-);
+const validateTestFile = schemaValidator("policy-test");
 
 /** Run every case of one test file against the packs it names. */
 export async function runPolicyTestFile(path: string): Promise<CaseResult[]> {

@@ -1,7 +1,6 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
-import { readSchema } from "../lib/read-schema.js";
 import { readTextFile } from "../lib/read-text.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 import { parseStrictYaml } from "../lib/strict-yaml.js";
 import { pointerSegments, pointerToPath } from "../policy/json-pointer.js";
 import { schemaErrorText } from "../policy/schema-error-text.js";
@@ -51,8 +50,7 @@ export function defaultReadinessPolicy(): ReadinessPolicy {
   return { source: "default", format: "default", thresholds: { ...DEFAULT_READINESS_THRESHOLDS } };
 }
 
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false });
-const validatePolicy = ajv.compile(readSchema("readiness-policy.schema.json"));
+const validatePolicy = schemaValidator("readiness-policy");
 
 interface UpstreamDoc {
   policy_version: string;

@@ -1,11 +1,7 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
-import { readSchema } from "../lib/read-schema.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 import type { ReadinessResult } from "./readiness.js";
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-(addFormats as unknown as (a: Ajv2020) => void)(ajv);
-const validate = ajv.compile(readSchema("soak-readiness.schema.json"));
+const validate = schemaValidator("soak-readiness");
 
 /** Problems with a readiness result against schemas/soak-readiness.schema.json, as lines. */
 export function readinessProblems(result: ReadinessResult): string[] {

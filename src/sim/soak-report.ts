@@ -1,6 +1,4 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
-import { readSchema } from "../lib/read-schema.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 
 export type Dimension = "correctness" | "safety" | "security" | "control";
 export const DIMENSIONS: readonly Dimension[] = ["correctness", "safety", "security", "control"];
@@ -64,10 +62,8 @@ export interface SoakReport {
   sample_rate?: number;
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-// The reference schema uses `format: date-time`; formats are checked, not ignored.
-(addFormats as unknown as (a: Ajv2020) => void)(ajv);
-const validate = ajv.compile(readSchema("soak_report_v1.schema.json"));
+// The reference schema uses `format: date-time`; formats are checked, not ignored (validator-specs.ts).
+const validate = schemaValidator("soak-report-v1");
 
 /** Problems with a report against schemas/soak_report_v1.schema.json (the reference copy), as lines. */
 export function soakReportProblems(report: SoakReport): string[] {

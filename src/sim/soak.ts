@@ -14,14 +14,12 @@ import { type Shard, WHOLE_RUN } from "./shard.js";
 import { shardInfo } from "./shard-info.js";
 import { SoakAggregate, type TrialRecord } from "./soak-aggregate.js";
 import { assembleSoakReport, type SoakTotals } from "./soak-assemble.js";
+import { DEFAULT_TIME_BUDGET_SECONDS, DEFAULT_TRIAL_LIMIT, MAX_CONCURRENCY } from "./soak-defaults.js";
 import type { SoakReport } from "./soak-report.js";
 import { type SoakVerdict, soakVerdict } from "./soak-verdict.js";
 import type { Call, Scenario } from "./target-types.js";
 
-export const DEFAULT_TRIAL_LIMIT = 10_000;
-export const DEFAULT_TIME_BUDGET_SECONDS = 3600;
-/** Agents at once: beyond this a soak is a fork bomb, not a measurement. */
-export const MAX_CONCURRENCY = 256;
+export { DEFAULT_TIME_BUDGET_SECONDS, DEFAULT_TRIAL_LIMIT, MAX_CONCURRENCY };
 
 export interface SoakOptions {
   bundle: Bundle;

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
+import { ASSAY_BIN } from "../run-assay.js";
 
 const FIX = "test/fixtures/cli";
 const PACK = `${FIX}/pack.yaml`;
 
 function assay(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+  const r = spawnSync(process.execPath, [ASSAY_BIN, ...args], {
     input,
     encoding: "utf8",
     timeout: 60_000,

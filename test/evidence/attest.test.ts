@@ -22,7 +22,7 @@ import {
 } from "../../src/evidence/statement.js";
 import { verifyAttestation } from "../../src/evidence/verify-attestation.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
-import { readSchema } from "../../src/lib/read-schema.js";
+import { readSchema } from "../read-schema.js";
 
 const HAS_OPENSSL = spawnSync("openssl", ["version"]).status === 0;
 

@@ -14,8 +14,8 @@ import {
   type SoakProvenance,
 } from "../../src/evidence/slsa-provenance.js";
 import { AssayError } from "../../src/lib/errors.js";
-import { readSchema } from "../../src/lib/read-schema.js";
 import { type Bundle, loadBundle } from "../../src/sim/bundle.js";
+import { readSchema } from "../read-schema.js";
 import { DEMO, demoSoak, ed25519, writeKit } from "./audit-kit-helpers.js";
 
 let tmp = "";

@@ -11,6 +11,7 @@ import { canonicalizeText } from "../../src/evidence/canonicalize-text.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
 import { AssayError } from "../../src/lib/errors.js";
 import { double, RFC8785_NUMBERS } from "../lib/rfc8785-numbers.js";
+import { ASSAY_BIN } from "../run-assay.js";
 
 // RFC 8785 §3.2.2: the sample input and its canonical form.
 const RFC_SAMPLE = `{
@@ -137,7 +138,7 @@ describe("canonical scan (the verifier's fast path)", () => {
 
 describe("assay evidence canonicalize (CLI)", () => {
   const run = (args: string[], input?: string) =>
-    spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "evidence", "canonicalize", ...args], {
+    spawnSync(process.execPath, [ASSAY_BIN, "evidence", "canonicalize", ...args], {
       input,
       encoding: "utf8",
       timeout: 60_000,

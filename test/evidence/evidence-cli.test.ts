@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { ASSAY_BIN } from "../run-assay.js";
 import { bundleOf, goodLines } from "./craft.js";
 import { tempDir } from "./helpers.js";
 
@@ -11,7 +12,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const LOG = "test/fixtures/evidence/decision-log.ndjson";
 
 function assay(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "evidence", ...args], {
+  const r = spawnSync(process.execPath, [ASSAY_BIN, "evidence", ...args], {
     encoding: "utf8",
     timeout: 60_000,
   });

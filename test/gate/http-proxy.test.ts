@@ -18,6 +18,7 @@ import { compilePolicy } from "../../src/policy/compile.js";
 import type { Decision } from "../../src/policy/decision.js";
 import { packFromObject } from "../../src/policy/load-pack.js";
 import { pack, rule } from "../policy/helpers.js";
+import { ASSAY_BIN } from "../run-assay.js";
 import { EVERYTHING_SERVER, waitFor, within } from "./helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -546,7 +547,7 @@ describe("assay mcp proxy (Streamable HTTP) in front of server-everything", { ti
 
 describe("assay mcp proxy (the command)", { timeout: 60_000 }, () => {
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "mcp", "proxy", ...args], {
+    spawnSync(process.execPath, [ASSAY_BIN, "mcp", "proxy", ...args], {
       cwd: ROOT,
       encoding: "utf8",
       timeout: 30_000,

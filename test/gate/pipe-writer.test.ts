@@ -1,11 +1,29 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createReadStream } from "node:fs";
 import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
-import { PipeWriter } from "../../src/gate/pipe-writer.js";
+import { PipeWriter, pipeFd } from "../../src/gate/pipe-writer.js";
+
+describe("pipeFd", () => {
+  test("only libuv pipes qualify: not a PassThrough, a file stream or a closed pipe", async (t) => {
+    assert.equal(pipeFd(new PassThrough()), undefined);
+    const file = createReadStream(new URL(import.meta.url));
+    t.after(() => file.destroy());
+    assert.equal(pipeFd(file), undefined);
+    const child = spawn(process.execPath, ["-e", "process.stdin.pipe(process.stdout)"], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    child.stdout.resume();
+    assert.equal(typeof pipeFd(child.stdin), "number");
+    child.stdin.end();
+    await new Promise((r) => child.on("close", r));
+    assert.equal(pipeFd(child.stdin), undefined, "a pipe whose handle is gone");
+  });
+});
 
 describe("PipeWriter", () => {
-  test("a full pipe: what does not fit goes through the stream, and the order holds", async () => {
+  test("a full pipe: what does not fit goes through the stream, and the order and bytes hold", async () => {
     // The child starts reading only later, so the pipe fills while we write without yielding.
     const child = spawn(
       process.execPath,
@@ -19,7 +37,8 @@ describe("PipeWriter", () => {
     const writer = new PipeWriter(child.stdin);
     const lines: string[] = [];
     for (let i = 0; i < 4000; i++) {
-      const line = `${String(i).padStart(6, "0")} ${"x".repeat(1000)}\n`;
+      // Two-byte characters too: a write the full pipe cuts short may end inside one.
+      const line = `${String(i).padStart(6, "0")} ${"x".repeat(997)}é\n`;
       lines.push(line);
       writer.write(line);
     }

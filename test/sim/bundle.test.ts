@@ -7,12 +7,12 @@ import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { create, Header } from "tar";
 import { AssayError, type AssayErrorCode } from "../../src/lib/errors.js";
-import { readSchema } from "../../src/lib/read-schema.js";
 import { checkTrace } from "../../src/policy/check-trace.js";
 import { type Bundle, bundleFromFiles, loadBundle } from "../../src/sim/bundle.js";
 import { bundleDigest, bundleManifest } from "../../src/sim/bundle-digest.js";
 import { bundlePath } from "../../src/sim/bundle-paths.js";
 import { compileExpectation } from "../../src/sim/expect.js";
+import { readSchema } from "../read-schema.js";
 
 const DEMO = new URL("../../examples/demo-agent/", import.meta.url).pathname;
 const DEMO_TARGET = await readFile(join(DEMO, "assay-target.yaml"), "utf8");

@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { AssayError } from "../../src/lib/errors.js";
-import { readSchema } from "../../src/lib/read-schema.js";
 import { loadBundle } from "../../src/sim/bundle.js";
 import { assessReadiness, type ReadinessResult } from "../../src/sim/readiness.js";
 import { type HistoryReport, readHistory } from "../../src/sim/readiness-history.js";
@@ -19,6 +18,7 @@ import { readinessProblems, serializeReadiness } from "../../src/sim/readiness-r
 import { runSoak } from "../../src/sim/soak.js";
 import { type SoakReport, serializeSoakReport } from "../../src/sim/soak-report.js";
 import { wilsonInterval } from "../../src/sim/wilson.js";
+import { readSchema } from "../read-schema.js";
 import {
   copy,
   DEMO,

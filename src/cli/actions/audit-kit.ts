@@ -1,0 +1,83 @@
+import { readFile } from "node:fs/promises";
+import { buildAuditKit, writeAuditKit } from "../../evidence/audit-kit.js";
+import { KIT } from "../../evidence/audit-kit-manifest.js";
+import { type KitVerification, verifyAuditKit } from "../../evidence/audit-kit-verify.js";
+import { keyId, readPrivateKeyFile, readPublicKeyFile } from "../../evidence/keys.js";
+import { AssayError, EXIT } from "../../lib/errors.js";
+import { PACKAGE } from "../../lib/package-info.js";
+import { loadBundle } from "../../sim/bundle.js";
+import { printJson } from "../io.js";
+
+const { version } = PACKAGE;
+
+export interface BuildCli {
+  report: string;
+  target: string;
+  key: string;
+  out: string;
+  force?: boolean;
+}
+
+export interface VerifyCli {
+  key: string;
+  json?: boolean;
+}
+
+export async function auditKitBuild(opts: BuildCli): Promise<number> {
+  const privateKey = await readPrivateKeyFile(opts.key);
+  let reportBytes: Buffer;
+  try {
+    reportBytes = await readFile(opts.report);
+  } catch (err) {
+    throw new AssayError(
+      "input_unreadable",
+      `cannot read the soak report: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      { where: opts.report, cause: err },
+    );
+  }
+  const bundle = await loadBundle(opts.target);
+  const kit = await buildAuditKit({ reportBytes, bundle, privateKey, assayVersion: version }).catch((err) => {
+    // Locate report problems in the file the user named, not the kit's name for it.
+    if (err instanceof AssayError && err.where === KIT.report)
+      throw new AssayError(err.code, err.message, { where: opts.report, cause: err });
+    throw err;
+  });
+  await writeAuditKit(opts.out, kit.files, { force: opts.force === true });
+  const x = kit.manifest["x-assay"];
+  process.stdout.write(
+    [
+      `wrote ${opts.out}: ${kit.files.size} files`,
+      `  report      ${kit.manifest.report.run_id} ${x.soak_report_digest}`,
+      `  target      ${kit.manifest.target.bundle_id} ${kit.manifest.target.bundle_digest}`,
+      `  packs       ${x.packs_applied.map((p) => `${p.id}@${p.version}`).join(", ")}`,
+      `  mappings    ${x.mappings.length}`,
+      `  signed by   ${keyId(privateKey)}`,
+      "",
+    ].join("\n"),
+  );
+  return EXIT.ok;
+}
+
+export async function auditKitVerify(dir: string, opts: VerifyCli): Promise<number> {
+  const publicKey = await readPublicKeyFile(opts.key);
+  const result = await verifyAuditKit(dir, publicKey);
+  if (opts.json === true) printJson({ dir, valid: result.verdict === "valid", ...result });
+  else process.stdout.write(table(dir, result));
+  return result.verdict === "valid" ? EXIT.ok : EXIT.finding;
+}
+
+function table(dir: string, r: KitVerification): string {
+  const width = Math.max(4, ...r.rows.map((row) => row.item.length));
+  const lines = [`${"status".padEnd(6)} ${"item".padEnd(width)} ${"kind".padEnd(11)} detail`];
+  for (const row of r.rows) {
+    const detail = row.code ? `${row.code}: ${row.detail}` : row.detail;
+    lines.push(`${row.status.padEnd(6)} ${row.item.padEnd(width)} ${row.kind.padEnd(11)} ${detail}`);
+  }
+  const failed = r.rows.filter((row) => row.status === "fail").length;
+  lines.push(
+    r.verdict === "valid"
+      ? `VALID ${dir}: ${r.rows.length} rows ok, key ${r.keyid}`
+      : `INVALID ${dir}: ${failed} of ${r.rows.length} rows failed`,
+  );
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,99 @@
+import { access, constants } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { PinsDoc } from "../../gate/pins.js";
+import { ServerProcess } from "../../gate/server-process.js";
+import type { WrapCliOptions } from "../mcp-wrap.js";
+import { integerOption } from "../options.js";
+
+/**
+ * `assay mcp wrap`: run the server behind the gate on stdio until either side ends.
+ *
+ * The server starts while the packs load and compile (each takes a node start-up or more), and
+ * is served only once the policy is ready: until then nothing reads its output or writes to it.
+ * Inputs that can be checked without loading the policy are checked first, so a wrong path or a
+ * bad pins file starts no server; a pack that turns out invalid stops the one started for it.
+ */
+export async function mcpWrap(server: string[], opts: WrapCliOptions): Promise<number> {
+  const maxFrameBytes = integerOption("--max-frame-bytes", opts.maxFrameBytes, 1024);
+  const [command, ...args] = server;
+  const label = command ? basename(command) : "mcp";
+  const preflight = await preflightInputs(opts);
+  const started = preflight.ok ? ServerProcess.start(command as string, args) : undefined;
+  const release = started ? stopOnExit(started) : () => {};
+  const [{ gateSetup }, { runStdioGate }] = await Promise.all([
+    import("./gate-setup.js"),
+    import("../../gate/stdio-gate.js"),
+  ]);
+  let setup: Awaited<ReturnType<typeof gateSetup>>;
+  try {
+    setup = await gateSetup(opts, label, preflight.pins);
+  } catch (err) {
+    release();
+    started?.abandon();
+    throw err;
+  }
+  release();
+  return runStdioGate({
+    ...setup,
+    command: command as string,
+    args,
+    maxFrameBytes,
+    ...(started ? { server: started } : {}),
+  });
+}
+
+/**
+ * Whether the inputs the gate reads besides the packs' contents are there: every pack and the
+ * context readable, the pins file valid (read once, here), the decision log's directory
+ * writable. When not, the server is not started early and the usual setup reports the problem.
+ */
+async function preflightInputs(opts: WrapCliOptions): Promise<{ ok: boolean; pins?: PinsDoc }> {
+  const readable = (p: string) =>
+    access(p, constants.R_OK).then(
+      () => true,
+      () => false,
+    );
+  const files = [...opts.policy, ...(opts.context === undefined ? [] : [opts.context])];
+  if (!(await Promise.all(files.map(readable))).every(Boolean)) return { ok: false };
+  if (opts.decisionLog !== undefined) {
+    const writable = await access(dirname(opts.decisionLog), constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+    if (!writable) return { ok: false };
+  }
+  if (opts.pins === undefined) return { ok: true };
+  const { loadPins } = await import("../../gate/pins.js");
+  try {
+    const pins = await loadPins(opts.pins);
+    return pins === undefined ? { ok: true } : { ok: true, pins };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/**
+ * Until the gate takes the server over, a signal or an exit of this process stops it too (it runs
+ * in its own process group, which would outlive us). Returns the function that stops watching.
+ */
+function stopOnExit(server: ServerProcess): () => void {
+  const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+  const onExit = () => server.abandon();
+  const onSignal = (sig: NodeJS.Signals) => {
+    release();
+    server.abandon();
+    // As if we had not been listening: the signal's own default ends this process.
+    process.kill(process.pid, sig);
+  };
+  const release = () => {
+    process.removeListener("exit", onExit);
+    for (const s of signals) process.removeListener(s, onSignal);
+  };
+  process.once("exit", onExit);
+  for (const s of signals) process.once(s, onSignal);
+  return release;
+}
+
+function basename(p: string): string {
+  return p.split(/[\\/]/).pop() || p;
+}

@@ -1,0 +1,31 @@
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import type { ValidateFunction } from "ajv/dist/2020.js";
+import { AssayError } from "./errors.js";
+import type { ValidatorName } from "./validator-specs.js";
+
+const requireValidator = createRequire(import.meta.url);
+const loaded = new Map<ValidatorName, ValidateFunction>();
+
+/**
+ * The validator generated at build time for one shipped schema (see validator-specs.ts), loaded
+ * on first use. Loading runs ajv's standalone code, which compiles nothing.
+ */
+export function schemaValidator<T = unknown>(name: ValidatorName): ValidateFunction<T> {
+  let v = loaded.get(name);
+  if (v === undefined) {
+    // INVARIANT: this module sits two levels below the package root in both src/ and dist/.
+    const file = new URL(`../../dist/validators/${name}.cjs`, import.meta.url);
+    try {
+      v = requireValidator(fileURLToPath(file)) as ValidateFunction;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
+      throw new AssayError(
+        "internal",
+        `the generated schema validator \`${name}\` is missing; run \`npm run build\` (npm ci does it for you)`,
+      );
+    }
+    loaded.set(name, v);
+  }
+  return v as ValidateFunction<T>;
+}

@@ -1,0 +1,89 @@
+import { createHash } from "node:crypto";
+
+/**
+ * The JSON Schema validators generated at build time (scripts/build-validators.mjs, run by
+ * `prepare` and `build`) from the schemas shipped in schemas/, with the ajv options each reader
+ * relies on. Nothing compiles these at run time: a command loads only the validators it calls.
+ *
+ * `verbose` gives each error its `parentSchema` (read by "did you mean" hints for unknown keys);
+ * `discriminator` makes a target driver's errors come from the branch its `kind` names;
+ * `formats` checks `format` keywords (e.g. `date-time`) instead of ignoring them.
+ */
+export const VALIDATOR_SPECS = {
+  // The JSON Schema 2020-12 meta-schema (ajv's copy), with the options packs' `args` schemas are
+  // compiled with: compile.ts checks each `args` schema with it, as ajv's `validateSchema` would.
+  "args-meta-schema": {
+    meta: "https://json-schema.org/draft/2020-12/schema",
+    options: {
+      allErrors: true,
+      strict: true,
+      strictTypes: false,
+      strictTuples: false,
+      strictRequired: false,
+      allowUnionTypes: true,
+    },
+  },
+  "assay-target": {
+    schema: "assay-target.schema.json",
+    options: {
+      allErrors: true,
+      verbose: true,
+      strict: true,
+      strictRequired: false,
+      allowUnionTypes: true,
+      discriminator: true,
+    },
+  },
+  "audit-kit-manifest": { schema: "audit-kit-manifest.schema.json", options: { strict: true } },
+  "decision-event": {
+    schema: "decision-event.schema.json",
+    options: { strict: true, allowUnionTypes: true },
+  },
+  "dsse-envelope": { schema: "dsse-envelope.schema.json", options: { strict: true } },
+  "evidence-manifest": { schema: "evidence-manifest.schema.json", options: { strict: true } },
+  "in-toto-statement": { schema: "in-toto-statement.schema.json", options: { strict: true } },
+  "policy-pack": {
+    schema: "policy-pack.schema.json",
+    options: { allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true },
+  },
+  "policy-test": { schema: "policy-test.schema.json", options: { allErrors: true, strict: false } },
+  "readiness-policy": {
+    schema: "readiness-policy.schema.json",
+    options: { allErrors: true, verbose: true, strict: true, strictRequired: false },
+  },
+  "slsa-provenance-predicate": {
+    schema: "slsa-provenance-predicate.schema.json",
+    options: { strict: true },
+    formats: true,
+  },
+  "soak-readiness": {
+    schema: "soak-readiness.schema.json",
+    options: { allErrors: true, strict: true, allowUnionTypes: true },
+    formats: true,
+  },
+  "soak-report-v1": {
+    schema: "soak_report_v1.schema.json",
+    options: { allErrors: true, strict: true, allowUnionTypes: true },
+    formats: true,
+  },
+  "soak-result-predicate": { schema: "soak-result-predicate.schema.json", options: { strict: true } },
+  "tool-pins": { schema: "tool-pins.schema.json", options: { strict: true } },
+} as const satisfies Record<
+  string,
+  ({ schema: string } | { meta: string }) & { options: Record<string, boolean>; formats?: boolean }
+>;
+
+export type ValidatorName = keyof typeof VALIDATOR_SPECS;
+
+type ValidatorSpec = (typeof VALIDATOR_SPECS)[ValidatorName];
+
+/**
+ * What a generated validator was built from: the schema's bytes (for a meta-schema, its URI and
+ * the ajv version that ships it) and the ajv options.
+ */
+export function specDigest(schemaText: string, spec: ValidatorSpec): string {
+  const h = createHash("sha256");
+  h.update(schemaText);
+  h.update(JSON.stringify({ options: spec.options, formats: "formats" in spec && spec.formats }));
+  return `sha256:${h.digest("hex")}`;
+}

@@ -1,0 +1,216 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import fc from "fast-check";
+import { RecordLines } from "../../src/gate/record-line.js";
+
+const SCHEMA = JSON.parse(
+  readFileSync(new URL("../../schemas/decision-event.schema.json", import.meta.url), "utf8"),
+);
+const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(SCHEMA);
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+
+function record(seq: number, data: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    specversion: "1.0",
+    id: `s1:${seq}`,
+    source: "urn:assay:mcp-gate:test",
+    type: "assay.tool.decision",
+    time: "2026-01-02T03:04:05.678Z",
+    datacontenttype: "application/json",
+    subject: "echo",
+    data: {
+      effect: "allow",
+      rule_id: "app-tools",
+      reason_code: "allowed",
+      message: "tool `echo` is allowed",
+      violations: [],
+      policy_digest: DIGEST,
+      tool: "echo",
+      tool_call_id: `s1:number:${seq}`,
+      request_id: seq,
+      session_id: "s1",
+      outcome: "forwarded",
+      dry_run: false,
+      latency_us: 12.5,
+      arguments_digest: DIGEST,
+      ...data,
+    },
+  };
+}
+
+/** What the caller does: RecordLines, or the validator and JSON.stringify (then `accepted`). */
+function lineOf(lines: RecordLines, event: unknown): { fast: boolean; valid: boolean; text?: string } {
+  const fast = lines.line(event);
+  if (fast !== undefined) return { fast: true, valid: true, text: fast };
+  if (!validate(event)) return { fast: false, valid: false };
+  lines.accepted(event);
+  return { fast: false, valid: true, text: JSON.stringify(event) };
+}
+
+describe("RecordLines", () => {
+  test("the schema is what RecordLines assumes of it", () => {
+    // The record is an object of known members and one `oneOf` on `type`, with no other keyword
+    // tying members together: a value accepted in one place is accepted there in any record.
+    assert.deepEqual(Object.keys(SCHEMA).sort(), [
+      "$defs",
+      "$id",
+      "$schema",
+      "additionalProperties",
+      "description",
+      "oneOf",
+      "properties",
+      "required",
+      "title",
+      "type",
+    ]);
+    assert.deepEqual(Object.keys(SCHEMA.properties), [
+      "specversion",
+      "id",
+      "source",
+      "type",
+      "time",
+      "datacontenttype",
+      "subject",
+      "data",
+    ]);
+    assert.equal(SCHEMA.additionalProperties, false);
+    for (const branch of SCHEMA.oneOf) assert.deepEqual(Object.keys(branch), ["properties"]);
+    assert.deepEqual(SCHEMA.oneOf[0].properties.type, { const: "assay.tool.decision" });
+    const decision = SCHEMA.$defs.decision;
+    assert.deepEqual(Object.keys(decision).sort(), [
+      "additionalProperties",
+      "properties",
+      "required",
+      "type",
+    ]);
+    assert.equal(decision.additionalProperties, false);
+    // The values new on every call, which RecordLines checks itself.
+    assert.deepEqual(SCHEMA.properties.id, { type: "string", minLength: 1 });
+    assert.deepEqual(SCHEMA.properties.time, {
+      type: "string",
+      pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$",
+    });
+    const p = decision.properties;
+    assert.deepEqual(p.tool_call_id, { type: "string", minLength: 1 });
+    assert.deepEqual(p.request_id, { $ref: "#/$defs/requestId" });
+    assert.deepEqual(SCHEMA.$defs.requestId, { type: ["string", "number", "null"] });
+    assert.deepEqual(p.latency_us, { type: "number", minimum: 0 });
+    assert.deepEqual(p.arguments_digest, { type: ["string", "null"], pattern: "^sha256:[0-9a-f]{64}$" });
+    assert.deepEqual(p.violations, { type: "array", items: { $ref: "#/$defs/violation" } });
+  });
+
+  test("a record is vouched for only once its repeated values were accepted, then written as JSON.stringify does", () => {
+    const lines = new RecordLines();
+    const first = record(0);
+    assert.equal(lines.line(first), undefined, "nothing is known yet");
+    assert.deepEqual(lineOf(lines, first), { fast: false, valid: true, text: JSON.stringify(first) });
+    for (const r of [record(1), record(2, { request_id: "r-2" }), record(3, { arguments_digest: null })]) {
+      assert.equal(lines.line(r), JSON.stringify(r));
+    }
+    const noSubject = record(4, { tool: null });
+    delete noSubject.subject;
+    assert.equal(lines.line(noSubject), undefined, "a tool not seen before");
+    assert.equal(lineOf(lines, noSubject).valid, true);
+    assert.equal(lines.line({ ...noSubject, id: "s1:5" }), JSON.stringify({ ...noSubject, id: "s1:5" }));
+  });
+
+  test("never vouches for a record the validator refuses, nor writes one other than JSON.stringify", () => {
+    const base = record(0);
+    const fields = Object.keys(base).filter((k) => k !== "data");
+    const dataFields = Object.keys(base.data as object);
+    const odd = fc.oneof(
+      fc.constantFrom(
+        undefined,
+        null,
+        "",
+        "x",
+        "1.0",
+        0,
+        -0,
+        -1,
+        1.5,
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        true,
+        false,
+        [],
+        [{}],
+        {},
+        "2026-01-02T03:04:05Z",
+        "2026-01-02 03:04:05Z",
+        "\ud800",
+        'quo"te',
+        "line\nbreak",
+        DIGEST,
+        `sha256:${"A".repeat(64)}`,
+        `${DIGEST}\n`,
+        "allow",
+        "deny",
+        "warn",
+        "tool_denied",
+        "assay.gate.started",
+        "2.0",
+        "forwarded",
+        "would_deny",
+        "é",
+      ),
+      fc.string(),
+      fc.double(),
+      fc.integer(),
+    );
+    const mutation = fc.record({
+      top: fc.array(fc.tuple(fc.constantFrom(...fields, "extra"), odd), { maxLength: 2 }),
+      data: fc.array(fc.tuple(fc.constantFrom(...dataFields, "arguments", "traceparent", "extra"), odd), {
+        maxLength: 3,
+      }),
+      drop: fc.option(fc.constantFrom(...fields, ...dataFields)),
+    });
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 12 }), (mutations) => {
+        const lines = new RecordLines();
+        lineOf(lines, base);
+        for (const [i, m] of mutations.entries()) {
+          const r = record(i + 1);
+          const data = r.data as Record<string, unknown>;
+          for (const [k, v] of m.top) r[k] = v;
+          for (const [k, v] of m.data) data[k] = v;
+          if (m.drop !== null) {
+            delete r[m.drop];
+            delete data[m.drop];
+          }
+          const fast = lines.line(r);
+          if (fast !== undefined) {
+            assert.ok(validate(r), `vouched for an invalid record: ${JSON.stringify(r)}`);
+            assert.equal(fast, JSON.stringify(r));
+          }
+          lineOf(lines, r);
+        }
+      }),
+      { numRuns: 400, seed: 20261206 },
+    );
+  });
+
+  test("a value not seen in that place, another record type, or violations: left to the validator", () => {
+    const lines = new RecordLines();
+    lineOf(lines, record(0));
+    assert.equal(lines.line(record(1, { message: "another message" })), undefined);
+    assert.equal(lines.line({ ...record(1), type: "assay.gate.started" }), undefined);
+    const v = {
+      rule_id: "r",
+      path: "/x",
+      message: "m",
+      reason_code: "tool_denied",
+      effect: "deny",
+      severity: "high",
+    };
+    assert.equal(lines.line(record(1, { violations: [v] })), undefined);
+    assert.equal(lines.line(record(1, { arguments: { a: 1 } })), undefined);
+    const reordered = record(1);
+    const { data, ...rest } = reordered;
+    assert.equal(lines.line({ data, ...rest }), undefined, "members in another order");
+    const withJson = { ...record(1), toJSON: () => ({}) };
+    assert.equal(lines.line(withJson), undefined);
+  });
+});
