@@ -28,7 +28,7 @@ export interface StdioGateOptions extends GateOptions {
   command: string;
   args: readonly string[];
   maxFrameBytes?: number;
-  /** The server, already started (ServerProcess.start); by default the gate starts it. */
+  /** The server, already started (ServerProcess.start; `env` is then not used); by default the gate starts it. */
   server?: ServerProcess;
   /** The client side; the process's stdio by default. */
   input?: Readable;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { ValidateFunction } from "ajv/dist/2020.js";
@@ -19,7 +20,8 @@ export function schemaValidator<T = unknown>(name: ValidatorName): ValidateFunct
     try {
       v = requireValidator(fileURLToPath(file)) as ValidateFunction;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw err;
+      // Only the validator's own file missing means a build is missing (not a module it requires).
+      if ((err as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND" || existsSync(file)) throw err;
       throw new AssayError(
         "internal",
         `the generated schema validator \`${name}\` is missing; run \`npm run build\` (npm ci does it for you)`,

@@ -37,14 +37,25 @@ export interface CompileOptions {
 /** How `args` schemas are compiled: strict about unknown keywords, RE2 for every `pattern`. */
 export const ARGS_AJV_OPTIONS = {
   ...VALIDATOR_SPECS["args-meta-schema"].options,
-  // Each schema is checked against the meta-schema by argsSchemaProblem (a validator built at
-  // build time), not by ajv, which would compile the meta-schema in every process first.
-  validateSchema: false,
   logger: false,
   code: { regExp: re2Engine },
 } as const;
 
-const DRAFT_2020_12 = VALIDATOR_SPECS["args-meta-schema"].meta;
+/**
+ * The ajv that compiles `args` schemas. ajv checks each against the JSON Schema 2020-12
+ * meta-schema, which it would first compile, in every process (~150 ms): it is handed the
+ * validator generated from that same meta-schema with these options at build time instead
+ * (validator-specs.ts), so the check, its order and its messages stay ajv's own.
+ */
+export function argsAjv(): Ajv2020 {
+  const ajv = new Ajv2020(ARGS_AJV_OPTIONS);
+  const meta = (ajv as unknown as { schemas: Record<string, { validate?: unknown } | undefined> }).schemas[
+    VALIDATOR_SPECS["args-meta-schema"].meta
+  ];
+  // An ajv laid out otherwise just compiles the meta-schema itself: slower, not different.
+  if (meta !== undefined && meta.validate === undefined) meta.validate = schemaValidator("args-meta-schema");
+  return ajv;
+}
 
 const RESERVED_RULE_IDS = new Set(["defaults"]);
 const BARE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
@@ -85,7 +96,7 @@ export function compilePolicy(
   };
 
   const cel = new CelCompiler();
-  const ajv = new Ajv2020(ARGS_AJV_OPTIONS);
+  const ajv = argsAjv();
 
   // Rule ids collide across packs only "where needed": then both become `pack/rule`.
   const owners = new Map<string, Set<string>>();
@@ -218,7 +229,6 @@ function compileRule(rule: RuleDoc, base: Omit<RuleBase, "scope">, ctx: RuleComp
       const check = rule.args as NonNullable<RuleDoc["args"]>;
       let validate: ReturnType<Ajv2020["compile"]>;
       try {
-        checkArgsSchema(ctx.ajv, check.schema);
         validate = ctx.ajv.compile(check.schema);
       } catch (err) {
         const code = err instanceof AssayError ? err.code : "pack_invalid_schema";
@@ -329,19 +339,6 @@ function indexRules(rules: readonly CompiledRule[]): Pick<CompiledPolicy, "byToo
     byTool.set(name, Object.freeze(consulted.filter((r) => ruleConsultedFor(r, name))));
   }
   return { byTool, otherTools: consulted };
-}
-
-/** Throw as ajv's own `validateSchema` does (same check, same message) when `schema` is not a valid schema. */
-function checkArgsSchema(ajv: Ajv2020, schema: unknown): void {
-  const declared =
-    typeof schema === "object" && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined;
-  // Another dialect (or nonsense) in `$schema`: ajv's own check, which names what it cannot load.
-  if (declared !== undefined && declared !== DRAFT_2020_12) {
-    ajv.validateSchema(schema as object, true);
-    return;
-  }
-  const meta = schemaValidator("args-meta-schema");
-  if (!meta(schema)) throw new Error(`schema is invalid: ${ajv.errorsText(meta.errors)}`);
 }
 
 /** Matchers by pattern: ajv asks again for every place a `$ref` inlines the same pattern. */

@@ -33,7 +33,7 @@ export const EVERYTHING_SERVER = join(
  * src/cli: the subprocess tests would otherwise test yesterday's code.
  */
 export function assertBuilt(): void {
-  assert.ok(existsSync(join(ROOT, "dist/cli/main.js")), "dist/ is missing: run `npm run build`");
+  assert.ok(existsSync(join(ROOT, "dist/cli-bundle/main.js")), "dist/ is missing: run `npm run build`");
   for (const dir of ["gate", "cli", "policy"]) {
     for (const f of readdirSyncTs(join(ROOT, "src", dir))) {
       const built = join(ROOT, "dist", dir, f.replace(/\.ts$/, ".js"));

@@ -588,9 +588,7 @@ describe("assay mcp proxy (the command)", { timeout: 60_000 }, () => {
     const child = spawn(
       process.execPath,
       [
-        "--import",
-        "tsx",
-        "src/cli/main.ts",
+        ASSAY_BIN,
         "mcp",
         "proxy",
         "-p",

@@ -16,6 +16,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 async function gateLater(server: ServerProcess, delayMs: number, input = new PassThrough()) {
   await new Promise((r) => setTimeout(r, delayMs));
   const output = new PassThrough();
+  const seen = { out: "" };
+  output.on("data", (c: Buffer) => {
+    seen.out += c.toString();
+  });
   const warnings: string[] = [];
   const done = runStdioGate({
     policy,
@@ -26,7 +30,7 @@ async function gateLater(server: ServerProcess, delayMs: number, input = new Pas
     output,
     warn: (l) => warnings.push(l),
   });
-  return { done, input, output, warnings };
+  return { done, input, output, seen, warnings };
 }
 
 describe("a server started before the gate is ready (ServerProcess)", () => {
@@ -47,6 +51,18 @@ describe("a server started before the gate is ready (ServerProcess)", () => {
     assert.equal(await within(5000, "the gate to end", g.done), 3);
   });
 
+  test("one that wrote and exited before the gate took it over: its output still reaches the client, then its exit code", async () => {
+    const note = { jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "bye" } };
+    const server = ServerProcess.start(process.execPath, [
+      "-e",
+      `process.stdout.write(${JSON.stringify(`${JSON.stringify(note)}\n`)}, () => process.exit(3))`,
+    ]);
+    const g = await gateLater(server, 500);
+    assert.equal(await within(5000, "the gate to end", g.done), 3);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(JSON.parse(g.seen.out.trim()), note);
+  });
+
   test("its output waits for the gate: nothing reaches the client, or the server, before the gate is ready", async () => {
     const record = join(dir, "early.bin");
     const server = ServerProcess.start(process.execPath, [RECORDING_SERVER, record]);
@@ -56,12 +72,8 @@ describe("a server started before the gate is ready (ServerProcess)", () => {
       `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "exec", arguments: {} } })}\n`,
     );
     const g = await gateLater(server, 300, input);
-    let out = "";
-    g.output.on("data", (c: Buffer) => {
-      out += c.toString();
-    });
-    await waitFor(5000, "the denied call's answer", () => out.includes('"id":1'));
-    assert.match(out, /"isError":true/);
+    await waitFor(5000, "the denied call's answer", () => g.seen.out.includes('"id":1'));
+    assert.match(g.seen.out, /"isError":true/);
     assert.ok(
       !readFileSync(record, { encoding: "utf8", flag: "a+" }).includes('"exec"'),
       "the denied call never reached the server",

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { AssayError } from "../../src/lib/errors.js";
 import { schemaValidator } from "../../src/lib/schema-validator.js";
 import { specDigest, VALIDATOR_SPECS, type ValidatorName } from "../../src/lib/validator-specs.js";
-import { ARGS_AJV_OPTIONS, compilePolicy } from "../../src/policy/compile.js";
+import { ARGS_AJV_OPTIONS, argsAjv, compilePolicy } from "../../src/policy/compile.js";
 
 const ROOT = new URL("../../", import.meta.url);
 const names = Object.keys(VALIDATOR_SPECS) as ValidatorName[];
@@ -61,7 +61,7 @@ describe("schema validators generated at build time", () => {
 });
 
 describe("args schemas are checked against the prebuilt meta-schema exactly as ajv would", () => {
-  const reference = new Ajv2020({ ...ARGS_AJV_OPTIONS, validateSchema: true });
+  const reference = new Ajv2020(ARGS_AJV_OPTIONS);
   /** What ajv's own check says: "ok", or its error message. */
   function ajvSays(schema: unknown): string {
     try {
@@ -143,4 +143,32 @@ describe("args schemas are checked against the prebuilt meta-schema exactly as a
     }
     assert.match(weSay({ $schema: "https://example.com/nope" }), /no schema with key or ref/);
   });
+
+  test("the ajv that compiles args schemas uses the prebuilt meta-schema validator (it compiles none)", () => {
+    const ajv = argsAjv();
+    assert.equal(
+      ajv.getSchema("https://json-schema.org/draft/2020-12/schema"),
+      schemaValidator("args-meta-schema"),
+    );
+  });
+
+  test("a duplicate $id is reported before the meta-schema check, as ajv does", () => {
+    const invalid = { type: "objekt" };
+    const dup = {
+      $id: "https://example.com/x",
+      properties: { a: { $id: "https://example.com/x", ...invalid } },
+    };
+    assert.match(weSay(dup), /already exists|duplicate|resolves to more than one schema/);
+    assert.equal(weSay(dup), ajvCompileSays(dup));
+  });
+
+  /** What a plain ajv (compiling the meta-schema itself) says when compiling `schema`. */
+  function ajvCompileSays(schema: unknown): string {
+    try {
+      new Ajv2020(ARGS_AJV_OPTIONS).compile(schema as object);
+      return "ok";
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
 });

@@ -20,26 +20,37 @@ export async function mcpWrap(server: string[], opts: WrapCliOptions): Promise<n
   const preflight = await preflightInputs(opts);
   const started = preflight.ok ? ServerProcess.start(command as string, args) : undefined;
   const release = started ? stopOnExit(started) : () => {};
-  const [{ gateSetup }, { runStdioGate }] = await Promise.all([
-    import("./gate-setup.js"),
-    import("../../gate/stdio-gate.js"),
-  ]);
-  let setup: Awaited<ReturnType<typeof gateSetup>>;
+  let setup: Awaited<ReturnType<typeof import("./gate-setup.js").gateSetup>>;
+  let runStdioGate: typeof import("../../gate/stdio-gate.js").runStdioGate;
   try {
-    setup = await gateSetup(opts, label, preflight.pins);
+    const [setupModule, gateModule] = await Promise.all([
+      import("./gate-setup.js"),
+      import("../../gate/stdio-gate.js"),
+    ]);
+    runStdioGate = gateModule.runStdioGate;
+    setup = await setupModule.gateSetup(opts, label, preflight.pins);
   } catch (err) {
     release();
     started?.abandon();
     throw err;
   }
-  release();
-  return runStdioGate({
-    ...setup,
-    command: command as string,
-    args,
-    maxFrameBytes,
-    ...(started ? { server: started } : {}),
-  });
+  let done: Promise<number>;
+  try {
+    // The gate takes the server over (its signal handlers, its exit) before this returns.
+    done = runStdioGate({
+      ...setup,
+      command: command as string,
+      args,
+      maxFrameBytes,
+      ...(started ? { server: started } : {}),
+    });
+  } catch (err) {
+    started?.abandon();
+    throw err;
+  } finally {
+    release();
+  }
+  return done;
 }
 
 /**
