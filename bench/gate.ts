@@ -32,7 +32,8 @@
  *   writes it as a line, so parsing and re-encoding are charged to the gate, as in `assay mcp
  *   wrap`. Shown for reference: it tells the gate's own work apart from the cost of a process
  *   hop. Its garbage is collected in this process, so part of that cost lands in the other
- *   setups' rounds. It runs src/ through tsx (the same code as dist/, compiled by esbuild).
+ *   setups' rounds. It runs the tsc build (dist/index.js), as library users do, not src/ through
+ *   tsx (whose keepNames wraps each closure the hot path creates in a __name() call).
  *
  * The client is a lean hand-written newline-delimited JSON-RPC driver (no SDK): it writes one
  * prebuilt request line, waits for the response with that id, and parses it. Each session does
@@ -90,11 +91,17 @@ import { fileURLToPath } from "node:url";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { compilePacks } from "../src/cli/policy-check.js";
-import { createGate, type Gate, type GatedTransport } from "../src/gate/create-gate.js";
-import { FileDecisionLog, parseDecisionLog } from "../src/gate/decision-log.js";
+import type { Gate, GatedTransport } from "../src/gate/create-gate.js";
 import type { CompiledPolicy } from "../src/policy/ir.js";
 import { mean, median, newest, percentile, round, table } from "./stats.js";
+
+// The in-process gate runs as library users run it: the tsc build (dist/index.js), which
+// `npm run bench:gate` builds first. Under tsx, esbuild's keepNames would wrap every closure the
+// hot path creates in a __name() call that the shipped build does not have (as bench:policy notes).
+const lib: typeof import("../src/index.js") = await import(new URL("../dist/index.js", import.meta.url).href);
+const { createGate, FileDecisionLog, parseDecisionLog } = lib;
+const compilePacks = async (paths: readonly string[]) =>
+  lib.compilePolicy(await Promise.all(paths.map((p) => lib.loadPack(p))));
 
 const JSON_OUT = process.argv.includes("--json");
 const CPU_PROF = process.argv.includes("--cpu-prof");
