@@ -11,15 +11,15 @@ import standaloneCode from "ajv/dist/standalone/index.js";
 import addFormats from "ajv-formats";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const { VALIDATOR_SPECS, specDigest } = await import(join(root, "dist/lib/validator-specs.js"));
+const { VALIDATOR_SPECS, specDigest, specSourceText } = await import(
+  join(root, "dist/lib/validator-specs.js")
+);
 const out = join(root, "dist/validators");
 mkdirSync(out, { recursive: true });
 
-const ajvVersion = JSON.parse(readFileSync(join(root, "node_modules/ajv/package.json"), "utf8")).version;
-
 for (const [name, spec] of Object.entries(VALIDATOR_SPECS)) {
   const source = spec.meta ?? `schemas/${spec.schema}`;
-  const text = spec.meta ? `${spec.meta} ajv@${ajvVersion}` : readFileSync(join(root, source), "utf8");
+  const text = specSourceText(spec, (path) => readFileSync(join(root, path), "utf8"));
   const ajv = new Ajv2020({ ...spec.options, code: { source: true } });
   if (spec.formats) addFormats(ajv);
   let code;

@@ -1,10 +1,4 @@
 import type { Command } from "commander";
-import type { CompiledPolicy } from "../policy/ir.js";
-
-/** Load and compile packs (the policy modules load on first use, not with the CLI). */
-export async function compilePacks(paths: readonly string[]): Promise<CompiledPolicy> {
-  return (await import("../policy/compile-packs.js")).compilePacks(paths);
-}
 
 export function registerPolicyCheck(
   policy: Command,

@@ -5,7 +5,7 @@ import { readTextFile } from "../lib/read-text.js";
 import type { KeyAlgorithm } from "./key-algorithms.js";
 
 /** The signature algorithms Assay signs and verifies with. */
-export { KEY_ALGORITHMS, type KeyAlgorithm } from "./key-algorithms.js";
+export type { KeyAlgorithm } from "./key-algorithms.js";
 
 /** A freshly generated key pair as PEM text: PKCS#8 private key, SPKI public key. */
 export interface KeyPairPem {

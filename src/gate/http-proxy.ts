@@ -45,8 +45,6 @@ const SESSION_NOT_FOUND = -32001;
 /** After refusing an oversize body, how long the rest of it may keep the connection open. */
 const DRAIN_MS = 5000;
 
-export { DEFAULT_MAX_CONNECTIONS };
-
 /** Connections refused over the limit are reported at most this often (a flood must not flood stderr). */
 const DROP_REPORT_MS = 10_000;
 

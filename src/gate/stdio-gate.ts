@@ -9,8 +9,6 @@ import { PipeWriter } from "./pipe-writer.js";
 import { SerialLane } from "./serial-lane.js";
 import { ServerProcess, signalGroup } from "./server-process.js";
 
-export { DEFAULT_MAX_FRAME_BYTES };
-
 /** Server frames are not policed, only bounded so a broken server cannot exhaust memory. */
 const MAX_SERVER_FRAME_BYTES = 256 * 1024 * 1024;
 /**

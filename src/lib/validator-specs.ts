@@ -78,6 +78,15 @@ export type ValidatorName = keyof typeof VALIDATOR_SPECS;
 type ValidatorSpec = (typeof VALIDATOR_SPECS)[ValidatorName];
 
 /**
+ * What a validator is generated from, as text: its schema file, or for ajv's meta-schema its URI
+ * and the ajv version that ships it. `read` reads a file by its path from the package root.
+ */
+export function specSourceText(spec: ValidatorSpec, read: (path: string) => string): string {
+  if ("meta" in spec) return `${spec.meta} ajv@${JSON.parse(read("node_modules/ajv/package.json")).version}`;
+  return read(`schemas/${spec.schema}`);
+}
+
+/**
  * What a generated validator was built from: the schema's bytes (for a meta-schema, its URI and
  * the ajv version that ships it) and the ajv options.
  */

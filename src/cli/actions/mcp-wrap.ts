@@ -59,20 +59,15 @@ export async function mcpWrap(server: string[], opts: WrapCliOptions): Promise<n
  * writable. When not, the server is not started early and the usual setup reports the problem.
  */
 async function preflightInputs(opts: WrapCliOptions): Promise<{ ok: boolean; pins?: PinsDoc }> {
-  const readable = (p: string) =>
-    access(p, constants.R_OK).then(
+  const can = (path: string, mode: number) =>
+    access(path, mode).then(
       () => true,
       () => false,
     );
   const files = [...opts.policy, ...(opts.context === undefined ? [] : [opts.context])];
-  if (!(await Promise.all(files.map(readable))).every(Boolean)) return { ok: false };
-  if (opts.decisionLog !== undefined) {
-    const writable = await access(dirname(opts.decisionLog), constants.W_OK).then(
-      () => true,
-      () => false,
-    );
-    if (!writable) return { ok: false };
-  }
+  if (!(await Promise.all(files.map((f) => can(f, constants.R_OK)))).every(Boolean)) return { ok: false };
+  if (opts.decisionLog !== undefined && !(await can(dirname(opts.decisionLog), constants.W_OK)))
+    return { ok: false };
   if (opts.pins === undefined) return { ok: true };
   const { loadPins } = await import("../../gate/pins.js");
   try {
