@@ -1,6 +1,9 @@
 /**
  * MCP gate benchmark: `npm run bench:gate -- [--json] [--cpu-prof]`.
  *
+ * One file on purpose (over ~400 lines): a benchmark is one runnable script, its setups, checks
+ * and report together, so that what it measures can be read in one place.
+ *
  * What is measured, all in one run on this machine, against one real MCP server:
  * @modelcontextprotocol/server-everything (`dist/index.js stdio`, tool `echo`), started by
  * `node` once per setup. Six setups are up at the same time, each with its own server process:
@@ -91,7 +94,8 @@ import { fileURLToPath } from "node:url";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import type { Gate, GatedTransport } from "../src/gate/create-gate.js";
+import type { Gate } from "../src/gate/create-gate.js";
+import type { GatedTransport } from "../src/gate/gated-transport.js";
 import type { CompiledPolicy } from "../src/policy/ir.js";
 import { mean, median, newest, percentile, round, table } from "./stats.js";
 

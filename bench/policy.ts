@@ -1,6 +1,9 @@
 /**
  * Policy decision benchmark: `npm run bench:policy [-- --json]`.
  *
+ * One file on purpose (over ~400 lines): a benchmark is one runnable script, its setups, checks
+ * and report together, so that what it measures can be read in one place.
+ *
  * What is measured, all in one run on this machine:
  *
  * 1. Compiled path: `decide()` on a generated 100-rule pack (tools, args with JSON Schema

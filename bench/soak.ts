@@ -9,7 +9,8 @@
  * past the trial limit, so both keep a 10,000-trial sample; the 10× run shows whether anything
  * else grows with the number of trials. Each run is its own child process, a plain `node` (no tsx:
  * its loader alone adds ~35 MB of RSS) evaluating the CHILD script below, which does what
- * `assay sim soak` does apart from printing: import dist/sim/{bundle,soak,soak-report}.js, then
+ * `assay sim soak` does apart from printing: import dist/sim/target/load.js,
+ * dist/sim/soak/{run,defaults,report}.js and dist/lib/atomic-write.js, then
  * `loadBundle()`, then `runSoak()`, then `soakReportProblems()` (the schema validation the CLI
  * runs before writing), `serializeSoakReport()` and `writeFileAtomic()` to a file in a temp
  * directory (removed afterwards).
@@ -36,10 +37,11 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { PACKAGE } from "../src/lib/package-info.js";
 import { median, newest, round, table } from "./stats.js";
 
 const JSON_OUT = process.argv.includes("--json");
@@ -50,7 +52,7 @@ const TARGET = join(ROOT, "examples/demo-agent");
 const SEED = "1";
 const SIZES = [20_000, 200_000] as const;
 const ROUNDS = 3;
-/** DEFAULT_TRIAL_LIMIT in src/sim/soak.ts; the child reads the real one and the two are compared. */
+/** DEFAULT_TRIAL_LIMIT in src/sim/soak/defaults.ts; the child reads the real one and the two are compared. */
 const TRIAL_LIMIT = 10_000;
 
 const TARGETS = { trials_per_sec: 5_000, rss_ratio_10x: 1.5 };
@@ -95,8 +97,10 @@ const ms = (a, b) => Number(b - a) / 1e6;
 const rssStart = rss();
 const t0 = now();
 const { loadBundle } = await import(cfg.bundle);
-const { runSoak, DEFAULT_TRIAL_LIMIT } = await import(cfg.soak);
-const { serializeSoakReport, soakReportProblems, writeFileAtomic } = await import(cfg.soakReport);
+const { runSoak } = await import(cfg.soak);
+const { DEFAULT_TRIAL_LIMIT } = await import(cfg.soakDefaults);
+const { serializeSoakReport, soakReportProblems } = await import(cfg.soakReport);
+const { writeFileAtomic } = await import(cfg.atomicWrite);
 const { statSync } = await import("node:fs");
 const t1 = now();
 const rssImported = rss();
@@ -151,9 +155,11 @@ process.stdout.write(JSON.stringify({
 function runChild(iterations: number, reportPath: string, version: string): ChildResult {
   const href = (p: string) => pathToFileURL(join(DIST, p)).href;
   const cfg = {
-    bundle: href("sim/bundle.js"),
-    soak: href("sim/soak.js"),
-    soakReport: href("sim/soak-report.js"),
+    bundle: href("sim/target/load.js"),
+    soak: href("sim/soak/run.js"),
+    soakDefaults: href("sim/soak/defaults.js"),
+    soakReport: href("sim/soak/report.js"),
+    atomicWrite: href("lib/atomic-write.js"),
     target: TARGET,
     iterations,
     seed: SEED,
@@ -201,12 +207,14 @@ function soakMs(r: ChildResult): number {
 }
 
 function main(): void {
-  if (!existsSync(join(DIST, "sim/soak.js"))) {
-    throw new Error("dist/ has no sim/soak.js: run `npm run build` (or `npm run bench:soak`, which builds)");
+  if (!existsSync(join(DIST, "sim/soak/run.js"))) {
+    throw new Error(
+      "dist/ has no sim/soak/run.js: run `npm run build` (or `npm run bench:soak`, which builds)",
+    );
   }
   if (newest(join(ROOT, "src"), ".ts") > newest(DIST, ".js"))
     console.error("warning: dist/ is older than src/; run `npm run build` to measure the current code");
-  const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+  const { version } = PACKAGE;
 
   const started = process.hrtime.bigint();
   const runs = new Map<number, ChildResult[]>(SIZES.map((n) => [n, []]));

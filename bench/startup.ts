@@ -1,6 +1,9 @@
 /**
  * CLI start-up benchmark: `npm run bench:startup -- [--json] [--runs N]`.
  *
+ * One file on purpose (over ~400 lines): a benchmark is one runnable script, its setups, checks
+ * and report together, so that what it measures can be read in one place.
+ *
  * What is measured, on this machine, against the shipped build (`./bin/assay`, which imports the
  * tsc build in dist/; the npm script builds it first). Every process is spawned from this one
  * with child_process.spawn, the same Node (process.execPath; its directory goes first on the
@@ -49,6 +52,7 @@ import { mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFil
 import { availableParallelism, tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PACKAGE } from "../src/lib/package-info.js";
 import { median, newest, round, table } from "./stats.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -56,7 +60,7 @@ const ASSAY = join(ROOT, "bin/assay");
 const NODE = process.execPath;
 const PACK = join(ROOT, "packs/mcp-baseline.yaml");
 const FS_SERVER = join(ROOT, "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js");
-const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+const VERSION = PACKAGE.version;
 
 const EXIT_TIMEOUT_MS = 20_000;
 const ANSWER_TIMEOUT_MS = 20_000;

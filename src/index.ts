@@ -1,23 +1,21 @@
 /** Assay's public library API. */
 
+export { buildSoakProvenance } from "./audit-kit/provenance.js";
+export { verifyAuditKit } from "./audit-kit/verify.js";
+export { buildAuditKit, writeAuditKit } from "./audit-kit/write-kit.js";
 export { attest } from "./evidence/attest.js";
-export { buildAuditKit, writeAuditKit } from "./evidence/audit-kit.js";
-export { verifyAuditKit } from "./evidence/audit-kit-verify.js";
 export { writeBundle } from "./evidence/bundle-writer.js";
 export { generateKeyPairPem, keyId } from "./evidence/keys.js";
-export { buildSoakProvenance } from "./evidence/slsa-provenance.js";
 export { parseStrictJson } from "./evidence/strict-json.js";
 export { verifyAttestation } from "./evidence/verify-attestation.js";
 export { verifyBundle } from "./evidence/verify-bundle.js";
-export { createGate, type Gate, type GatedTransport } from "./gate/create-gate.js";
-export type { AnyGateEvent, DecisionEvent, DecisionEventData, GateOutcome } from "./gate/decision-event.js";
-export {
-  type DecisionSink,
-  FileDecisionLog,
-  MemoryDecisionLog,
-  parseDecisionLog,
-} from "./gate/decision-log.js";
-export { DECISION_META_KEY, type DenyMode, type GateOptions, type GateStep, McpGate } from "./gate/gate.js";
+export { createGate, type Gate } from "./gate/create-gate.js";
+export { type DecisionSink, FileDecisionLog, MemoryDecisionLog } from "./gate/decision-log.js";
+export { DECISION_META_KEY, type DenyMode } from "./gate/deny-reply.js";
+export { McpGate } from "./gate/gate.js";
+export type { GateOptions } from "./gate/gate-options.js";
+export type { GateStep } from "./gate/gate-step.js";
+export type { GatedTransport } from "./gate/gated-transport.js";
 export {
   type LegacyToolPin,
   loadPins,
@@ -44,5 +42,12 @@ export type { CompiledPolicy, CompiledRule } from "./policy/ir.js";
 export { type LoadedPack, loadPack, packFromObject, parsePack } from "./policy/load-pack.js";
 export type { Dimension, Effect, PackDoc, RuleDoc, Severity } from "./policy/pack-types.js";
 export { PolicySession } from "./policy/session.js";
-export { type Bundle, loadBundle } from "./sim/bundle.js";
-export { runSoak, type SoakOptions, type SoakResult } from "./sim/soak.js";
+export type {
+  AnyGateEvent,
+  DecisionEvent,
+  DecisionEventData,
+  GateOutcome,
+} from "./records/decision-event.js";
+export { parseDecisionLog } from "./records/decision-record.js";
+export { runSoak, type SoakOptions, type SoakResult } from "./sim/soak/run.js";
+export { type Bundle, loadBundle } from "./sim/target/load.js";

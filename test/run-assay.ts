@@ -2,8 +2,11 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** The package root (the repository's top directory). */
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+
 /** The CLI as users run it: bin/assay, which runs the bundle in dist/ (`npm run build` first). */
-export const ASSAY_BIN = join(dirname(fileURLToPath(import.meta.url)), "../bin/assay");
+export const ASSAY_BIN = join(ROOT, "bin/assay");
 
 /** Run the built CLI (bin/assay runs dist/: `npm run build` first) with `args`, in `cwd`. */
 export function runAssay(

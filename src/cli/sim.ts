@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_TIME_BUDGET_SECONDS, DEFAULT_TRIAL_LIMIT } from "../sim/soak-defaults.js";
+import { DEFAULT_TIME_BUDGET_SECONDS, DEFAULT_TRIAL_LIMIT } from "../sim/soak/defaults.js";
 import type { SoakCli } from "./actions/sim.js";
 import { registerSimReadiness } from "./sim-readiness.js";
 

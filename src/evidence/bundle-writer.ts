@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import tarStream from "tar-stream";
-import { decisionEventProblem } from "../gate/decision-log.js";
 import { canonicalJson } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
+import { decisionEventProblem } from "../records/decision-record.js";
 import {
   type BundleEvent,
   contentHash,

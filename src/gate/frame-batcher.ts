@@ -1,10 +1,13 @@
 import { LineSplitter } from "./line-splitter.js";
 
-/** What a line splitter hands over: a frame, or why one was refused unread. */
+/**
+ * A client frame as a transport hands it to the gate (frame-step.ts): a line (or an HTTP body)
+ * of text, or why one was refused unread; `prefix` is its start, to find its id.
+ */
 export type Frame =
   | { kind: "line"; text: string; bytes: number }
   | { kind: "oversize"; prefix: string; bytes: number }
-  | { kind: "undecodable"; prefix: string };
+  | { kind: "undecodable"; prefix: string; bytes: number };
 
 /** A line splitter that returns the frames each chunk completes, to be handled as one batch. */
 export class FrameBatcher {
@@ -15,7 +18,8 @@ export class FrameBatcher {
     this.splitter = new LineSplitter(maxBytes, {
       line: (text, bytes) => this.frames.push({ kind: "line", text, bytes }),
       oversize: (prefix, bytes) => this.frames.push({ kind: "oversize", prefix, bytes }),
-      undecodable: (prefix) => this.frames.push({ kind: "undecodable", prefix }),
+      // The size recorded for a frame that is not UTF-8 is that of the text its id was looked for in.
+      undecodable: (prefix) => this.frames.push({ kind: "undecodable", prefix, bytes: prefix.length }),
     });
   }
 

@@ -1,14 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AssayError } from "../lib/errors.js";
+import type { JsonRpcId } from "../records/decision-event.js";
 import { encodeJson } from "./exact-json.js";
-import type { GateOptions, McpGate } from "./gate.js";
+import type { Frame } from "./frame-batcher.js";
+import { commitOne, type FrameSource, stageFrame } from "./frame-step.js";
+import type { McpGate } from "./gate.js";
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_BYTES } from "./gate-defaults.js";
-import { readBody } from "./http-body.js";
+import type { GateOptions } from "./gate-options.js";
+import { type RequestBody, readBody } from "./http-body.js";
 import { isLoopbackHost, originAllowed, singleHeader } from "./http-headers.js";
 import { GateSessions } from "./http-sessions.js";
 import { Upstream } from "./http-upstream.js";
-import { classify, errorResponse, type JsonRpcId, peekId, RPC } from "./jsonrpc.js";
+import { classify, errorResponse, RPC } from "./jsonrpc.js";
 
 export interface HttpProxyOptions extends GateOptions {
   /** The upstream MCP endpoint (http: or https:); the proxy serves the same path. */
@@ -31,6 +35,8 @@ export interface HttpProxyOptions extends GateOptions {
   maxConnections?: number;
   /** Where the proxy reports what it refused and what failed. */
   warn?: (line: string) => void;
+  /** After refusing an oversize body, how long the rest of it may keep the connection open (5 s). */
+  timers?: { drainMs?: number };
 }
 
 export interface HttpProxy {
@@ -42,7 +48,6 @@ export interface HttpProxy {
 
 /** What the proxy answers for a session it did not see begin (the SDK server's words). */
 const SESSION_NOT_FOUND = -32001;
-/** After refusing an oversize body, how long the rest of it may keep the connection open. */
 const DRAIN_MS = 5000;
 
 /** Connections refused over the limit are reported at most this often (a flood must not flood stderr). */
@@ -97,7 +102,8 @@ export async function startHttpProxy(opts: HttpProxyOptions): Promise<HttpProxy>
 class ProxyHandler {
   private readonly sessions: GateSessions;
   private readonly origins: ReadonlySet<string>;
-  private readonly maxBody: number;
+  private readonly src: FrameSource;
+  private readonly drainMs: number;
 
   constructor(
     opts: HttpProxyOptions,
@@ -106,7 +112,8 @@ class ProxyHandler {
   ) {
     this.sessions = new GateSessions(opts);
     this.origins = new Set(opts.allowedOrigins ?? []);
-    this.maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.src = { noun: "body", from: "", maxBytes: opts.maxBodyBytes ?? DEFAULT_MAX_FRAME_BYTES, warn };
+    this.drainMs = opts.timers?.drainMs ?? DRAIN_MS;
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -159,85 +166,50 @@ class ProxyHandler {
     gate: McpGate,
     onResponse: (status: number, headers: IncomingMessage["headers"]) => void,
   ): Promise<void> {
-    const body = await readBody(req, this.maxBody);
+    const body = await readBody(req, this.src.maxBytes);
     if (body.kind === "aborted") return;
-    if (body.kind === "oversize") {
-      const message = `body of ${body.bytes} bytes is over the ${this.maxBody} byte limit`;
-      const step = await gate.rejectFrame(
-        "oversize",
-        peekId(body.prefix.toString("utf8")),
-        message,
-        body.bytes,
-      );
-      this.warn(`refused a ${body.bytes} byte body (limit ${this.maxBody})`);
+    const frame = bodyFrame(body);
+    // Staged with its text: the body goes on as the gate encoded it before recording anything.
+    const staged = stageFrame(gate, frame, this.src);
+    const step = await commitOne(gate, staged);
+    if (frame.kind === "oversize") {
       // The rest of the body is not read: the connection ends after the answer.
       res.setHeader("connection", "close");
-      res.on("finish", () => setTimeout(() => req.socket.destroy(), DRAIN_MS).unref());
-      return refuse(res, step.reply, RPC.invalidRequest, message);
+      res.on("finish", () => setTimeout(() => req.socket.destroy(), this.drainMs).unref());
     }
-    const bytes = body.bytes;
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-    } catch {
-      const message = "body is not valid UTF-8";
-      const step = await gate.rejectFrame(
-        "undecodable",
-        peekId(bytes.toString("utf8")),
-        message,
-        bytes.length,
-      );
-      this.warn("refused a body that is not valid UTF-8");
-      return refuse(res, step.reply, RPC.parseError, message);
+    if (step.why === "refused") {
+      // A frame the gate refused is HTTP 400, answered even without an id to answer.
+      const r = staged.refusal as NonNullable<typeof staged.refusal>;
+      sendJson(res, 400, step.reply ?? errorResponse(null, r.code, `assay gate: ${r.message}`));
+      return;
     }
-    let msg: unknown;
-    try {
-      msg = JSON.parse(text);
-    } catch (err) {
-      const message = `unparsable body: ${(err as Error).message}`;
-      const step = await gate.rejectFrame("unparsable", peekId(text), message, bytes.length);
-      this.warn("refused an unparsable body");
-      return refuse(res, step.reply, RPC.parseError, message);
-    }
-
-    // Staged with its text: the body goes on as the gate encoded it before recording anything.
-    const staged = gate.stageFromClient(msg, bytes.length, text);
-    const step = await gate.commit(staged);
     if (!step.forward) {
-      if (isRefusal(step.reply)) {
-        this.warn("refused a body the gate could not accept (an invalid message or a batch with a call)");
-        return refuse(res, step.reply, RPC.invalidRequest, "invalid JSON-RPC message");
-      }
       // A denied call (or one that could not be recorded): the gate answers for the server.
       sendJson(res, 200, step.reply);
       return;
     }
-    const members = Array.isArray(msg) ? msg : [msg];
+    const msg = step.replacement;
     const ids: JsonRpcId[] = [];
-    for (const m of members) {
+    for (const m of Array.isArray(msg) ? msg : [msg]) {
       const k = classify(m);
       if (k.kind === "request") ids.push(k.id);
     }
-    const out = Buffer.from(staged.line ?? encodeJson(step.replacement ?? msg), "utf8");
+    const out = Buffer.from(staged.line ?? encodeJson(msg), "utf8");
     return this.upstream.forward({ req, res, gate, body: out, ids, batch: Array.isArray(msg), onResponse });
   }
 }
 
-/**
- * Whether the gate refused the message itself (a JSON-RPC parse or invalid-request error, or no
- * answer at all) rather than denied a call: a refusal is HTTP 400, a denial an ordinary answer.
- */
-function isRefusal(reply: unknown): boolean {
-  if (reply === undefined) return true;
-  return (Array.isArray(reply) ? reply : [reply]).some((r) => {
-    const code = (r as { error?: { code?: unknown } } | null)?.error?.code;
-    return code === RPC.parseError || code === RPC.invalidRequest;
-  });
-}
-
-/** Answer a refused POST: 400 with the gate's reply, or a JSON-RPC error without id. */
-function refuse(res: ServerResponse, reply: unknown, code: number, message: string): void {
-  sendJson(res, 400, reply ?? errorResponse(null, code, `assay gate: ${message}`));
+/** A POST body as a client frame: its text, or why it is refused unread. */
+function bodyFrame(body: Exclude<RequestBody, { kind: "aborted" }>): Frame {
+  if (body.kind === "oversize")
+    return { kind: "oversize", prefix: body.prefix.toString("utf8"), bytes: body.bytes };
+  const bytes = body.bytes;
+  try {
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+    return { kind: "line", text, bytes: bytes.length };
+  } catch {
+    return { kind: "undecodable", prefix: bytes.toString("utf8"), bytes: bytes.length };
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { type GateOptions, McpGate } from "./gate.js";
+import { McpGate } from "./gate.js";
+import type { GateOptions } from "./gate-options.js";
 
 /** Sessions kept at once; the least recently used is forgotten first (its client re-initializes). */
 const MAX_SESSIONS = 10_000;

@@ -1,9 +1,13 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
-import { encodeJson, exactSource } from "./exact-json.js";
+import type { JsonRpcId } from "../records/decision-event.js";
+import { encodeJson } from "./exact-json.js";
+import { parseServerText, serverText } from "./frame-step.js";
 import type { McpGate } from "./gate.js";
+import { errorText, type GateStep } from "./gate-step.js";
 import { charsetOf, downstreamHeaders, mediaType, upstreamHeaders } from "./http-headers.js";
-import { errorResponse, type JsonRpcId, RPC, withoutBom } from "./jsonrpc.js";
+import { errorResponse, RPC, withoutBom } from "./jsonrpc.js";
+import { SerialLane } from "./serial-lane.js";
 import { type SseEvent, SseSplitter, writeEvent } from "./sse-splitter.js";
 
 /** Server messages are not policed, only bounded so a broken upstream cannot exhaust memory. */
@@ -28,10 +32,6 @@ export interface Exchange {
 /** What the gate passes on is UTF-8, and says so whatever the upstream said. */
 const JSON_TYPE = "application/json; charset=utf-8";
 const SSE_TYPE = "text/event-stream; charset=utf-8";
-
-/** The value a server message becomes: unchanged, dropped, or replaced by the gate. */
-const UNCHANGED = Symbol("unchanged");
-const DROPPED = Symbol("dropped");
 
 /**
  * The upstream MCP endpoint. Forwards requests, and passes every server message of the answer
@@ -178,21 +178,23 @@ export class Upstream {
       return;
     }
     const json = withoutBom(text);
-    const msg = parseJson(json);
+    const msg = parseServerText(json);
     if (msg === undefined && size > 0) {
-      // Fail closed: an answer the gate cannot read could be a tool list it cannot filter.
+      // Fail closed: an answer the gate cannot parse could be a tool list it cannot filter.
       await this.failed(x, "the upstream answered with JSON the gate cannot parse");
       return;
     }
     if (msg !== undefined) {
-      const after = await throughGate(x.gate, msg);
-      if (after === DROPPED) {
+      const step = await x.gate.stepFromServer(msg);
+      if (!step.forward) {
+        // Nothing goes on (a batch none of whose members goes on included): no body at all.
         x.res.writeHead(202, downstreamHeaders(ur.headers, false)).end();
         return;
       }
       // Bytes the gate did not change go on as they came: re-encoding every answer would round
       // large integers (64-bit ids) to doubles. A tool list is always changed (re-encoded) by the gate.
-      if (after !== UNCHANGED) out = Buffer.from(encodeJson(after, exactSource(json), msg), "utf8");
+      if (step.replacement !== undefined)
+        out = Buffer.from(serverText(step, msg, json, false) as string, "utf8");
     }
     const headers = downstreamHeaders(ur.headers, false);
     headers["content-type"] = JSON_TYPE;
@@ -203,11 +205,11 @@ export class Upstream {
   private relaySse(x: Exchange, ur: IncomingMessage, status: number): Promise<void> {
     x.res.writeHead(status, { ...downstreamHeaders(ur.headers, false), "content-type": SSE_TYPE });
     x.res.flushHeaders();
-    // Events are handled strictly in order; a slow client pauses the upstream.
-    let chain: Promise<void> = Promise.resolve();
+    // Events are handled strictly in order (synchronously unless one has to wait); a slow
+    // client pauses the upstream.
     let waiting = false;
-    const write = (text: string) => {
-      if (x.res.destroyed) return;
+    const write = (text: string | undefined) => {
+      if (text === undefined || x.res.destroyed) return;
       if (!x.res.write(text) && !waiting) {
         waiting = true;
         ur.pause();
@@ -217,13 +219,13 @@ export class Upstream {
         });
       }
     };
+    const lane = new SerialLane((err) => {
+      this.warn(`internal error relaying an upstream event: ${errorText(err)}`);
+      x.res.destroy();
+    });
+    const relay: SseRelay = { gate: x.gate, res: x.res, write };
     const splitter = new SseSplitter(MAX_SERVER_EVENT_CHARS, {
-      event: (e) => {
-        chain = chain.then(async () => {
-          const text = await sseEvent(x.gate, e);
-          if (text !== undefined) write(text);
-        });
-      },
+      event: (e) => lane.runWith(relayEvent, relay, e),
       oversize: (bytes) => this.warn(`dropped a ${bytes} byte event from the upstream`),
     });
     return new Promise<void>((resolve) => {
@@ -231,14 +233,11 @@ export class Upstream {
       const settle = (end: boolean) => {
         if (settled) return;
         settled = true;
-        chain
+        lane
+          .idle()
           .then(() => {
             if (end) x.res.end();
             else x.res.destroy();
-          })
-          .catch((err) => {
-            this.warn(`internal error relaying an upstream event: ${(err as Error).message}`);
-            x.res.destroy();
           })
           .finally(resolve);
       };
@@ -274,53 +273,41 @@ export class Upstream {
   }
 }
 
-/** Parse a server message; a leading byte-order mark is dropped first, as clients' parsers do. */
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(withoutBom(text));
-  } catch {
-    return undefined;
-  }
+/** One SSE exchange's relay: the session's gate and where its events go. */
+interface SseRelay {
+  gate: McpGate;
+  res: ServerResponse;
+  /** Write an event's text (none: nothing to write). */
+  write: (text: string | undefined) => void;
 }
 
 /**
- * One SSE event through the gate: its text to send, or undefined to send nothing. The event is
- * written anew from the fields the gate parsed (never the upstream's bytes): a line the gate did
- * not read as a field cannot be read as one by a client whose parser differs.
+ * One SSE event through the gate. The event is written anew from the fields the gate parsed
+ * (never the upstream's bytes): a line the gate did not read as a field cannot be read as one
+ * by a client whose parser differs.
  */
-async function sseEvent(gate: McpGate, e: SseEvent): Promise<string | undefined> {
+function relayEvent(relay: SseRelay, e: SseEvent): void | Promise<void> {
+  if (relay.res.destroyed) return;
   // An event without a message (a priming event, `id:`/`retry:` only, comments) passes re-written.
-  if (e.data === undefined || e.data.trim() === "") return writeEvent(e.fields, e.data);
-  const msg = parseJson(e.data);
+  if (e.data === undefined || e.data.trim() === "") {
+    relay.write(writeEvent(e.fields, e.data));
+    return;
+  }
+  const json = withoutBom(e.data);
+  const msg = parseServerText(json);
   // Fail closed: data the gate cannot read could be a tool list it cannot filter.
-  if (msg === undefined) return undefined;
-  const after = await throughGate(gate, msg);
-  if (after === DROPPED) return undefined;
-  // Unchanged data goes on as the text the gate parsed; what it changed keeps the numbers it did not
-  // change as written (large integers keep their digits).
-  return writeEvent(
-    e.fields,
-    after === UNCHANGED ? e.data : encodeJson(after, exactSource(withoutBom(e.data)), msg),
-  );
+  if (msg === undefined) return;
+  const step = relay.gate.stepFromServer(msg);
+  if (step instanceof Promise) return step.then((s) => sseOut(relay, e, msg, json, s));
+  sseOut(relay, e, msg, json, step);
 }
 
-/** A server message, or a batch of them, through the gate. */
-async function throughGate(gate: McpGate, msg: unknown): Promise<unknown> {
-  if (!Array.isArray(msg)) {
-    const step = await gate.fromServer(msg);
-    if (!step.forward) return DROPPED;
-    return step.replacement === undefined ? UNCHANGED : step.replacement;
-  }
-  let changed = false;
-  const out: unknown[] = [];
-  for (const m of msg) {
-    const step = await gate.fromServer(m);
-    if (!step.forward) changed = true;
-    else if (step.replacement !== undefined) {
-      changed = true;
-      out.push(step.replacement);
-    } else out.push(m);
-  }
-  if (!changed) return UNCHANGED;
-  return out.length > 0 ? out : DROPPED;
+/**
+ * Unchanged data goes on as the text the gate parsed; what it changed keeps the numbers it did
+ * not change as written (large integers keep their digits); nothing goes on when it drops it.
+ */
+function sseOut(relay: SseRelay, e: SseEvent, msg: unknown, json: string, step: GateStep): void {
+  if (!step.forward) return;
+  const data = step.replacement === undefined ? e.data : serverText(step, msg, json, false);
+  relay.write(writeEvent(e.fields, data));
 }

@@ -1,7 +1,6 @@
+import type { JsonRpcId } from "../records/decision-event.js";
 /** JSON-RPC 2.0 as MCP uses it: just enough to route messages without changing them. */
 import { ExactNumber } from "./exact-json.js";
-
-export type JsonRpcId = string | number;
 
 /** JSON text without a leading byte-order mark, which clients' parsers drop before parsing. */
 export function withoutBom(text: string): string {

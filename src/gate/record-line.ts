@@ -1,4 +1,4 @@
-import { DECISION_EVENT_TYPE } from "./decision-event.js";
+import { DECISION_EVENT_TYPE } from "../records/decision-event.js";
 
 // The record of an allowed tool call is written on every call the gate forwards. Running the
 // schema validator over all of it, then JSON.stringify, cost more than a third of the gate's own

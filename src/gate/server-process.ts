@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { signalGroup } from "../lib/process-group.js";
 
 type EarlyEvent = ["error", Error] | ["exit" | "close", number | null, NodeJS.Signals | null];
 
@@ -74,19 +75,5 @@ export class ServerProcess {
   /** Stop a server the gate will never serve (its policy did not load): it got nothing to act on. */
   abandon(): void {
     if (this.child !== undefined) signalGroup(this.child, "SIGKILL");
-  }
-}
-
-/** Signal the server's whole process group (falling back to the server alone). */
-export function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    try {
-      child.kill(sig);
-    } catch {
-      // Already gone.
-    }
   }
 }

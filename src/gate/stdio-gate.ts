@@ -1,26 +1,29 @@
 import type { ChildProcess } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
-import { encodeJson, exactSource } from "./exact-json.js";
+import { signalGroup, stopGroup } from "../lib/process-group.js";
+import { encodeJson } from "./exact-json.js";
 import { type Frame, FrameBatcher } from "./frame-batcher.js";
-import { type GateOptions, type GateStep, McpGate, type StagedStep } from "./gate.js";
+import {
+  commitFrames,
+  type FrameSource,
+  failureAnswers,
+  parseServerText,
+  repliesOf,
+  serverText,
+  stageFrame,
+} from "./frame-step.js";
+import { McpGate } from "./gate.js";
 import { DEFAULT_MAX_FRAME_BYTES } from "./gate-defaults.js";
-import { classify, errorResponse, peekId, RPC, withoutBom } from "./jsonrpc.js";
-import { PipeWriter } from "./pipe-writer.js";
+import type { GateOptions } from "./gate-options.js";
+import { errorText, type GateStep, type StagedStep } from "./gate-step.js";
+import { withoutBom } from "./jsonrpc.js";
 import { SerialLane } from "./serial-lane.js";
-import { ServerProcess, signalGroup } from "./server-process.js";
+import { DEFAULT_STOP_TIMERS, drainAfterExit, exitCodeOf, type StopTimers } from "./server-exit.js";
+import { ServerProcess } from "./server-process.js";
+import { StdioPipes } from "./stdio-pipes.js";
 
 /** Server frames are not policed, only bounded so a broken server cannot exhaust memory. */
 const MAX_SERVER_FRAME_BYTES = 256 * 1024 * 1024;
-/**
- * The gate's answers the client has not read yet (denied calls, refused frames) past which the
- * gate stops reading the client. Well above a pipe's buffer, so a client that writes a burst
- * before it reads does not stall; low enough that one that never reads cannot exhaust memory.
- */
-export const MAX_UNREAD_ANSWER_BYTES = 8 * 1024 * 1024;
-/** After the client leaves: how long the server gets to exit on its own, then after SIGTERM. */
-const GRACE_MS = 2000;
-/** After the server exits: how long its output may take to drain before the group is stopped. */
-const DRAIN_MS = 1000;
 
 export interface StdioGateOptions extends GateOptions {
   command: string;
@@ -34,6 +37,8 @@ export interface StdioGateOptions extends GateOptions {
   /** Where the gate reports what it refused and why the server stopped. */
   warn?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** How long the server gets to stop and its output to drain (2 s and 1 s by default). */
+  timers?: Partial<StopTimers>;
 }
 
 /**
@@ -42,12 +47,8 @@ export interface StdioGateOptions extends GateOptions {
  * 0 when the client left and the server stopped, 2 when the server could not be started.
  */
 export function runStdioGate(opts: StdioGateOptions): Promise<number> {
-  const input = opts.input ?? process.stdin;
-  const output = opts.output ?? process.stdout;
   const warn = opts.warn ?? ((line: string) => process.stderr.write(`assay mcp wrap: ${line}\n`));
   const gate = new McpGate(opts);
-  const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-
   return new Promise<number>((resolve) => {
     const server = opts.server ?? ServerProcess.start(opts.command, opts.args, opts.env ?? process.env);
     if (server.child === undefined) {
@@ -55,22 +56,58 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       resolve(2);
       return;
     }
-    const child: ChildProcess = server.child;
-    let finished = false;
-    let clientGone = false;
-    let waitingForDrain = false;
-    let spawnFailed = false;
+    new StdioGate(opts, gate, server.child, warn, resolve).start(server);
+  });
+}
 
-    // Each direction is handled strictly in order on its own lane: a chunk's frames are decided,
-    // their records stored in one write, and only then is anything forwarded or answered.
-    const internal = (err: unknown) => warn(`internal error: ${(err as Error).message}`);
-    const clientLane = new SerialLane(internal);
-    const serverLane = new SerialLane(internal);
+/**
+ * One run of the stdio gate. Each direction is handled strictly in order on its own lane: a
+ * chunk's frames are decided, their records stored in one write, and only then is anything
+ * forwarded or answered (frame-step.ts).
+ */
+class StdioGate {
+  private readonly input: Readable;
+  private readonly pipes: StdioPipes;
+  private readonly timers: StopTimers;
+  private readonly src: FrameSource;
+  private readonly clientLane: SerialLane;
+  private readonly serverLane: SerialLane;
+  private readonly fromClient: FrameBatcher;
+  private readonly fromServer = new FrameBatcher(MAX_SERVER_FRAME_BYTES);
+  private readonly signals: Array<[NodeJS.Signals, () => void]> = [];
+  private finished = false;
+  /** The client left (or a signal came): the server is being stopped, and nobody is answered. */
+  private clientGone = false;
+  private spawnFailed = false;
 
+  constructor(
+    private readonly opts: StdioGateOptions,
+    private readonly gate: McpGate,
+    private readonly child: ChildProcess,
+    private readonly warn: (line: string) => void,
+    private readonly resolve: (code: number) => void,
+  ) {
+    this.input = opts.input ?? process.stdin;
+    this.pipes = new StdioPipes(this.input, opts.output ?? process.stdout, child);
+    // Field by field: an option given as undefined keeps its default (a spread would not).
+    this.timers = {
+      graceMs: opts.timers?.graceMs ?? DEFAULT_STOP_TIMERS.graceMs,
+      drainMs: opts.timers?.drainMs ?? DEFAULT_STOP_TIMERS.drainMs,
+    };
+    const maxBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.src = { noun: "frame", from: " from the client", maxBytes, warn };
+    this.fromClient = new FrameBatcher(maxBytes);
+    const internal = (err: unknown) => warn(`internal error: ${errorText(err)}`);
+    this.clientLane = new SerialLane(internal);
+    this.serverLane = new SerialLane(internal);
+  }
+
+  start(server: ServerProcess): void {
+    const { gate, opts, child, input } = this;
     // First on the client lane, so it precedes every record of this session.
-    clientLane.run(() => {
+    this.clientLane.run(() => {
       const staged = gate.stageStarted([opts.command, ...opts.args]);
-      const failed = (err: unknown) => warn(`cannot record the gate's start: ${(err as Error).message}`);
+      const failed = (err: unknown) => this.warn(`cannot record the gate's start: ${errorText(err)}`);
       if (!gate.syncCommit) return gate.commit(staged).then(() => {}, failed);
       try {
         gate.commitSync([staged]);
@@ -80,326 +117,165 @@ export function runStdioGate(opts: StdioGateOptions): Promise<number> {
       return undefined;
     });
 
-    const serverIn = child.stdin ? new PipeWriter(child.stdin) : undefined;
-    const clientOut = new PipeWriter(output);
-    // Back-pressure both ways: a client that stops reading stops the gate reading the server,
-    // as a server that stops reading stops the gate reading the client (toServer). The gate's own
-    // answers pile up only when the client keeps writing without reading (a flood of denied
-    // calls): past MAX_UNREAD_ANSWER_BYTES the client is not read either (clientBacklogged).
-    let clientFull = false;
-    let clientBacklogged = false;
-    const holdsInput = () => waitingForDrain || clientBacklogged;
-    const releaseInput = () => {
-      if (!holdsInput() && !finished) input.resume();
-    };
-    const writeOut = (lines: string) => {
-      if (clientOut.write(lines)) return;
-      if (!clientBacklogged && output.writableLength >= MAX_UNREAD_ANSWER_BYTES) {
-        clientBacklogged = true;
-        input.pause();
-      }
-      if (clientFull) return;
-      clientFull = true;
-      child.stdout?.pause();
-      output.once("drain", () => {
-        clientFull = false;
-        child.stdout?.resume();
-        if (!clientBacklogged) return;
-        clientBacklogged = false;
-        releaseInput();
-      });
-    };
-    const toServer = (lines: string) => {
-      const stdin = child.stdin;
-      if (!stdin || !serverIn) return;
-      if (!serverIn.write(lines) && !waitingForDrain) {
-        waitingForDrain = true;
-        input.pause();
-        stdin.once("drain", () => {
-          waitingForDrain = false;
-          releaseInput();
-        });
-      }
-    };
-
-    /** Decide one client frame (nothing is stored or sent yet). */
-    const stageClient = (f: Frame): StagedStep => {
-      switch (f.kind) {
-        case "line": {
-          let msg: unknown;
-          try {
-            msg = JSON.parse(f.text);
-          } catch (err) {
-            const staged = gate.stageRejectFrame(
-              "unparsable",
-              peekId(f.text),
-              `unparsable frame: ${(err as Error).message}`,
-              f.bytes,
-            );
-            warn(
-              `refused an unparsable frame from the client${staged.step.reply ? "" : " (no id to answer)"}`,
-            );
-            return staged;
-          }
-          return gate.stageFromClient(msg, f.bytes, f.text);
-        }
-        case "oversize":
-          warn(`refused a ${f.bytes} byte frame from the client (limit ${maxFrameBytes})`);
-          return gate.stageRejectFrame(
-            "oversize",
-            peekId(f.prefix),
-            `frame of ${f.bytes} bytes is over the ${maxFrameBytes} byte limit`,
-            f.bytes,
-          );
-        case "undecodable":
-          warn("refused a frame that is not valid UTF-8");
-          return gate.stageRejectFrame(
-            "undecodable",
-            peekId(f.prefix),
-            "frame is not valid UTF-8",
-            f.prefix.length,
-          );
-      }
-    };
-
-    /**
-     * Decide one client frame; the staged step carries the line to forward, encoded before
-     * anything is stored (stageFromClient). A frame whose handling throws is refused alone, not
-     * with its whole chunk.
-     */
-    const stageFrame = (f: Frame): StagedStep => {
-      try {
-        return stageClient(f);
-      } catch (err) {
-        return refuseFrame(f, `the gate could not process the frame: ${(err as Error).message}`);
-      }
-    };
-    const refuseFrame = (f: Frame, message: string): StagedStep => {
-      warn(`refused a frame from the client: ${message}`);
-      const text = f.kind === "line" ? f.text : f.prefix;
-      return gate.stageRejectFrame(
-        "invalid_message",
-        peekId(text),
-        message,
-        "bytes" in f ? f.bytes : f.prefix.length,
-      );
-    };
-
-    /** Carry out decided steps: answers to the client, then what goes on to the server, a write each. */
-    const act = (steps: readonly GateStep[], staged: readonly StagedStep[]) => {
-      let toClient = "";
-      let forward = "";
-      for (let i = 0; i < steps.length; i++) {
-        const step = steps[i] as GateStep;
-        if (step.reply !== undefined) {
-          for (const r of Array.isArray(step.reply) ? step.reply : [step.reply])
-            toClient += `${encodeJson(r)}\n`;
-        }
-        // The step carried out is the staged one unless its record failed (then nothing goes on).
-        const s = staged[i];
-        if (step.forward && step === s?.step && s.line !== undefined) forward += `${s.line}\n`;
-      }
-      if (toClient !== "") writeOut(toClient);
-      if (forward !== "") toServer(forward);
-    };
-
-    /** Handle a chunk's frames. */
-    const clientFrames = (frames: Frame[]): void => {
-      if (frames.length > 0)
-        clientLane.run(() => {
-          const staged = frames.map(stageFrame);
-          if (gate.syncCommit) {
-            act(gate.commitSync(staged), staged);
-            return;
-          }
-          return (async () => {
-            for (const s of staged) act([await gate.commit(s)], [s]);
-          })();
-        });
-    };
-
-    /** A server message the gate could not process: its request gets an error, not a hang. */
-    const serverFailure = (msg: unknown, err: unknown): string => {
-      // E.g. the pins file could not be written.
-      warn(`could not process a message from the server: ${(err as Error).message}`);
-      let out = "";
-      for (const m of Array.isArray(msg) ? msg : [msg]) {
-        const k = classify(m);
-        if (k.kind !== "response" || k.id === null) continue;
-        out += `${encodeJson(errorResponse(k.id, RPC.internalError, `assay gate: ${(err as Error).message}`))}\n`;
-      }
-      return out;
-    };
-    /**
-     * The line a server message goes on as: its own bytes, unless the gate changed it or the line
-     * holds a carriage return. JSON allows a raw CR between tokens, and a client that also splits
-     * lines at CR (Node's readline, Python's text mode) would read a message the gate never saw.
-     */
-    const serverLine = (step: GateStep, msg: unknown, text: string): string => {
-      if (!step.forward) return "";
-      const out = step.replacement ?? (text.includes("\r") ? msg : undefined);
-      if (out === undefined) return `${text}\n`;
-      try {
-        // Numbers the gate did not change keep the server's text (64-bit ids, `1.0`).
-        return `${encodeJson(out, exactSource(text), msg)}\n`;
-      } catch (err) {
-        return serverFailure(msg, err);
-      }
-    };
-
-    /** Pass server frames on from `i`, one write for the lot unless a step has to wait. */
-    const serverFrom = (frames: Frame[], i: number): void | Promise<void> => {
-      let out = "";
-      for (; i < frames.length; i++) {
-        const f = frames[i] as Frame;
-        if (f.kind === "oversize") {
-          warn(`dropped a ${f.bytes} byte frame from the server`);
-          continue;
-        }
-        if (f.kind === "undecodable") {
-          warn("dropped a frame from the server that is not valid UTF-8");
-          continue;
-        }
-        let msg: unknown;
-        const json = withoutBom(f.text);
-        try {
-          msg = JSON.parse(json);
-        } catch {
-          // Fail closed: a line the gate cannot read could be a tool list it cannot filter.
-          warn("dropped a frame from the server that is not JSON");
-          continue;
-        }
-        let step: GateStep | Promise<GateStep>;
-        try {
-          step = gate.stepFromServer(msg);
-        } catch (err) {
-          out += serverFailure(msg, err);
-          continue;
-        }
-        if (step instanceof Promise) {
-          if (out !== "") writeOut(out);
-          const text = json;
-          return step
-            .then(
-              (s) => serverLine(s, msg, text),
-              (err) => serverFailure(msg, err),
-            )
-            .then((line) => {
-              if (line !== "") writeOut(line);
-              return serverFrom(frames, i + 1);
-            });
-        }
-        out += serverLine(step, msg, json);
-      }
-      if (out !== "") writeOut(out);
-    };
-
-    const serverFrames = (frames: Frame[]): void => {
-      if (frames.length > 0) serverLane.run(() => serverFrom(frames, 0));
-    };
-
-    const fromClient = new FrameBatcher(maxFrameBytes);
-    const fromServer = new FrameBatcher(MAX_SERVER_FRAME_BYTES);
-
-    const signals: Array<[NodeJS.Signals, () => void]> = [];
-    const finish = (code: number) => {
-      if (finished) return;
-      finished = true;
-      input.removeListener("data", onInput);
-      input.pause();
-      // A gate run in-process must not leave its handlers behind (nor stop signals ending the host).
-      for (const [sig, fn] of signals) process.removeListener(sig, fn);
-      resolve(code);
-    };
-
-    const onInput = (chunk: Buffer | string) => {
-      clientFrames(fromClient.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
-    };
-    input.on("data", onInput);
+    input.on("data", this.onInput);
     input.on("end", () => {
-      clientFrames(fromClient.end());
-      clientLane.run(() => {
-        clientGone = true;
-        stopServer(child);
-      });
+      this.clientFrames(this.fromClient.end());
+      this.clientLane.run(() => this.clientLeft());
     });
-    input.on("error", () => {
-      clientGone = true;
-      stopServer(child);
-    });
-    output.on("error", () => {
-      // The client stopped reading: it is gone.
-      clientGone = true;
-      stopServer(child);
-    });
+    input.on("error", () => this.clientLeft());
+    // The client stopped reading: it is gone.
+    (opts.output ?? process.stdout).on("error", () => this.clientLeft());
 
     server.adopt(() => {
-      child.stdout?.on("data", (chunk: Buffer) => serverFrames(fromServer.push(chunk)));
+      child.stdout?.on("data", (chunk: Buffer) => this.serverFrames(this.fromServer.push(chunk)));
       child.stdin?.on("error", () => {
         // The server closed its input; its exit (or stdout end) tells the rest.
       });
       child.on("error", (err) => {
-        spawnFailed = true;
-        warn(`cannot start \`${opts.command}\`: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+        this.spawnFailed = true;
+        const why = (err as NodeJS.ErrnoException).code ?? err.message;
+        this.warn(`cannot start \`${opts.command}\`: ${why}`);
       });
-      child.on("exit", () => {
-        // A grandchild still holding the server's stdout would keep "close" from ever coming:
-        // give the output a moment to drain, then stop the rest of the group.
-        const drain = setTimeout(() => {
-          signalGroup(child, "SIGKILL");
-          child.stdout?.destroy();
-        }, DRAIN_MS);
-        drain.unref();
-        child.once("close", () => clearTimeout(drain));
-      });
-      child.on("close", (code, signal) => {
-        signalGroup(child, "SIGTERM");
-        serverFrames(fromServer.end());
-        serverLane.run(async () => {
-          await clientLane.idle();
-          const why = spawnFailed
-            ? `MCP server \`${opts.command}\` could not be started`
-            : `MCP server exited (${signal ? `signal ${signal}` : `code ${code}`}) before answering`;
-          if (!clientGone) {
-            const answers = gate.serverGone(why).map((r) => `${encodeJson(r)}\n`);
-            if (answers.length > 0) writeOut(answers.join(""));
-          }
-          if (!clientGone && !spawnFailed)
-            warn(`server exited (${signal ? `signal ${signal}` : `code ${code}`})`);
-          await opts.sink?.close().catch(() => {});
-          finish(spawnFailed ? 2 : clientGone && code === null ? 0 : exitCodeOf(code, signal));
-        });
-      });
+      child.on("exit", () => drainAfterExit(child, this.timers.drainMs));
+      child.on("close", (code, signal) => this.serverClosed(code, signal));
     });
 
     for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
       const fn = () => {
-        clientGone = true;
+        this.clientGone = true;
         signalGroup(child, sig);
       };
-      signals.push([sig, fn]);
+      this.signals.push([sig, fn]);
       process.once(sig, fn);
     }
-  });
-}
+  }
 
-/** Close the server's input, then escalate: SIGTERM after a grace period, SIGKILL after another. */
-function stopServer(child: ChildProcess): void {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.stdin?.end();
-  const term = setTimeout(() => {
-    if (child.exitCode === null && child.signalCode === null) signalGroup(child, "SIGTERM");
-    const kill = setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) signalGroup(child, "SIGKILL");
-    }, GRACE_MS);
-    kill.unref();
-  }, GRACE_MS);
-  term.unref();
-}
+  private readonly onInput = (chunk: Buffer | string): void => {
+    this.clientFrames(this.fromClient.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
+  };
 
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
+  private clientLeft(): void {
+    this.clientGone = true;
+    stopGroup(this.child, { termMs: this.timers.graceMs, killMs: this.timers.graceMs });
+  }
 
-function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  return 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 1) : 1);
+  /** Decide a chunk's frames, store their records, then carry them out. */
+  private clientFrames(frames: Frame[]): void {
+    if (frames.length > 0) this.clientLane.runWith(this.clientChunk, frames, undefined);
+  }
+
+  private readonly clientChunk = (frames: Frame[]): void | Promise<void> =>
+    commitFrames(this.gate, frames.map(this.stage), this.act);
+
+  private readonly stage = (f: Frame): StagedStep => stageFrame(this.gate, f, this.src);
+
+  /** Carry out decided steps: answers to the client, then what goes on to the server, a write each. */
+  private readonly act = (steps: readonly GateStep[], staged: readonly StagedStep[]): void => {
+    let toClient = "";
+    let forward = "";
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i] as GateStep;
+      if (step.reply !== undefined) for (const r of repliesOf(step)) toClient += `${encodeJson(r)}\n`;
+      // The step carried out is the staged one unless its record failed (then nothing goes on).
+      const s = staged[i];
+      if (step.forward && step === s?.step && s.line !== undefined) forward += `${s.line}\n`;
+    }
+    if (toClient !== "") this.pipes.toClient(toClient);
+    if (forward !== "") this.pipes.toServer(forward);
+  };
+
+  private serverFrames(frames: Frame[]): void {
+    if (frames.length > 0) this.serverLane.runWith(this.serverFrom, frames, 0);
+  }
+
+  /** Pass server frames on from `i`, one write for the lot unless a step has to wait. */
+  private readonly serverFrom = (frames: Frame[], i: number): void | Promise<void> => {
+    let out = "";
+    for (; i < frames.length; i++) {
+      const f = frames[i] as Frame;
+      if (f.kind !== "line") {
+        this.warn(
+          f.kind === "oversize"
+            ? `dropped a ${f.bytes} byte frame from the server`
+            : "dropped a frame from the server that is not valid UTF-8",
+        );
+        continue;
+      }
+      const json = withoutBom(f.text);
+      const msg = parseServerText(json);
+      if (msg === undefined) {
+        // Fail closed: a line the gate cannot read could be a tool list it cannot filter.
+        this.warn("dropped a frame from the server that is not JSON");
+        continue;
+      }
+      let step: GateStep | Promise<GateStep>;
+      try {
+        step = this.gate.stepFromServer(msg);
+      } catch (err) {
+        out += this.serverFailure(msg, err);
+        continue;
+      }
+      if (step instanceof Promise) {
+        if (out !== "") this.pipes.toClient(out);
+        return step
+          .then(
+            (s) => this.serverLine(s, msg, json),
+            (err) => this.serverFailure(msg, err),
+          )
+          .then((line) => {
+            if (line !== "") this.pipes.toClient(line);
+            return this.serverFrom(frames, i + 1);
+          });
+      }
+      out += this.serverLine(step, msg, json);
+    }
+    if (out !== "") this.pipes.toClient(out);
+  };
+
+  /** The line a server message goes on as (none when it does not go on). */
+  private serverLine(step: GateStep, msg: unknown, json: string): string {
+    try {
+      const text = serverText(step, msg, json, true);
+      return text === undefined ? "" : `${text}\n`;
+    } catch (err) {
+      return this.serverFailure(msg, err);
+    }
+  }
+
+  /** A server message the gate could not process (e.g. the pins file could not be written). */
+  private serverFailure(msg: unknown, err: unknown): string {
+    this.warn(`could not process a message from the server: ${errorText(err)}`);
+    return failureAnswers(msg, err)
+      .map((a) => `${encodeJson(a)}\n`)
+      .join("");
+  }
+
+  private serverClosed(code: number | null, signal: NodeJS.Signals | null): void {
+    signalGroup(this.child, "SIGTERM");
+    this.serverFrames(this.fromServer.end());
+    this.serverLane.run(async () => {
+      await this.clientLane.idle();
+      const how = signal ? `signal ${signal}` : `code ${code}`;
+      const why = this.spawnFailed
+        ? `MCP server \`${this.opts.command}\` could not be started`
+        : `MCP server exited (${how}) before answering`;
+      if (!this.clientGone) {
+        const answers = this.gate.serverGone(why).map((r) => `${encodeJson(r)}\n`);
+        if (answers.length > 0) this.pipes.toClient(answers.join(""));
+      }
+      if (!this.clientGone && !this.spawnFailed) this.warn(`server exited (${how})`);
+      await this.opts.sink?.close().catch(() => {});
+      this.finish(this.spawnFailed ? 2 : this.clientGone && code === null ? 0 : exitCodeOf(code, signal));
+    });
+  }
+
+  private finish(code: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.input.removeListener("data", this.onInput);
+    this.pipes.stop();
+    // A gate run in-process must not leave its handlers behind (nor stop signals ending the host).
+    for (const [sig, fn] of this.signals) process.removeListener(sig, fn);
+    this.resolve(code);
+  }
 }

@@ -18,7 +18,7 @@ export type PolicyLoadCode =
   | "policy_empty";
 
 /**
- * Problems with a target bundle (src/sim/bundle.ts): reading the directory or tarball, its
+ * Problems with a target bundle (src/sim/target/load.ts): reading the directory or tarball, its
  * entries, its `assay-target.yaml`, and what that file refers to. Pack problems keep their
  * `pack_*` codes, located in the bundle's pack file.
  */

@@ -3,7 +3,7 @@ import type { ToolCall } from "./call-shape.js";
 import type { ReasonCode, Violation } from "./decision.js";
 import { evaluateNetwork, type FoundTargets } from "./eval-network.js";
 import type { ArgsRule, CompiledRule, SequenceRule } from "./ir.js";
-import { escapeSegment } from "./json-pointer.js";
+import { escapeSegment, pointerSegments } from "./json-pointer.js";
 import type { NetworkIR } from "./network-ir.js";
 import { reparsedArguments } from "./reparse-args.js";
 import type { SessionState } from "./session-state.js";
@@ -147,12 +147,8 @@ function schemaViolations(rule: ArgsRule, changed: ReadonlySet<string> | null, f
 
 /** The re-parsed top-level key an error's instance path lies in, if any. */
 function reparsedKey(instancePath: string, changed: ReadonlySet<string>): string | undefined {
-  const slash = instancePath.indexOf("/", 1);
-  const first = instancePath
-    .slice(1, slash < 0 ? undefined : slash)
-    .replace(/~1/g, "/")
-    .replace(/~0/g, "~");
-  return instancePath !== "" && changed.has(first) ? first : undefined;
+  const first = pointerSegments(instancePath)[0];
+  return first !== undefined && changed.has(first) ? first : undefined;
 }
 
 function sequenceOutcome(rule: SequenceRule, tool: string, state: SessionState): RuleOutcome {

@@ -1,4 +1,4 @@
-import type { SoakReport } from "../sim/soak-report.js";
+import type { SoakReport } from "../sim/soak/report.js";
 import type { ScenarioResult } from "./scenario-results.js";
 
 /**

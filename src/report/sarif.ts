@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Mapping, Severity } from "../policy/pack-types.js";
-import type { SoakReport } from "../sim/soak-report.js";
+import type { SoakReport } from "../sim/soak/report.js";
 
 /** What SARIF reads of a compiled policy rule (a `RuleBase` fits). */
 export interface SarifRuleInfo {

@@ -1,4 +1,4 @@
-import type { Dimension } from "../sim/soak-report.js";
+import type { Dimension } from "../policy/pack-types.js";
 
 /** What a trial tells the JUnit projection (a `TrialRecord` fits). */
 export interface TrialFacts {

@@ -34,7 +34,7 @@ function loaded(args: string[], input?: string): { code: number | null; modules:
 
 /** What the CLI's wiring may load: its own files (not the actions), and the few constants it shows. */
 const WIRING =
-  /^(dist\/cli\/[\w-]+\.js|dist\/lib\/(errors|package-info)\.js|dist\/(sim\/soak|gate\/gate)-defaults\.js|dist\/evidence\/key-algorithms\.js|commander)$/;
+  /^(dist\/cli\/[\w-]+\.js|dist\/lib\/(errors|package-info)\.js|dist\/sim\/soak\/defaults\.js|dist\/gate\/gate-defaults\.js|dist\/evidence\/key-algorithms\.js|commander)$/;
 
 describe("commands load on demand", () => {
   test("--version and --help load the CLI's wiring and commander, nothing else", () => {
@@ -56,7 +56,7 @@ describe("commands load on demand", () => {
     const other = r.modules.filter(
       (m) =>
         !WIRING.test(m) &&
-        /^dist\/(sim|evidence|gate|report)\/|^dist\/cli\/actions\/(?!policy-eval)|^(tar|tar-stream|@modelcontextprotocol\/sdk|ajv-formats)$/.test(
+        /^dist\/(sim|evidence|gate|report|audit-kit|records)\/|^dist\/cli\/actions\/(?!policy-eval)|^(tar|tar-stream|@modelcontextprotocol\/sdk|ajv-formats)$/.test(
           m,
         ),
     );

@@ -1,33 +1,29 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { readinessProblems } from "../../src/sim/readiness-report.js";
-import type { SoakReport } from "../../src/sim/soak-report.js";
+import { before, describe, test } from "node:test";
+import { readinessProblems } from "../../src/sim/readiness/report.js";
+import type { SoakReport } from "../../src/sim/soak/report.js";
 import { runAssay } from "../run-assay.js";
-import { DEMO, soakReports, steadyBundle, UPSTREAM_POLICY, writeHistory } from "../sim/readiness-fixtures.js";
+import { DEMO, soakReports, steadyBundle, UPSTREAM_POLICY, writeHistory } from "../sim/readiness/fixtures.js";
+import { suiteTempDir } from "../temp-dir.js";
 
 // Runs the built CLI (dist/): `npm run build` first.
 
 const assay = (...args: string[]) => runAssay(args);
 
-let base = "";
+const base = suiteTempDir("assay-readiness-cli-");
 let ready = "";
 let notReady = "";
 let few = "";
 
 before(async () => {
-  base = await mkdtemp(join(tmpdir(), "assay-readiness-cli-"));
   const steady: SoakReport[] = await soakReports(steadyBundle(base), 15);
   ready = await writeHistory(join(base, "ready"), steady);
   notReady = await writeHistory(join(base, "not-ready"), await soakReports(DEMO, 15, { iterations: 200 }));
   few = await writeHistory(join(base, "few"), steady.slice(0, 10));
 });
-
-after(() => rm(base, { recursive: true, force: true }));
 
 describe("assay sim readiness", () => {
   test("ready: exit 0, a table explaining every criterion, the readiness file written", () => {

@@ -1,27 +1,21 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { runAssay } from "../run-assay.js";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { ASSAY_BIN, runAssay } from "../run-assay.js";
+import { suiteTempDir } from "../temp-dir.js";
 
 // Runs the built CLI (dist/): `npm run build` first.
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const ASSAY = join(ROOT, "bin/assay");
 
-let dir = "";
+const dir = suiteTempDir("assay-attest-cli-");
 const assay = (...args: string[]) => runAssay(args, dir);
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "assay-attest-cli-"));
   writeFileSync(join(dir, "report.json"), '{"ok":true}\n');
   writeFileSync(join(dir, "bundle.tar.gz"), Buffer.from([1, 2, 3]));
   writeFileSync(join(dir, "predicate.json"), '{"summary":{"passed":3}}');
 });
-after(() => rm(dir, { recursive: true, force: true }));
 
 for (const alg of ["ed25519", "ecdsa-p256"] as const) {
   describe(`assay evidence keygen / attest / verify-attestation (${alg})`, () => {
@@ -175,7 +169,7 @@ test("verify-attestation reads the envelope from stdin with -", () => {
   const env = "out-ed25519.dsse.json";
   const r = spawnSync(
     process.execPath,
-    [ASSAY, "evidence", "verify-attestation", "-", "--key", "signer-ed25519.pub"],
+    [ASSAY_BIN, "evidence", "verify-attestation", "-", "--key", "signer-ed25519.pub"],
     { cwd: dir, encoding: "utf8", input: readFileSync(join(dir, env)) },
   );
   assert.equal(r.status, 0, r.stderr);

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import type { KeyObject } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
@@ -23,6 +22,7 @@ import {
 import { verifyAttestation } from "../../src/evidence/verify-attestation.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
 import { readSchema } from "../read-schema.js";
+import { tempDir } from "../temp-dir.js";
 
 const HAS_OPENSSL = spawnSync("openssl", ["version"]).status === 0;
 
@@ -217,45 +217,41 @@ for (const alg of ["ed25519", "ecdsa-p256"] as const) {
 
     test("openssl verifies the signature over PAE", {
       skip: HAS_OPENSSL ? false : "openssl not installed",
-    }, async () => {
+    }, async (t) => {
       const env = await make();
-      const dir = mkdtempSync(join(tmpdir(), "assay-openssl-"));
-      try {
-        // PAE rebuilt here from the spec text, not with src/evidence/dsse.ts.
-        const body = Buffer.from(env.payload, "base64");
-        const message = Buffer.concat([
-          Buffer.from(`DSSEv1 ${env.payloadType.length} ${env.payloadType} ${body.length} `),
-          body,
-        ]);
-        writeFileSync(join(dir, "pae.bin"), message);
-        writeFileSync(join(dir, "sig.bin"), Buffer.from(env.signatures[0]?.sig ?? "", "base64"));
-        writeFileSync(join(dir, "key.pub"), k.pubPem);
-        const args =
-          alg === "ed25519"
-            ? [
-                "pkeyutl",
-                "-verify",
-                "-pubin",
-                "-inkey",
-                "key.pub",
-                "-rawin",
-                "-in",
-                "pae.bin",
-                "-sigfile",
-                "sig.bin",
-              ]
-            : ["dgst", "-sha256", "-verify", "key.pub", "-signature", "sig.bin", "pae.bin"];
-        const ok = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
-        assert.equal(ok.status, 0, ok.stderr + ok.stdout);
-        writeFileSync(join(dir, "pae.bin"), Buffer.concat([message, Buffer.from("x")]));
-        assert.notEqual(
-          spawnSync("openssl", args, { cwd: dir }).status,
-          0,
-          "openssl rejects a changed message",
-        );
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const dir = tempDir("assay-openssl-", t);
+      // PAE rebuilt here from the spec text, not with src/evidence/dsse.ts.
+      const body = Buffer.from(env.payload, "base64");
+      const message = Buffer.concat([
+        Buffer.from(`DSSEv1 ${env.payloadType.length} ${env.payloadType} ${body.length} `),
+        body,
+      ]);
+      writeFileSync(join(dir, "pae.bin"), message);
+      writeFileSync(join(dir, "sig.bin"), Buffer.from(env.signatures[0]?.sig ?? "", "base64"));
+      writeFileSync(join(dir, "key.pub"), k.pubPem);
+      const args =
+        alg === "ed25519"
+          ? [
+              "pkeyutl",
+              "-verify",
+              "-pubin",
+              "-inkey",
+              "key.pub",
+              "-rawin",
+              "-in",
+              "pae.bin",
+              "-sigfile",
+              "sig.bin",
+            ]
+          : ["dgst", "-sha256", "-verify", "key.pub", "-signature", "sig.bin", "pae.bin"];
+      const ok = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+      assert.equal(ok.status, 0, ok.stderr + ok.stdout);
+      writeFileSync(join(dir, "pae.bin"), Buffer.concat([message, Buffer.from("x")]));
+      assert.notEqual(
+        spawnSync("openssl", args, { cwd: dir }).status,
+        0,
+        "openssl rejects a changed message",
+      );
     });
   });
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import tarStream from "tar-stream";
 import { contentHash } from "../../src/evidence/bundle-format.js";
@@ -10,10 +10,10 @@ import { canonicalHeaders } from "../../src/evidence/tar-header.js";
 import { verifyBundle } from "../../src/evidence/verify-bundle.js";
 import { canonicalJson, sha256Digest } from "../../src/lib/canonical-json.js";
 import { AssayError } from "../../src/lib/errors.js";
-import { decisionLog, decisionRecord, tempDir, writeDecisionLog } from "./helpers.js";
+import { suiteTempDir } from "../temp-dir.js";
+import { decisionLog, decisionRecord, writeDecisionLog } from "./helpers.js";
 
-const dir = tempDir();
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("assay-evidence-");
 
 function members(path: string): { header: Buffer; name: string; body: Buffer }[] {
   const tar = gunzipSync(readFileSync(path));

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
@@ -12,6 +11,7 @@ import { canonicalJson } from "../../src/lib/canonical-json.js";
 import { AssayError } from "../../src/lib/errors.js";
 import { double, RFC8785_NUMBERS } from "../lib/rfc8785-numbers.js";
 import { ASSAY_BIN } from "../run-assay.js";
+import { tempDir } from "../temp-dir.js";
 
 // RFC 8785 §3.2.2: the sample input and its canonical form.
 const RFC_SAMPLE = `{
@@ -161,32 +161,28 @@ describe("assay evidence canonicalize (CLI)", () => {
     assert.match(m.stderr, /^assay: no-such-file\.json: cannot read JSON: ENOENT\n$/);
   });
 
-  test("a file argument; a lone surrogate, an inexact integer and a too-deep document: exit 2, located, no output", () => {
-    const dir = mkdtempSync(join(tmpdir(), "assay-canon-"));
-    try {
-      const file = (name: string, text: string) => {
-        writeFileSync(join(dir, name), text);
-        return join(dir, name);
-      };
-      const ok = run(["--digest", file("ok.json", RFC_SAMPLE)]);
-      assert.equal(ok.status, 0, ok.stderr);
-      assert.equal(ok.stdout, `sha256:${createHash("sha256").update(RFC_SAMPLE_CANONICAL).digest("hex")}\n`);
-      const cases: [string, string, RegExp][] = [
-        ["surrogate.json", '{"a":\n "\\ud800"}', /surrogate\.json:2:3: lone surrogate/],
-        ["big.json", '{"n": [1,\n  9007199254740993]}', /big\.json:2:3: integer `9007199254740993`/],
-        ["deep.json", `${"[".repeat(65)}${"]".repeat(65)}`, /deep\.json:1:65: /],
-      ];
-      for (const [name, text, where] of cases) {
-        for (const args of [[file(name, text)], ["--digest", join(dir, name)]]) {
-          const r = run(args);
-          assert.equal(r.status, 2, `${name}: ${r.stdout}`);
-          assert.equal(r.stdout, "", name);
-          assert.match(r.stderr, where, name);
-          assert.equal(r.stderr.split("\n").length, 2, `one line: ${r.stderr}`);
-        }
+  test("a file argument; a lone surrogate, an inexact integer and a too-deep document: exit 2, located, no output", (t) => {
+    const dir = tempDir("assay-canon-", t);
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), text);
+      return join(dir, name);
+    };
+    const ok = run(["--digest", file("ok.json", RFC_SAMPLE)]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, `sha256:${createHash("sha256").update(RFC_SAMPLE_CANONICAL).digest("hex")}\n`);
+    const cases: [string, string, RegExp][] = [
+      ["surrogate.json", '{"a":\n "\\ud800"}', /surrogate\.json:2:3: lone surrogate/],
+      ["big.json", '{"n": [1,\n  9007199254740993]}', /big\.json:2:3: integer `9007199254740993`/],
+      ["deep.json", `${"[".repeat(65)}${"]".repeat(65)}`, /deep\.json:1:65: /],
+    ];
+    for (const [name, text, where] of cases) {
+      for (const args of [[file(name, text)], ["--digest", join(dir, name)]]) {
+        const r = run(args);
+        assert.equal(r.status, 2, `${name}: ${r.stdout}`);
+        assert.equal(r.stdout, "", name);
+        assert.match(r.stderr, where, name);
+        assert.equal(r.stderr.split("\n").length, 2, `one line: ${r.stderr}`);
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

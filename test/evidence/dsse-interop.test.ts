@@ -1,28 +1,26 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createPrivateKey, createPublicKey, sign } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { after, describe, test } from "node:test";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { bundleFromJSON, envelopeToJSON, toDSSEBundle } from "@sigstore/bundle";
 import { dsse } from "@sigstore/core";
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { keyId } from "../../src/evidence/keys.js";
 import { runAssay } from "../run-assay.js";
-import { tempDir } from "./helpers.js";
+import { suiteTempDir } from "../temp-dir.js";
 
 // Habit 12: our DSSE envelopes checked by implementations that are not ours, both ways.
 // sigstore-js (@sigstore/verify, a devDependency) always runs; securesystemslib (Debian's
 // python3-securesystemslib, installed by .ci/run) runs when present. Runs the built CLI
 // (dist/): `npm run build` first.
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const SSLIB_SCRIPT = join(ROOT, "test/fixtures/evidence/dsse_sslib.py");
+const SSLIB_SCRIPT = fileURLToPath(new URL("../fixtures/evidence/dsse_sslib.py", import.meta.url));
 const ALGORITHMS = ["ed25519", "ecdsa-p256"] as const;
 const IN_TOTO = "application/vnd.in-toto+json";
 
-const dir = tempDir();
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("assay-evidence-");
 
 const assay = (...args: string[]) => runAssay(args, dir);
 

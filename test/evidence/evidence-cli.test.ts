@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { ASSAY_BIN } from "../run-assay.js";
+import { suiteTempDir } from "../temp-dir.js";
 import { bundleOf, goodLines } from "./craft.js";
-import { tempDir } from "./helpers.js";
 
-const dir = tempDir();
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("assay-evidence-");
 const LOG = "test/fixtures/evidence/decision-log.ndjson";
 
 function assay(args: string[]): { code: number | null; stdout: string; stderr: string } {

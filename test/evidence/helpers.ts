@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
@@ -55,11 +54,6 @@ export function decisionLog(n: number): string {
   let out = "";
   for (let i = 0; i < n; i++) out += `${JSON.stringify(decisionRecord(i))}\n`;
   return out;
-}
-
-/** A fresh temporary directory. */
-export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "assay-evidence-test-"));
 }
 
 /** Write a decision log of `n` records into `dir` and return its path. */

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { crc32, deflateRawSync } from "node:zlib";
 import { GZIP_HEADER } from "../../src/evidence/canonical-gzip.js";
 import { verifyBundle } from "../../src/evidence/verify-bundle.js";
+import { suiteTempDir } from "../temp-dir.js";
 import { save } from "./craft.js";
-import { tempDir } from "./helpers.js";
 
 // Issue 5 §2: a gzip bomb "fails in milliseconds" with bounded memory. How long it takes and the
 // peak RSS are benchmark figures (bench:evidence, `hostile_*`); what a test can pin without a
@@ -14,8 +13,7 @@ import { tempDir } from "./helpers.js";
 // a limit stops it.
 const MAX_INFLATED_BEFORE_REFUSAL = 4 * 2 ** 20;
 
-const dir = tempDir();
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("assay-evidence-");
 
 function bomb(members: number): Buffer {
   const zeros = Buffer.alloc(64 * 2 ** 20);

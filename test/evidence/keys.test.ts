@@ -2,10 +2,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { writeKeyPair } from "../../src/evidence/key-files.js";
 import {
   generateKeyPairPem,
@@ -17,6 +15,7 @@ import {
   readPublicKeyFile,
 } from "../../src/evidence/keys.js";
 import { writeFileAtomic } from "../../src/lib/atomic-write.js";
+import { suiteTempDir } from "../temp-dir.js";
 
 const HAS_OPENSSL = spawnSync("openssl", ["version"]).status === 0;
 
@@ -26,11 +25,7 @@ function keyIdFromPem(pem: string): string {
   return `sha256:${createHash("sha256").update(Buffer.from(body, "base64")).digest("hex")}`;
 }
 
-let dir = "";
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "assay-keys-"));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("assay-keys-");
 
 for (const alg of ["ed25519", "ecdsa-p256"] as const) {
   describe(`keys (${alg})`, () => {

@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
 import fc from "fast-check";
 import { writeBundle } from "../../src/evidence/bundle-writer.js";
 import { verifyBundle } from "../../src/evidence/verify-bundle.js";
-import { tempDir, writeDecisionLog } from "./helpers.js";
+import { suiteTempDir } from "../temp-dir.js";
+import { writeDecisionLog } from "./helpers.js";
 
-const dir = tempDir();
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("assay-evidence-");
 
 /**
  * A changed byte must fail verification, with two exceptions that cannot change anything the

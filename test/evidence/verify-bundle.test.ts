@@ -1,18 +1,16 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { deflateRawSync } from "node:zlib";
 import { GZIP_HEADER } from "../../src/evidence/canonical-gzip.js";
 import { DEFAULT_LIMITS, type EvidenceLimits } from "../../src/evidence/limits.js";
 import { verifyBundle } from "../../src/evidence/verify-bundle.js";
 import { EVIDENCE_VERIFY_CODES, type EvidenceVerifyCode } from "../../src/evidence/verify-codes.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
+import { suiteTempDir } from "../temp-dir.js";
 import { bundleEvent, bundleOf, contentsOf, goodLines, gzipOf, member, save, tarOf } from "./craft.js";
-import { tempDir } from "./helpers.js";
 
-const dir = tempDir();
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("assay-evidence-");
 const seen = new Set<string>();
 let n = 0;
 

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import fc from "fast-check";
 import { DEFAULT_LIMITS, type EvidenceLimits } from "../../src/evidence/limits.js";
 import { type VerifyResult, verifyBundle } from "../../src/evidence/verify-bundle.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
+import { suiteTempDir } from "../temp-dir.js";
 import { bundleEvent, bundleOf, goodLines, save } from "./craft.js";
-import { tempDir } from "./helpers.js";
 
-const dir = tempDir();
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = suiteTempDir("assay-evidence-");
 let n = 0;
 
 // Over 256 KiB of lines, so the worker path sends several batches and the last one is partial.

@@ -1,3 +1,4 @@
+// Over ~400 lines on purpose: createGate, the in-process gate: its whole contract as a Transport decorator, one suite.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,15 +10,18 @@ import { McpServer, type RegisteredTool } from "@modelcontextprotocol/sdk/server
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
-import { createGate, type GatedTransport } from "../../src/gate/create-gate.js";
-import type { AnyGateEvent, DecisionEvent } from "../../src/gate/decision-event.js";
-import { type DecisionSink, decisionEventProblem, MemoryDecisionLog } from "../../src/gate/decision-log.js";
-import { DECISION_META_KEY, type GateOptions } from "../../src/gate/gate.js";
+import { createGate } from "../../src/gate/create-gate.js";
+import { type DecisionSink, MemoryDecisionLog } from "../../src/gate/decision-log.js";
+import { DECISION_META_KEY } from "../../src/gate/deny-reply.js";
+import type { GateOptions } from "../../src/gate/gate-options.js";
+import type { GatedTransport } from "../../src/gate/gated-transport.js";
 import { RPC } from "../../src/gate/jsonrpc.js";
 import { PinSet } from "../../src/gate/pins.js";
 import { compilePolicy } from "../../src/policy/compile.js";
 import type { Decision } from "../../src/policy/decision.js";
 import { loadPack, packFromObject } from "../../src/policy/load-pack.js";
+import type { AnyGateEvent, DecisionEvent } from "../../src/records/decision-event.js";
+import { decisionEventProblem } from "../../src/records/decision-record.js";
 import { pack, rule } from "../policy/helpers.js";
 import {
   assertBuilt,
@@ -436,6 +440,34 @@ test("a call whose decision cannot be recorded is not forwarded", async () => {
     const err = await rejectsWith(s.client.callTool({ name: "echo", arguments: { text: "x" } }), -32603);
     assert.match(err.message, /disk full/);
     assert.equal(s.calls.echo, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test("a call the gate fails on while staging is answered with an error to its id, not left hanging", async () => {
+  // The clock is read while the call is staged: a throw there is the gate's own failure.
+  let broken = false;
+  const clock = {
+    nowIso: () => new Date(0).toISOString(),
+    monotonicNs: () => {
+      if (broken) throw new Error("clock broke");
+      return 0n;
+    },
+  };
+  const s = await setup({ clock });
+  try {
+    broken = true;
+    const err = await rejectsWith(
+      s.client.callTool({ name: "echo", arguments: { text: "x" } }),
+      RPC.invalidRequest,
+    );
+    assert.match(err.message, /clock broke/);
+    assert.equal(s.calls.echo, 0);
+    const rejected = s.log.events.filter((e) => e.type === "assay.gate.frame_rejected");
+    assert.equal(rejected.length, 1);
+    const data = (rejected[0] as AnyGateEvent).data as { request_id: unknown };
+    assert.equal(typeof data.request_id, "number", "the record names the call (the SDK's ids are numbers)");
   } finally {
     await s.close();
   }

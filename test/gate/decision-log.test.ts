@@ -1,3 +1,4 @@
+// Over ~400 lines on purpose: the decision log file: locking, partial lines, crashes and concurrent writers, one suite.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs, { readFileSync } from "node:fs";
@@ -8,13 +9,9 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import type { AnyGateEvent, DecisionEvent, FrameRejectedEvent } from "../../src/gate/decision-event.js";
-import {
-  decisionEventProblem,
-  FileDecisionLog,
-  MemoryDecisionLog,
-  parseDecisionLog,
-} from "../../src/gate/decision-log.js";
+import { FileDecisionLog, MemoryDecisionLog } from "../../src/gate/decision-log.js";
+import type { AnyGateEvent, DecisionEvent, FrameRejectedEvent } from "../../src/records/decision-event.js";
+import { decisionEventProblem, parseDecisionLog } from "../../src/records/decision-record.js";
 import { assayErrorAsync } from "../policy/helpers.js";
 import { assertBuilt, JsonLines, tempDir, within } from "./helpers.js";
 

@@ -1,10 +1,13 @@
+// Over ~400 lines on purpose: McpGate itself, transport-free: every step kind it stages and commits, one suite.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { DecisionEvent, FrameRejectedEvent } from "../../src/gate/decision-event.js";
 import { type DecisionSink, MemoryDecisionLog } from "../../src/gate/decision-log.js";
-import { DECISION_META_KEY, type GateOptions, McpGate } from "../../src/gate/gate.js";
+import { DECISION_META_KEY } from "../../src/gate/deny-reply.js";
+import { McpGate } from "../../src/gate/gate.js";
+import type { GateOptions } from "../../src/gate/gate-options.js";
 import { PinSet, type PinsDoc, pinTool } from "../../src/gate/pins.js";
 import type { Clock } from "../../src/lib/clock.js";
+import type { DecisionEvent, FrameRejectedEvent } from "../../src/records/decision-event.js";
 import { policyFromYaml } from "../policy/helpers.js";
 
 const CORE_PACK = `
@@ -54,7 +57,7 @@ describe("McpGate: tools/call", () => {
     const msg = call(1, "read_file", { path: "/workspace/a" });
     const step = await g.fromClient(msg);
     // The parsed message the policy saw is what goes on (transports re-serialize it).
-    assert.deepEqual(step, { forward: true, replacement: msg });
+    assert.deepEqual(step, { forward: true, why: "call", replacement: msg });
     const [d, ...rest] = log.events;
     assert.equal(rest.length, 0);
     assert.equal(d?.type, "assay.tool.decision");
@@ -91,6 +94,7 @@ describe("McpGate: tools/call", () => {
     const { g, log } = gate();
     const step = await g.fromClient(call(2, "read_file", { path: "/etc/passwd" }));
     assert.equal(step.forward, false);
+    assert.equal(step.why, "denied");
     const reply = step.reply as { id: number; result: Record<string, unknown> };
     assert.equal(reply.id, 2);
     assert.equal(reply.result.isError, true);
@@ -132,7 +136,7 @@ describe("McpGate: tools/call", () => {
   test("dry run: a denied call is forwarded and recorded as would_deny", async () => {
     const { g, log } = gate({ dryRun: true });
     const msg = call(5, "exec", {});
-    assert.deepEqual(await g.fromClient(msg), { forward: true, replacement: msg });
+    assert.deepEqual(await g.fromClient(msg), { forward: true, why: "call", replacement: msg });
     const d = decisionsOf(log)[0]?.data;
     assert.equal(d?.effect, "deny");
     assert.equal(d?.outcome, "would_deny");
@@ -193,6 +197,7 @@ describe("McpGate: tools/call", () => {
     const g = new McpGate({ policy, sink: failing, clock });
     const step = await g.fromClient(call(22, "read_file", { path: "/workspace/a" }));
     assert.equal(step.forward, false);
+    assert.equal(step.why, "unrecorded");
     const err = (step.reply as { error: { code: number; message: string } }).error;
     assert.equal(err.code, -32603);
     assert.match(err.message, /disk full/);
@@ -317,7 +322,7 @@ describe("McpGate: frames that are not plain requests", () => {
     // Lookalikes that are other methods pass.
     for (const method of ["tools/list", "tools/calls", "tool/call", "resources/read"]) {
       const msg = { jsonrpc: "2.0", id: 99, method };
-      assert.deepEqual(await g.fromClient(msg), { forward: true, replacement: msg }, method);
+      assert.deepEqual(await g.fromClient(msg), { forward: true, why: "pass", replacement: msg }, method);
     }
   });
 
@@ -329,12 +334,12 @@ describe("McpGate: frames that are not plain requests", () => {
         method,
         params: { name: "read_file", arguments: { path: "/workspace/a" } },
       });
-      assert.deepEqual(step, { forward: false });
+      assert.deepEqual(step, { forward: false, why: "refused" });
     }
     assert.equal(rejectsOf(log).length, 2);
     // Other notifications pass.
     const cancelled = { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } };
-    assert.deepEqual(await g.fromClient(cancelled), { forward: true, replacement: cancelled });
+    assert.deepEqual(await g.fromClient(cancelled), { forward: true, why: "pass", replacement: cancelled });
   });
 
   test("invalid messages are refused; with an id they get an error", async () => {
@@ -348,9 +353,9 @@ describe("McpGate: frames that are not plain requests", () => {
       method: "tools/call",
       params: { name: "exec" },
     });
-    assert.deepEqual(nullId, { forward: false });
+    assert.deepEqual(nullId, { forward: false, why: "refused" });
     for (const junk of [null, 42, "tools/call", true])
-      assert.deepEqual(await g.fromClient(junk), { forward: false });
+      assert.deepEqual(await g.fromClient(junk), { forward: false, why: "refused" });
     assert.equal(rejectsOf(log).length, 6);
   });
 
@@ -386,7 +391,7 @@ describe("McpGate: frames that are not plain requests", () => {
     assert.equal(decisionsOf(log).length, 0);
     // A batch with no tool call passes, and its requests are tracked (server gone → errors).
     const batch = [ping, { jsonrpc: "2.0", method: "notifications/x" }];
-    assert.deepEqual(await g.fromClient(batch), { forward: true, replacement: batch });
+    assert.deepEqual(await g.fromClient(batch), { forward: true, why: "pass", replacement: batch });
     assert.deepEqual(g.serverGone("gone"), [
       { jsonrpc: "2.0", id: "p", error: { code: -32002, message: "gone" } },
     ]);
@@ -397,7 +402,10 @@ describe("McpGate: frames that are not plain requests", () => {
     const withId = await g.rejectFrame("unparsable", 7, "unparsable frame", 12);
     assert.deepEqual((withId.reply as { id: number; error: { code: number } }).error.code, -32700);
     assert.equal((withId.reply as { id: number }).id, 7);
-    assert.deepEqual(await g.rejectFrame("oversize", undefined, "too big", 1 << 30), { forward: false });
+    assert.deepEqual(await g.rejectFrame("oversize", undefined, "too big", 1 << 30), {
+      forward: false,
+      why: "refused",
+    });
     const over = await g.rejectFrame("oversize", "big", "too big", 1 << 30);
     assert.equal((over.reply as { error: { code: number } }).error.code, -32600);
     assert.deepEqual(
@@ -431,7 +439,7 @@ describe("McpGate: server side", () => {
 
   async function list(g: McpGate, id: unknown, ts?: unknown[]) {
     const req = { jsonrpc: "2.0", id, method: "tools/list" };
-    assert.deepEqual(await g.fromClient(req), { forward: true, replacement: req });
+    assert.deepEqual(await g.fromClient(req), { forward: true, why: "pass", replacement: req });
     return g.fromServer(listed(id, ts));
   }
 
@@ -465,7 +473,7 @@ describe("McpGate: server side", () => {
 
   test("filterTools false keeps every tool (the list goes on as the gate read it)", async () => {
     const { g } = gate({ filterTools: false });
-    assert.deepEqual(await list(g, 1), { forward: true, replacement: listed(1) });
+    assert.deepEqual(await list(g, 1), { forward: true, why: "rewritten", replacement: listed(1) });
   });
 
   test("a deny result carries no structuredContent for a tool with an outputSchema", async () => {
@@ -610,6 +618,20 @@ describe("McpGate: server side", () => {
     assert.deepEqual(g.serverGone("gone"), [], "both requests were answered");
   });
 
+  test("a server batch none of whose members goes on is dropped whole, never passed on as []", async () => {
+    const { g } = gate();
+    // A notification with a key a case-insensitive client could read as `params` is dropped.
+    const bad = { jsonrpc: "2.0", method: "notifications/message", params: {}, Params: {} };
+    const ok = { jsonrpc: "2.0", method: "notifications/progress", params: {} };
+    assert.deepEqual(await g.fromServer(bad), { forward: false, why: "dropped" });
+    assert.deepEqual(await g.fromServer([bad, bad]), { forward: false, why: "dropped" });
+    assert.deepEqual(await g.fromServer([[bad], bad]), { forward: false, why: "dropped" }, "nested");
+    assert.deepEqual(await g.fromServer([bad, ok]), { forward: true, why: "rewritten", replacement: [ok] });
+    assert.deepEqual(await g.fromServer([ok, ok]), { forward: true, why: "pass" });
+    // The gate never makes an empty batch; one the server sends is the server's own, passed as sent.
+    assert.deepEqual(await g.fromServer([]), { forward: true, why: "pass" });
+  });
+
   test("a cancel in the same chunk as its call: the call is not waited for", () => {
     const { g } = gate();
     const steps = g.commitSync([
@@ -638,14 +660,13 @@ describe("McpGate: server side", () => {
     const { g } = gate();
     assert.deepEqual(
       await g.fromServer({ jsonrpc: "2.0", id: 0, method: "sampling/createMessage", params: {} }),
-      {
-        forward: true,
-      },
+      { forward: true, why: "pass" },
     );
     assert.deepEqual(await g.fromServer({ jsonrpc: "2.0", method: "notifications/progress", params: {} }), {
       forward: true,
+      why: "pass",
     });
-    assert.deepEqual(await g.fromServer("not even an object"), { forward: true });
+    assert.deepEqual(await g.fromServer("not even an object"), { forward: true, why: "pass" });
     await g.fromClient(call(5, "read_file", { path: "/workspace/a" }));
     await g.fromClient({ jsonrpc: "2.0", id: 6, method: "ping" });
     await g.fromServer({ jsonrpc: "2.0", id: 6, result: {} });

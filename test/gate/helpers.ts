@@ -8,11 +8,15 @@ import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { AnyGateEvent, DecisionEvent } from "../../src/gate/decision-event.js";
-import { FileDecisionLog, parseDecisionLog } from "../../src/gate/decision-log.js";
+import { FileDecisionLog } from "../../src/gate/decision-log.js";
 import { runStdioGate, type StdioGateOptions } from "../../src/gate/stdio-gate.js";
 import type { CompiledPolicy } from "../../src/policy/ir.js";
+import type { AnyGateEvent, DecisionEvent } from "../../src/records/decision-event.js";
+import { parseDecisionLog } from "../../src/records/decision-record.js";
 import { policyFromYaml } from "../policy/helpers.js";
+import { within } from "../within.js";
+
+export { within };
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 /** The CLI as users run it (it imports the compiled dist/). */
@@ -62,19 +66,6 @@ export async function writePack(dir: string, name: string, yaml: string): Promis
   const path = join(dir, name);
   await writeFile(path, yaml);
   return path;
-}
-
-/** Resolve with `p`, or reject after `ms` naming what was awaited; the timer never outlives the race. */
-export async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Poll `check` until it returns a value other than undefined/false, for at most `ms`. */

@@ -1,3 +1,4 @@
+// Over ~400 lines on purpose: `assay mcp proxy` end to end (sessions, SSE, bodies, headers), one suite over one upstream fixture.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -9,14 +10,14 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { AnyGateEvent, DecisionEvent, FrameRejectedEvent } from "../../src/gate/decision-event.js";
 import { MemoryDecisionLog } from "../../src/gate/decision-log.js";
-import { DECISION_META_KEY } from "../../src/gate/gate.js";
+import { DECISION_META_KEY } from "../../src/gate/deny-reply.js";
 import { type HttpProxy, startHttpProxy } from "../../src/gate/http-proxy.js";
 import { RPC } from "../../src/gate/jsonrpc.js";
 import { compilePolicy } from "../../src/policy/compile.js";
 import type { Decision } from "../../src/policy/decision.js";
 import { packFromObject } from "../../src/policy/load-pack.js";
+import type { AnyGateEvent, DecisionEvent, FrameRejectedEvent } from "../../src/records/decision-event.js";
 import { pack, rule } from "../policy/helpers.js";
 import { ASSAY_BIN } from "../run-assay.js";
 import { EVERYTHING_SERVER, waitFor, within } from "./helpers.js";

@@ -1,3 +1,4 @@
+// Over ~400 lines on purpose: `assay mcp wrap` as a subprocess: its flags, exit codes and shutdown, one suite.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";

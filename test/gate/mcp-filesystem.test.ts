@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import type { DecisionEvent } from "../../src/gate/decision-event.js";
 import { canonicalDigest } from "../../src/lib/canonical-json.js";
+import type { DecisionEvent } from "../../src/records/decision-event.js";
 import {
   ASSAY_BIN,
   assertBuilt,

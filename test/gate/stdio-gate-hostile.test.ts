@@ -1,11 +1,13 @@
+// Over ~400 lines on purpose: the stdio gate against hostile clients and servers, one table of attacks.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, type TestContext, test } from "node:test";
 import { MemoryDecisionLog } from "../../src/gate/decision-log.js";
-import { MAX_MESSAGE_DEPTH } from "../../src/gate/gate.js";
-import { MAX_UNREAD_ANSWER_BYTES, runStdioGate } from "../../src/gate/stdio-gate.js";
+import { MAX_MESSAGE_DEPTH } from "../../src/gate/message-shape.js";
+import { runStdioGate } from "../../src/gate/stdio-gate.js";
+import { MAX_UNREAD_ANSWER_BYTES } from "../../src/gate/stdio-pipes.js";
 import { policyFromYaml } from "../policy/helpers.js";
 import {
   decisions,

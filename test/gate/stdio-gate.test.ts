@@ -1,9 +1,14 @@
+// Over ~400 lines on purpose: runStdioGate in process: framing, ordering, back-pressure and shutdown, one suite.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, test } from "node:test";
-import type { FrameRejectedEvent } from "../../src/gate/decision-event.js";
 import { type DecisionSink, FileDecisionLog } from "../../src/gate/decision-log.js";
 import { runStdioGate } from "../../src/gate/stdio-gate.js";
+import type { FrameRejectedEvent } from "../../src/records/decision-event.js";
 import {
   decisions,
   openPolicy,
@@ -261,6 +266,25 @@ describe("runStdioGate with a recording server", () => {
     );
   });
 
+  test("a refused frame's reason is one escaped, bounded line on stderr (the record keeps it whole)", async (t) => {
+    const g = await startGate(t, { policy: open });
+    // Keys that fold to one another make the envelope ambiguous; the key is the client's text.
+    const key = `\nassay mcp wrap: server exited (code 0)\n${"x".repeat(10_000)}`;
+    g.send(
+      `${JSON.stringify({ jsonrpc: "2.0", id: "k", method: "ping", [`A${key}`]: 1, [`a${key}`]: 2 })}\n`,
+    );
+    assert.equal(((await g.replies.reply("k")) as { error: { code: number } }).error.code, -32600);
+    await g.sync();
+    const refused = g.warnings.filter((w) => w.startsWith("refused"));
+    assert.equal(refused.length, 1, g.warnings.join("\n"));
+    const line = refused[0] as string;
+    assert.ok(!/[\n\r]/.test(line), "no line break of the client's reaches the gate's stderr");
+    assert.ok(line.includes("\\u000aassay mcp wrap: server exited"), "the newline is shown escaped");
+    assert.ok(line.length < 500, `a ${line.length} character warning`);
+    const record = rejected(g.logPath).at(-1);
+    assert.ok(record?.data.message.includes(key), "the record keeps the whole reason");
+  });
+
   test("batches: with a tool call refused whole (errors to each request); without, passed", async (t) => {
     const g = await startGate(t, { policy: open });
     const call = {
@@ -332,6 +356,75 @@ describe("runStdioGate with a recording server", () => {
     assert.equal(await within(8000, "the gate to end", g.done), 0);
     assert.ok(Date.now() - t0 >= 1500, "it was given time to exit on its own");
     await waitFor(3000, `server pid ${pid} to be gone`, () => !pidAlive(pid));
+  });
+
+  test("the grace period is injectable: a server that ignores the end of its input is stopped after the one given", async (t) => {
+    const g = await startGate(t, { policy: open, mode: "stubborn", timers: { graceMs: 100 } });
+    await g.sync();
+    const pid = await g.serverPid();
+    const t0 = Date.now();
+    g.input.end();
+    assert.equal(await within(5000, "the gate to end", g.done), 0);
+    const took = Date.now() - t0;
+    assert.ok(took >= 80 && took < 1500, `stopped after ${took} ms, not the default 2 s`);
+    await waitFor(3000, `server pid ${pid} to be gone`, () => !pidAlive(pid));
+  });
+
+  test("the drain period is injectable: a server whose child holds its output ends after the one given", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "assay-drain-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const pidFile = join(dir, "grandchild.pid");
+    const input = new PassThrough();
+    const t0 = Date.now();
+    const done = runStdioGate({
+      policy: open,
+      command: "sh",
+      // The shell exits at once; the sleep it started keeps the server's stdout open.
+      args: ["-c", `sleep 300 & echo $! > ${pidFile}; exit 3`],
+      input,
+      output: new PassThrough(),
+      warn: () => {},
+      timers: { drainMs: 100 },
+    });
+    t.after(() => input.end());
+    assert.equal(await within(5000, "the gate to end", done), 3, "the server's own exit code");
+    const took = Date.now() - t0;
+    assert.ok(took < 1000, `ended after ${took} ms, not after the default 1 s drain`);
+    const grandchild = Number(readFileSync(pidFile, "utf8").trim());
+    await waitFor(3000, `grandchild ${grandchild} to be gone`, () => !pidAlive(grandchild));
+  });
+
+  test("a server line with one byte-order mark is read (and passed on without it); with two it is dropped as not JSON", async () => {
+    // Answers each request twice over: after two marks (dropped), then after one (passed on).
+    const server = `process.stdin.on("data", (d) => { for (const l of String(d).split("\\n")) { if (!l) continue;
+      const id = JSON.parse(l).id; const a = JSON.stringify({ jsonrpc: "2.0", id, result: {} });
+      process.stdout.write("\\uFEFF\\uFEFF" + a + "\\n" + "\\uFEFF" + a + "\\n"); } });`;
+    const warnings: string[] = [];
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const done = runStdioGate({
+      policy: open,
+      command: process.execPath,
+      args: ["-e", server],
+      input,
+      output,
+      warn: (l) => warnings.push(l),
+      timers: { graceMs: 100, drainMs: 100 },
+    });
+    let text = "";
+    output.on("data", (c: Buffer) => {
+      text += c.toString("utf8");
+    });
+    input.write(rpc(1, "ping"));
+    await waitFor(5000, "the answer", () => text.includes("\n") || undefined);
+    input.end();
+    await within(5000, "the gate to stop", done);
+    // Passed on without its mark, as the gate read it.
+    assert.equal(text, `${JSON.stringify({ jsonrpc: "2.0", id: 1, result: {} })}\n`);
+    assert.deepEqual(
+      warnings.filter((w) => w.includes("not JSON")),
+      ["dropped a frame from the server that is not JSON"],
+    );
   });
 
   test("a server that cannot be started: exit 2 with a warning, no signal handlers left behind", async () => {

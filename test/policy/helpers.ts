@@ -13,6 +13,19 @@ export function fixtureText(name: string): string {
   return readFileSync(new URL(name, FIXTURES), "utf8");
 }
 
+const fixturePolicies = new Map<string, CompiledPolicy>();
+
+/** Packs under test/fixtures/policy/, composed in order into one policy (compiled once per list). */
+export function fixturePolicy(files: readonly string[]): CompiledPolicy {
+  const key = files.join("+");
+  let policy = fixturePolicies.get(key);
+  if (!policy) {
+    policy = compilePolicy(files.map((f) => parsePack(fixtureText(f), f)));
+    fixturePolicies.set(key, policy);
+  }
+  return policy;
+}
+
 /** Parse and compile YAML (or JSON) pack texts into one policy. */
 export function policyFromYaml(...texts: string[]): CompiledPolicy {
   return compilePolicy(texts.map((t, i) => parsePack(t, `pack${i}.yaml`)));

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { compilePolicy } from "../../src/policy/compile.js";
 import { loadPack, MAX_PACK_BYTES, packFromObject, parsePack } from "../../src/policy/load-pack.js";
+import { suiteTempDir } from "../temp-dir.js";
 import { assayError, assayErrorAsync, fixtureText, position } from "./helpers.js";
 
 /** Numbered lines: the test reads which line each problem is on. */
@@ -271,13 +271,7 @@ describe("parsePack: problems carry file:line:col and a path", () => {
 });
 
 describe("pack size and files", () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), "assay-load-pack-"));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = suiteTempDir("assay-load-pack-");
 
   test("parsePack refuses text over 10 MB", () => {
     assert.equal(MAX_PACK_BYTES, 10 * 1024 * 1024);

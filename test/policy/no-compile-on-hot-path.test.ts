@@ -10,6 +10,7 @@ import { compilePolicy } from "../../src/policy/compile.js";
 import { decide } from "../../src/policy/decide.js";
 import { parsePack } from "../../src/policy/load-pack.js";
 import { PolicySession } from "../../src/policy/session.js";
+import { importsOf } from "../import-scanner.js";
 import { afterCheck, beforeCheck, fixtureText, pack, rule } from "./helpers.js";
 
 const SRC = new URL("../../src/", import.meta.url);
@@ -85,33 +86,6 @@ const FORBIDDEN: [string, RegExp][] = [
   ["parseToolPattern (outside its definition)", /(?<!function\s)\bparseToolPattern\s*\(/],
   ["BlockList (built at compile time)", /\bnew\s+BlockList\b/],
 ];
-
-interface Import {
-  specifier: string;
-  typeOnly: boolean;
-}
-
-/** Static imports and re-exports of a module, and whether each is type-only. */
-function importsOf(text: string): Import[] {
-  const out: Import[] = [];
-  const re =
-    /^\s*(import|export)\s+(type\s+)?([^;]*?)\s+from\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']/gm;
-  for (const m of text.matchAll(re)) {
-    if (m[5]) {
-      out.push({ specifier: m[5], typeOnly: false });
-      continue;
-    }
-    const clause = m[3] ?? "";
-    const names = /^\{([^}]*)\}$/.exec(clause.trim());
-    const specifiers = (names?.[1] ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== "");
-    const allInlineTypes = specifiers.length > 0 && specifiers.every((s) => s.startsWith("type "));
-    out.push({ specifier: m[4] as string, typeOnly: m[2] !== undefined || allInlineTypes });
-  }
-  return out;
-}
 
 /** The module's code without type-only imports and whole-line comments (which may name what they avoid). */
 function codeOf(text: string): string {

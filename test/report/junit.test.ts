@@ -1,19 +1,16 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, type TestContext, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { describe, test } from "node:test";
 import { attr, soakJunit, text } from "../../src/report/junit.js";
 import { ScenarioResults } from "../../src/report/scenario-results.js";
-import { loadBundle } from "../../src/sim/bundle.js";
-import { runSoak } from "../../src/sim/soak.js";
+import { runSoak } from "../../src/sim/soak/run.js";
+import { loadBundle } from "../../src/sim/target/load.js";
+import { ROOT, runAssay } from "../run-assay.js";
+import { assertStoredText } from "../stored-bytes.js";
+import { tempDir } from "../temp-dir.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEMO = join(ROOT, "examples/demo-agent");
-const ASSAY = join(ROOT, "bin/assay");
 
 async function demo(iterations: number, seed = 1n) {
   const bundle = await loadBundle(DEMO);
@@ -148,45 +145,23 @@ describe("soakJunit", () => {
     assert.equal(text("\u{1F600}"), "\u{1F600}");
   });
 
-  test("deterministic", async () => {
-    const a = await demo(500);
-    const b = await demo(500);
-    assert.equal(soakJunit(a.report, a.tallies.results()), soakJunit(b.report, b.tallies.results()));
+  test("deterministic: a seeded --deterministic soak gives the stored XML, byte for byte", async () => {
+    const { report, tallies } = await demo(500);
+    assertStoredText("report/demo-soak-500.junit.xml", soakJunit(report, tallies.results()));
   });
 });
 
 describe("assay sim --sarif --junit", () => {
-  async function dir(t: TestContext): Promise<string> {
-    const d = await mkdtemp(join(tmpdir(), "assay-report-"));
-    t.after(() => rm(d, { recursive: true, force: true }));
-    return d;
-  }
-
   test("soak writes both before a non-zero exit", async (t) => {
-    const d = await dir(t);
-    const r = spawnSync(
-      process.execPath,
+    const d = tempDir("assay-report-", t);
+    const r = runAssay(
       [
-        ASSAY,
-        "sim",
-        "soak",
-        "--target",
-        DEMO,
-        "-n",
-        "500",
-        "--seed",
-        "1",
-        "--report",
-        join(d, "r.json"),
-        "--sarif",
-        join(d, "r.sarif"),
-        "--junit",
-        join(d, "r.xml"),
-        "--deterministic",
+        ...["sim", "soak", "--target", DEMO, "-n", "500", "--seed", "1", "--report", join(d, "r.json")],
+        ...["--sarif", join(d, "r.sarif"), "--junit", join(d, "r.xml"), "--deterministic"],
       ],
-      { encoding: "utf8", cwd: ROOT, timeout: 60_000 },
+      ROOT,
     );
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.code, 1, r.err);
     const sarif = JSON.parse(readFileSync(join(d, "r.sarif"), "utf8"));
     assert.equal(
       sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri,
@@ -196,11 +171,9 @@ describe("assay sim --sarif --junit", () => {
   });
 
   test("run writes them without a report", async (t) => {
-    const d = await dir(t);
-    const r = spawnSync(
-      process.execPath,
+    const d = tempDir("assay-report-", t);
+    const r = runAssay(
       [
-        ASSAY,
         "sim",
         "run",
         "--target",
@@ -212,9 +185,9 @@ describe("assay sim --sarif --junit", () => {
         "--junit",
         join(d, "j.xml"),
       ],
-      { encoding: "utf8", cwd: ROOT, timeout: 60_000 },
+      ROOT,
     );
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.err);
     assert.deepEqual(JSON.parse(readFileSync(join(d, "s.sarif"), "utf8")).runs[0].results, []);
     assert.equal([...readFileSync(join(d, "j.xml"), "utf8").matchAll(/<testcase /g)].length, 5);
     assert.ok(!existsSync(join(d, "r.json")));

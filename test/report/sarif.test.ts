@@ -3,14 +3,14 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { soakSarif } from "../../src/report/sarif.js";
-import { loadBundle } from "../../src/sim/bundle.js";
-import { runSoak } from "../../src/sim/soak.js";
+import { runSoak } from "../../src/sim/soak/run.js";
+import { loadBundle } from "../../src/sim/target/load.js";
+import { ROOT } from "../run-assay.js";
+import { assertStoredText } from "../stored-bytes.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const DEMO = join(ROOT, "examples/demo-agent");
 
 // The SARIF 2.1.0 schema as @microsoft/jest-sarif ships it (sarif-2.1.0-rtm.5, the Microsoft build
@@ -111,14 +111,11 @@ describe("soakSarif", () => {
     assert.equal(run.results[0].level, "error");
   });
 
-  test("deterministic, and fingerprints are stable across runs", async () => {
+  test("deterministic (the stored log, byte for byte), and fingerprints are stable across runs", async () => {
     const a = await demoSoak(1n);
     const b = await demoSoak(2n);
     const opts = { targetUri: "t.yaml" };
-    assert.equal(
-      soakSarif(a.report, a.bundle.policy.rules, opts),
-      soakSarif(a.report, a.bundle.policy.rules, opts),
-    );
+    assertStoredText("report/demo-soak-500.sarif", soakSarif(a.report, a.bundle.policy.rules, opts));
     const prints = (text: string) =>
       new Map(
         JSON.parse(text).runs[0].results.map(

@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { buildAuditKit, writeAuditKit } from "../../evidence/audit-kit.js";
-import { KIT } from "../../evidence/audit-kit-manifest.js";
-import { type KitVerification, verifyAuditKit } from "../../evidence/audit-kit-verify.js";
+import { KIT } from "../../audit-kit/manifest.js";
+import { type KitVerification, verifyAuditKit } from "../../audit-kit/verify.js";
+import { buildAuditKit, writeAuditKit } from "../../audit-kit/write-kit.js";
 import { keyId, readPrivateKeyFile, readPublicKeyFile } from "../../evidence/keys.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
 import { PACKAGE } from "../../lib/package-info.js";
-import { loadBundle } from "../../sim/bundle.js";
+import { loadBundle } from "../../sim/target/load.js";
 import { printJson } from "../io.js";
 
 const { version } = PACKAGE;

@@ -1,10 +1,14 @@
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { AssayError } from "../../lib/errors.js";
 import { PACKAGE } from "../../lib/package-info.js";
-import { assessReadiness, type ReadinessCriterion, type ReadinessResult } from "../../sim/readiness.js";
-import { readHistory } from "../../sim/readiness-history.js";
-import { defaultReadinessPolicy, loadReadinessPolicy } from "../../sim/readiness-policy.js";
-import { readinessProblems, serializeReadiness } from "../../sim/readiness-report.js";
-import { writeFileAtomic } from "../../sim/soak-report.js";
+import { readHistory } from "../../sim/readiness/history.js";
+import { defaultReadinessPolicy, loadReadinessPolicy } from "../../sim/readiness/policy.js";
+import {
+  assessReadiness,
+  type ReadinessCriterion,
+  type ReadinessResult,
+} from "../../sim/readiness/readiness.js";
+import { readinessProblems, serializeReadiness } from "../../sim/readiness/report.js";
 
 const { version } = PACKAGE;
 

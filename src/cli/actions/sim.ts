@@ -1,30 +1,30 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
 import { PACKAGE } from "../../lib/package-info.js";
 import { readTextFile } from "../../lib/read-text.js";
 import { soakJunit } from "../../report/junit.js";
 import { soakSarif } from "../../report/sarif.js";
 import { ScenarioResults } from "../../report/scenario-results.js";
-import type { Bundle } from "../../sim/bundle.js";
-import { loadBundle } from "../../sim/bundle.js";
-import { ProgressReporter } from "../../sim/progress.js";
-import { parseSeed } from "../../sim/seeds.js";
-import { parseShard } from "../../sim/shard.js";
 import {
   DEFAULT_TIME_BUDGET_SECONDS,
   DEFAULT_TRIAL_LIMIT,
   MAX_CONCURRENCY,
-  runSoak,
-  type SoakResult,
-} from "../../sim/soak.js";
-import { mergeSoakReports, parseSoakReport } from "../../sim/soak-merge.js";
+} from "../../sim/soak/defaults.js";
+import { mergeSoakReports } from "../../sim/soak/merge.js";
+import { ProgressReporter } from "../../sim/soak/progress.js";
 import {
+  parseSoakReport,
   type SoakReport,
   serializeSoakReport,
   soakReportProblems,
-  writeFileAtomic,
-} from "../../sim/soak-report.js";
+} from "../../sim/soak/report.js";
+import { runSoak, type SoakResult } from "../../sim/soak/run.js";
+import { parseShard } from "../../sim/soak/shard.js";
+import { parseSeed } from "../../sim/stats/seeds.js";
+import type { Bundle } from "../../sim/target/load.js";
+import { loadBundle } from "../../sim/target/load.js";
 
 const { version } = PACKAGE;
 

@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { before, describe, test } from "node:test";
+import { runAssay } from "../run-assay.js";
+import { suiteTempDir } from "../temp-dir.js";
+import { DEMO, demoSoak } from "./helpers.js";
+
+// Runs the built CLI (dist/): `npm run build` first.
+
+const dir = suiteTempDir("assay-audit-kit-cli-");
+const assay = (...args: string[]) => runAssay(args, dir);
+
+before(async () => {
+  writeFileSync(join(dir, "soak.json"), (await demoSoak()).reportBytes);
+  assert.equal(assay("evidence", "keygen", "--out", "signer").code, 0);
+  assert.equal(assay("evidence", "keygen", "--out", "other").code, 0);
+});
+
+const build = (out: string, ...extra: string[]) =>
+  assay(
+    "audit-kit",
+    "build",
+    "--report",
+    "soak.json",
+    "--target",
+    DEMO,
+    "--key",
+    "signer.key",
+    "--out",
+    out,
+    ...extra,
+  );
+
+describe("assay audit-kit build / verify", () => {
+  test("build then verify: exit 0, a table with one ok row per item", () => {
+    let r = build("kit");
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^wrote kit: 6 files/);
+    r = assay("audit-kit", "verify", "kit", "--key", "signer.pub");
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^ok +provenance\.dsse\.json +attestation/m);
+    assert.match(r.out, /^ok +target\/packs\/guard\.yaml +pack/m);
+    assert.match(r.out, /^VALID kit: 7 rows ok/m);
+  });
+
+  test("--json: {valid, verdict, keyid, rows}", () => {
+    const r = assay("audit-kit", "verify", "kit", "--key", "signer.pub", "--json");
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    assert.equal(j.valid, true);
+    assert.equal(j.rows.length, 7);
+    assert.ok(j.rows.every((row: { status: string }) => row.status === "ok"));
+  });
+
+  test("a non-empty --out: exit 2 without --force, 0 with it", () => {
+    let r = build("kit");
+    assert.equal(r.code, 2);
+    assert.match(r.err, /non-empty directory/);
+    r = build("kit", "--force");
+    assert.equal(r.code, 0, r.err);
+  });
+
+  test("a report measured on another bundle: exit 2 on build", () => {
+    cpSync(DEMO, join(dir, "changed"), { recursive: true });
+    writeFileSync(join(dir, "changed", "extra.txt"), "x");
+    const r = assay(
+      "audit-kit",
+      "build",
+      "--report",
+      "soak.json",
+      "--target",
+      "changed",
+      "--key",
+      "signer.key",
+      "--out",
+      "kit-changed",
+    );
+    assert.equal(r.code, 2);
+    assert.match(r.err, /not measured on this bundle/);
+  });
+
+  test("tampered report, manifest, envelope, pack: exit 1, that row fails", () => {
+    for (const file of [
+      "soak-report.json",
+      "manifest.json",
+      "provenance.dsse.json",
+      "target/packs/guard.yaml",
+    ]) {
+      const kit = `kit-${file.replace(/\W/g, "_")}`;
+      assert.equal(build(kit).code, 0);
+      const path = join(dir, kit, file);
+      const bytes = readFileSync(path);
+      bytes[10] = (bytes[10] as number) ^ 0x01;
+      writeFileSync(path, bytes);
+      const r = assay("audit-kit", "verify", kit, "--key", "signer.pub");
+      assert.equal(r.code, 1, `${file}: ${r.out}`);
+      assert.match(r.out, new RegExp(`^fail +${file.replace(/\./g, "\\.")} `, "m"), r.out);
+      assert.match(r.out, /^INVALID /m);
+    }
+  });
+
+  test("the wrong key: exit 1; a missing directory or key: exit 2", () => {
+    let r = assay("audit-kit", "verify", "kit", "--key", "other.pub");
+    assert.equal(r.code, 1);
+    assert.match(r.out, /^fail +provenance\.dsse\.json .*signature_no_matching_keyid/m);
+    r = assay("audit-kit", "verify", "no-such-kit", "--key", "signer.pub");
+    assert.equal(r.code, 2);
+    r = assay("audit-kit", "verify", "kit", "--key", "no-such.pub");
+    assert.equal(r.code, 2);
+  });
+});

@@ -1,0 +1,47 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { join } from "node:path";
+import { buildAuditKit, writeAuditKit } from "../../src/audit-kit/write-kit.js";
+import { serializeSoakReport } from "../../src/sim/soak/report.js";
+import { runSoak } from "../../src/sim/soak/run.js";
+import { type Bundle, loadBundle } from "../../src/sim/target/load.js";
+import { ROOT } from "../run-assay.js";
+
+export const DEMO = join(ROOT, "examples/demo-agent");
+
+/** A real soak of examples/demo-agent: the loaded bundle and the report file's bytes. */
+export async function demoSoak(opts: { deterministic?: boolean } = {}): Promise<{
+  bundle: Bundle;
+  reportBytes: Buffer;
+}> {
+  const bundle = await loadBundle(DEMO);
+  const { report } = await runSoak({
+    bundle,
+    iterations: 40,
+    seed: 12345678901234567890n,
+    assayVersion: "0.0.0-test",
+    deterministic: opts.deterministic ?? true,
+  });
+  return { bundle, reportBytes: Buffer.from(serializeSoakReport(report), "utf8") };
+}
+
+export function ed25519(): { privateKey: KeyObject; publicKey: KeyObject } {
+  return generateKeyPairSync("ed25519");
+}
+
+/** The same Ed25519 key in every run: a fixed seed in its PKCS#8 wrapping (RFC 8410). */
+export function fixedEd25519(): { privateKey: KeyObject; publicKey: KeyObject } {
+  const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.alloc(32, 7)]);
+  const privateKey = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/** Build an audit kit of `reportBytes` and `bundle` signed with `privateKey`, written to `dir`. */
+export async function writeKit(
+  dir: string,
+  reportBytes: Buffer,
+  bundle: Bundle,
+  privateKey: KeyObject,
+): Promise<void> {
+  const kit = await buildAuditKit({ reportBytes, bundle, privateKey, assayVersion: "1.2.3" });
+  await writeAuditKit(dir, kit.files);
+}
