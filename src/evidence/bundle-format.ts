@@ -15,6 +15,16 @@ export const ALGORITHMS = Object.freeze({
 export const PRODUCER = PACKAGE;
 
 /** `manifest.json` of an evidence bundle (schemas/evidence-manifest.schema.json). */
+/** What a bundle pins: the writer reports it, the verifier finds it. */
+export interface BundlePins {
+  bundle_id: string;
+  run_id: string;
+  event_count: number;
+  run_root: string;
+  events_sha256: string;
+  events_bytes: number;
+}
+
 export interface BundleManifest {
   schema_version: 1;
   bundle_id: string;

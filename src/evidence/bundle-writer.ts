@@ -11,6 +11,7 @@ import { AssayError } from "../lib/errors.js";
 import { decisionEventProblem } from "../records/decision-record.js";
 import {
   type BundleEvent,
+  type BundlePins,
   contentHash,
   EVENTS_MEMBER,
   eventId,
@@ -32,13 +33,8 @@ export interface BundleOptions {
   runId?: string;
 }
 
-export interface BundleSummary {
-  bundle_id: string;
-  run_id: string;
-  event_count: number;
-  run_root: string;
-  events_sha256: string;
-  events_bytes: number;
+export interface BundleSummary extends BundlePins {
+  /** The size of the written .tar.gz. */
   bytes: number;
 }
 

@@ -4,7 +4,7 @@ import { availableParallelism } from "node:os";
 import type { TransformOptions } from "node:stream";
 import { createGunzip, type ZlibOptions } from "node:zlib";
 import { AssayError } from "../lib/errors.js";
-import type { BundleManifest } from "./bundle-format.js";
+import type { BundleManifest, BundlePins } from "./bundle-format.js";
 import { EventLinePool } from "./event-line-pool.js";
 import { DEFAULT_LIMITS, type EvidenceLimits } from "./limits.js";
 import { TarReader } from "./tar-reader.js";
@@ -16,16 +16,7 @@ import { checkMemberHeader } from "./verify-member.js";
 
 /** The outcome of verifying a bundle: valid with what it pins, or the first failure. */
 export type VerifyResult =
-  | {
-      valid: true;
-      bundle_id: string;
-      run_id: string;
-      event_count: number;
-      run_root: string;
-      events_sha256: string;
-      events_bytes: number;
-      producer: { name: string; version: string };
-    }
+  | (BundlePins & { valid: true; producer: { name: string; version: string } })
   | { valid: false; failure: VerifyFailure };
 
 export interface VerifyOptions {
