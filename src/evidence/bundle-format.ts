@@ -14,7 +14,6 @@ export const ALGORITHMS = Object.freeze({
 /** Who wrote a bundle: recorded in the manifest and in every event. */
 export const PRODUCER = PACKAGE;
 
-/** `manifest.json` of an evidence bundle (schemas/evidence-manifest.schema.json). */
 /** What a bundle pins: the writer reports it, the verifier finds it. */
 export interface BundlePins {
   bundle_id: string;
@@ -25,6 +24,7 @@ export interface BundlePins {
   events_bytes: number;
 }
 
+/** `manifest.json` of an evidence bundle (schemas/evidence-manifest.schema.json). */
 export interface BundleManifest {
   schema_version: 1;
   bundle_id: string;
