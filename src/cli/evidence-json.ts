@@ -1,19 +1,18 @@
 import type { Command } from "commander";
-import type { BundleCli } from "./actions/evidence-json.js";
+import type { BundleCli } from "./actions/evidence-bundle.js";
 
 /** `assay evidence canonicalize | bundle | verify`. */
 export function registerEvidenceJson(
   evidence: Command,
   run: (fn: () => Promise<number>) => Promise<void>,
 ): void {
-  const actions = () => import("./actions/evidence-json.js");
   evidence
     .command("canonicalize")
     .description("print the RFC 8785 canonical form of a JSON document (refusing what is not I-JSON)")
     .argument("[file]", "JSON file, or `-` for standard input", "-")
     .option("--digest", "print `sha256:<hex>` of the canonical form instead")
     .action((file: string, opts: { digest?: boolean }) =>
-      run(async () => (await actions()).canonicalize(file, opts)),
+      run(async () => (await import("./actions/evidence-canonicalize.js")).canonicalize(file, opts)),
     );
 
   evidence
@@ -23,7 +22,9 @@ export function registerEvidenceJson(
     .requiredOption("--out <file>", "bundle to write (.tar.gz)")
     .option("--run-id <id>", "run id (default: `run-` + the first 16 hex digits of the run root)")
     .option("--json", "print the summary as JSON")
-    .action((opts: BundleCli) => run(async () => (await actions()).bundle(opts)));
+    .action((opts: BundleCli) =>
+      run(async () => (await import("./actions/evidence-bundle.js")).bundle(opts)),
+    );
 
   evidence
     .command("verify")
@@ -31,6 +32,6 @@ export function registerEvidenceJson(
     .argument("<bundle>", "evidence bundle (.tar.gz)")
     .option("--json", "print the result as JSON")
     .action((bundle: string, opts: { json?: boolean }) =>
-      run(async () => (await actions()).verify(bundle, opts)),
+      run(async () => (await import("./actions/evidence-verify.js")).verify(bundle, opts)),
     );
 }

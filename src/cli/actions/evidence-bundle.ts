@@ -1,0 +1,25 @@
+import { writeBundle } from "../../evidence/bundle-writer.js";
+import { EXIT } from "../../lib/errors.js";
+import { printJson } from "../io.js";
+
+export interface BundleCli {
+  events: string;
+  out: string;
+  runId?: string;
+  json?: boolean;
+}
+
+/** `assay evidence bundle`: a decision log as a deterministic evidence bundle. */
+export async function bundle(opts: BundleCli): Promise<number> {
+  const summary = await writeBundle({
+    events: opts.events,
+    out: opts.out,
+    ...(opts.runId === undefined ? {} : { runId: opts.runId }),
+  });
+  if (opts.json) printJson(summary);
+  else
+    process.stdout.write(
+      `wrote ${opts.out}: ${summary.event_count} events, run ${summary.run_id}, bundle ${summary.bundle_id}\n`,
+    );
+  return EXIT.ok;
+}
