@@ -3,7 +3,13 @@ import { canonicalizeText } from "../../evidence/canonicalize-text.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
 
 /** `assay evidence canonicalize`: the RFC 8785 form (or its digest) of one JSON document. */
-export async function canonicalize(file: string, opts: { digest?: boolean }): Promise<number> {
+export interface CanonicalizeCli {
+  digest?: boolean;
+  /** Numbers as the doubles they read as, instead of refusing one that loses precision. */
+  rfc8785Numbers?: boolean;
+}
+
+export async function canonicalize(file: string, opts: CanonicalizeCli): Promise<number> {
   const where = file === "-" ? "<stdin>" : file;
   const bytes = await readInput(file, where);
   const { canonical, digest } = canonicalizeText(bytes, where);
