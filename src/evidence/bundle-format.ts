@@ -36,7 +36,10 @@ export interface BundleManifest {
   files: { [EVENTS_MEMBER]: { path: typeof EVENTS_MEMBER; sha256: string; bytes: number } };
 }
 
-/** One line of `events.ndjson`: a CloudEvents 1.0 record with Assay's extension attributes. */
+/**
+ * One line of `events.ndjson`: a CloudEvents 1.0 record with Assay's extension attributes, and
+ * any other attributes the input event carried (`dataschema`, `traceparent`, extensions).
+ */
 export interface BundleEvent {
   specversion: "1.0";
   id: string;
@@ -51,6 +54,7 @@ export interface BundleEvent {
   assaycontenthash: string;
   assayproducer: string;
   assayproducerversion: string;
+  [attribute: string]: unknown;
 }
 
 /**

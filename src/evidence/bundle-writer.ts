@@ -8,11 +8,9 @@ import { pipeline } from "node:stream/promises";
 import tarStream from "tar-stream";
 import { canonicalJson } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
-import { decisionEventProblem } from "../records/decision-record.js";
 import {
   type BundleEvent,
   type BundlePins,
-  contentHash,
   EVENTS_MEMBER,
   eventId,
   MANIFEST_MEMBER,
@@ -20,13 +18,18 @@ import {
   RunRoot,
 } from "./bundle-format.js";
 import { canonicalGzip } from "./canonical-gzip.js";
+import { checkInputEvent, type InputEvent, isInputProblem } from "./input-event.js";
 import { DEFAULT_LIMITS } from "./limits.js";
+import { findLossyNumber, jsonPointerAt } from "./lossy-number.js";
 import { buildManifest, manifestProblem } from "./manifest.js";
 import { LineTooLong, readLines } from "./read-lines.js";
 import { parseStrictJson, StrictJsonError } from "./strict-json.js";
 
 export interface BundleOptions {
-  /** The gate's decision log (NDJSON, schemas/decision-event.schema.json). */
+  /**
+   * CloudEvents 1.0 NDJSON: any `type` and `data` (a gate decision log, soak trials, ...); gate
+   * records are also checked against schemas/decision-event.schema.json (docs/evidence.md).
+   */
   events: string;
   out: string;
   /** Default: `run-` + the first 16 hex digits of the run root (see docs/evidence.md). */
@@ -41,7 +44,7 @@ export interface BundleSummary extends BundlePins {
 const RUN_ID = /^[\x21-\x7e]{1,256}$/;
 
 /**
- * Write an evidence bundle from a gate decision log: the log is read twice (hashes first, so
+ * Write an evidence bundle from CloudEvents NDJSON: the file is read twice (hashes first, so
  * the run root and a derived run id are known before any event is written), events go to a
  * temporary file, and the `.tar.gz` is written to a temporary name and renamed into place.
  */
@@ -53,8 +56,8 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
     );
   const root = new RunRoot();
   let count = 0;
-  for await (const rec of readRecords(opts.events)) {
-    root.add(contentHash(rec.record));
+  for await (const { event } of readEvents(opts.events)) {
+    root.add(event.contentHash);
     count++;
   }
   const runRoot = root.digest();
@@ -69,8 +72,8 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
     let seq = 0;
     const out = createWriteStream(eventsPath);
     await pipeline(async function* () {
-      for await (const { record } of readRecords(opts.events)) {
-        const line = Buffer.from(`${canonicalJson(bundleEvent(record, runId, seq++))}\n`, "utf8");
+      for await (const { event } of readEvents(opts.events)) {
+        const line = Buffer.from(`${canonicalJson(bundleEvent(event, runId, seq++))}\n`, "utf8");
         sha.update(line);
         bytes += line.length;
         yield line;
@@ -135,56 +138,60 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
   }
 }
 
-interface InputRecord {
-  specversion: string;
-  type: string;
-  source: string;
-  time: string;
-  datacontenttype: string;
-  subject?: string;
-  data: unknown;
-}
-
-function bundleEvent(r: InputRecord, runId: string, seq: number): BundleEvent {
-  return {
+function bundleEvent(input: InputEvent, runId: string, seq: number): BundleEvent {
+  // The same members, in the same order, as the gate's own records: one object shape.
+  const event: BundleEvent = {
     specversion: "1.0",
     id: eventId(runId, seq),
-    source: r.source,
-    type: r.type,
-    time: r.time,
-    datacontenttype: r.datacontenttype,
-    ...(r.subject === undefined ? {} : { subject: r.subject }),
-    data: r.data,
+    source: input.source,
+    type: input.type,
+    ...(input.time === undefined ? {} : { time: input.time }),
+    datacontenttype: input.datacontenttype,
+    ...(input.subject === undefined ? {} : { subject: input.subject }),
+    data: input.data,
     assayrunid: runId,
     assayseq: seq,
-    assaycontenthash: contentHash(r),
+    assaycontenthash: input.contentHash,
     assayproducer: PRODUCER.name,
     assayproducerversion: PRODUCER.version,
   };
+  if (input.extensions) Object.assign(event, input.extensions);
+  return event;
 }
 
-/** Every record of a decision log, strictly parsed and checked against its schema. */
-async function* readRecords(path: string): AsyncGenerator<{ record: InputRecord; line: number }> {
+/** Every event of a CloudEvents NDJSON file, strictly parsed and checked (input-event.ts). */
+async function* readEvents(path: string): AsyncGenerator<{ event: InputEvent; line: number }> {
   const limit = DEFAULT_LIMITS.maxLineBytes;
   try {
-    for await (const { text, line } of readLines(path, limit)) {
+    for await (const { text: bytes, line } of readLines(path, limit)) {
       const where = `${path}:${line}`;
-      if (text.length === 0)
-        throw new AssayError("input_invalid", "blank line in the decision log", { where });
-      if (!isUtf8(text)) throw new AssayError("input_invalid", "line is not valid UTF-8", { where });
-      let record: unknown;
+      if (bytes.length === 0)
+        throw new AssayError("input_invalid", "blank line in the events file", { where });
+      if (!isUtf8(bytes)) throw new AssayError("input_invalid", "line is not valid UTF-8", { where });
+      const text = bytes.toString("utf8");
+      let value: unknown;
       try {
-        record = parseStrictJson(text.toString("utf8"), { maxDepth: DEFAULT_LIMITS.maxDepth });
+        value = parseStrictJson(text, { maxDepth: DEFAULT_LIMITS.maxDepth });
       } catch (err) {
-        if (err instanceof StrictJsonError)
-          throw new AssayError(err.code, `decision log record: ${err.message}`, {
-            where: `${path}:${line}:${err.column}`,
-          });
-        throw err;
+        if (!(err instanceof StrictJsonError)) throw err;
+        const at = err.code === "json_unsafe_number" ? ` at \`${jsonPointerAt(text, err.offset)}\`` : "";
+        throw new AssayError(err.code, `${err.message}${at}`, { where: `${where}:${err.column}` });
       }
-      const problem = decisionEventProblem(record);
-      if (problem) throw new AssayError("input_invalid", `not a decision log record: ${problem}`, { where });
-      yield { record: record as InputRecord, line };
+      const lossy = findLossyNumber(text);
+      if (lossy)
+        throw new AssayError(
+          "json_unsafe_number",
+          `number \`${lossy.token}\` at \`${lossy.pointer}\` would be bundled as \`${lossy.reads}\`: a double cannot hold it exactly`,
+          { where: `${where}:${columnOf(text, lossy.offset)}` },
+        );
+      const event = checkInputEvent(value);
+      if (isInputProblem(event))
+        throw new AssayError(
+          "input_invalid",
+          event.pointer === "" ? event.message : `\`${event.pointer}\`: ${event.message}`,
+          { where },
+        );
+      yield { event, line };
     }
   } catch (err) {
     if (err instanceof AssayError) throw err;
@@ -194,8 +201,13 @@ async function* readRecords(path: string): AsyncGenerator<{ record: InputRecord;
       });
     throw new AssayError(
       "input_unreadable",
-      `cannot read decision log: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `cannot read events: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
       { where: path, cause: err },
     );
   }
+}
+
+/** 1-based column of `offset` in a one-line text (UTF-16 units, as the strict parser counts). */
+function columnOf(text: string, offset: number): number {
+  return offset - text.lastIndexOf("\n", offset - 1);
 }

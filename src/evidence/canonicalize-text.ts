@@ -6,7 +6,9 @@ import { parseStrictJson, StrictJsonError, type StrictJsonOptions } from "./stri
 /**
  * The RFC 8785 canonical form of a JSON document and its `sha256:` digest. The text is parsed
  * strictly first, so input that is not I-JSON fails (with its line and column) instead of
- * canonicalizing to a silently different value.
+ * canonicalizing to a silently different value; with `numbers: "rfc8785"` an integer beyond 2^53
+ * is canonicalized as the double nearest to it instead of refused (`9007199254740993` →
+ * `9007199254740992`), as other RFC 8785 implementations do.
  */
 export function canonicalizeText(
   bytes: Uint8Array,

@@ -19,7 +19,19 @@ export class StrictJsonError extends Error {
 export interface StrictJsonOptions {
   /** Deepest allowed nesting of arrays and objects (the top-level container is depth 1). */
   maxDepth?: number;
+  /**
+   * `i-json` (the default): refuse, as `json_unsafe_number`, an integer a double cannot hold (RFC
+   * 7493 §2.2): one whose canonical form would be a different integer (`9007199254740993`); a
+   * fraction reads as its nearest double, as in RFC 8785's own examples. `rfc8785`: read every
+   * number as the IEEE 754 double nearest to it, as RFC 8785 §3.2.2.3 and other JCS
+   * implementations do (`9007199254740993` reads as 2^53). Either way a number beyond the double
+   * range (`1e400`) is refused: it has no canonical form.
+   */
+  numbers?: NumberSemantics;
 }
+
+/** How numbers a double cannot hold exactly are read: see `StrictJsonOptions.numbers`. */
+export type NumberSemantics = "i-json" | "rfc8785";
 
 export const DEFAULT_MAX_DEPTH = 64;
 
@@ -29,12 +41,12 @@ const SAFE_DIGITS = 15;
 /**
  * Parse JSON text the way JSON.parse does, but refuse what is not I-JSON instead of silently
  * changing it: duplicate object keys, lone surrogates (escaped; raw ones cannot survive UTF-8
- * decoding), numbers a double cannot hold (integers beyond 2^53 whose canonical form would be a
- * different integer, overflow to infinity) and
- * nesting deeper than `maxDepth`. Leading and trailing JSON whitespace is allowed.
+ * decoding), numbers a double cannot hold (overflow to infinity; by default also integers beyond
+ * 2^53 whose canonical form would be a different integer, see `numbers`) and nesting deeper than
+ * `maxDepth`. Leading and trailing JSON whitespace is allowed.
  */
 export function parseStrictJson(text: string, opts: StrictJsonOptions = {}): unknown {
-  return new Parser(text, opts.maxDepth ?? DEFAULT_MAX_DEPTH).parseDocument();
+  return new Parser(text, opts.maxDepth ?? DEFAULT_MAX_DEPTH, opts.numbers !== "rfc8785").parseDocument();
 }
 
 class Parser {
@@ -44,6 +56,7 @@ class Parser {
   constructor(
     private readonly s: string,
     private readonly maxDepth: number,
+    private readonly exactIntegers: boolean,
   ) {}
 
   parseDocument(): unknown {
@@ -302,7 +315,12 @@ class Parser {
     const token = s.slice(start, j);
     const n = Number(token);
     if (!Number.isFinite(n)) this.fail("json_unsafe_number", `number \`${clip(token)}\` is out of range`);
-    if (integer && intDigits > SAFE_DIGITS && printedDigits(n) !== token.slice(intStart - start))
+    if (
+      this.exactIntegers &&
+      integer &&
+      intDigits > SAFE_DIGITS &&
+      printedDigits(n) !== token.slice(intStart - start)
+    )
       this.fail(
         "json_unsafe_number",
         `integer \`${clip(token)}\` cannot be represented exactly (beyond 2^53)`,

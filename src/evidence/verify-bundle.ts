@@ -8,16 +8,19 @@ import type { BundleManifest, BundlePins } from "./bundle-format.js";
 import { EventLinePool } from "./event-line-pool.js";
 import { DEFAULT_LIMITS, type EvidenceLimits } from "./limits.js";
 import { TarReader } from "./tar-reader.js";
-import { type VerifyFailure, VerifyStop } from "./verify-codes.js";
+import { type VerifyFailure, VerifyStop, type VerifyWarning } from "./verify-codes.js";
 import { EventsChecker } from "./verify-events.js";
 import { checkGzipHeader } from "./verify-gzip-header.js";
 import { checkManifest } from "./verify-manifest.js";
 import { checkMemberHeader } from "./verify-member.js";
 
-/** The outcome of verifying a bundle: valid with what it pins, or the first failure. */
+/**
+ * The outcome of verifying a bundle: valid with what it pins, or the first failure; either way
+ * with the cosmetic differences noticed on the way (header bytes that change nothing verified).
+ */
 export type VerifyResult =
-  | (BundlePins & { valid: true; producer: { name: string; version: string } })
-  | { valid: false; failure: VerifyFailure };
+  | (BundlePins & { valid: true; producer: { name: string; version: string }; warnings: VerifyWarning[] })
+  | { valid: false; failure: VerifyFailure; warnings: VerifyWarning[] };
 
 export interface VerifyOptions {
   /**
@@ -49,6 +52,7 @@ export async function verifyBundle(
   let fileBytes: number;
   const head = Buffer.alloc(10);
   let headBytes: number;
+  const warnings: VerifyWarning[] = [];
   try {
     const fh = await open(path, "r");
     try {
@@ -75,10 +79,11 @@ export async function verifyBundle(
         "limit_compressed_size",
         `bundle is ${fileBytes} bytes, limit ${limits.maxCompressedBytes}`,
       );
-    checkGzipHeader(head.subarray(0, headBytes), fileBytes);
-    return await streamArchive(path, fileBytes, limits, options);
+    const gzipWarning = checkGzipHeader(head.subarray(0, headBytes), fileBytes);
+    if (gzipWarning) warnings.push(gzipWarning);
+    return await streamArchive(path, fileBytes, limits, options, warnings);
   } catch (err) {
-    if (err instanceof VerifyStop) return { valid: false, failure: err.failure };
+    if (err instanceof VerifyStop) return { valid: false, failure: err.failure, warnings };
     throw err;
   }
 }
@@ -88,6 +93,7 @@ async function streamArchive(
   fileBytes: number,
   limits: EvidenceLimits,
   options: VerifyOptions,
+  warnings: VerifyWarning[],
 ): Promise<VerifyResult> {
   let compressed = 0;
   let decompressed = 0;
@@ -98,7 +104,7 @@ async function streamArchive(
   const seen = new Set<string>();
   const tar = new TarReader({
     header(raw, index) {
-      const size = checkMemberHeader(raw, index, seen, limits);
+      const size = checkMemberHeader(raw, index, seen, limits, warnings);
       if (index === 1) {
         if (!manifest) throw new VerifyStop("member_missing", "no manifest before the events");
         const declared = manifest.files["events.ndjson"].bytes;
@@ -181,6 +187,7 @@ async function streamArchive(
       events_sha256: manifest.files["events.ndjson"].sha256,
       events_bytes: manifest.files["events.ndjson"].bytes,
       producer: manifest.producer,
+      warnings,
     };
   } finally {
     source.destroy();

@@ -5,10 +5,8 @@ export type EvidenceVerifyClass = "integrity" | "contract" | "security" | "limit
 export const EVIDENCE_VERIFY_CODES = {
   gzip_invalid: "integrity",
   gzip_truncated: "integrity",
-  gzip_header_noncanonical: "contract",
   tar_invalid: "integrity",
   tar_truncated: "integrity",
-  tar_header_noncanonical: "contract",
   limit_compressed_size: "limits",
   limit_decompressed_size: "limits",
   limit_compression_ratio: "limits",
@@ -43,6 +41,26 @@ export const EVIDENCE_VERIFY_CODES = {
 } as const satisfies Record<string, EvidenceVerifyClass>;
 
 export type EvidenceVerifyCode = keyof typeof EVIDENCE_VERIFY_CODES;
+
+/**
+ * What `assay evidence verify` reports about a bundle it accepts (or before the failure that
+ * stops it) without it counting against the bundle: header bytes that differ from Assay's own
+ * canonical ones but change nothing the verifier checks (pinned in tests).
+ */
+export const EVIDENCE_VERIFY_WARNINGS = {
+  gzip_header_noncanonical: "gzip mtime, file name, comment, extra field or header CRC present",
+  tar_header_noncanonical: "a member header's format, mode, ids, mtime, owner names or encoding differ",
+} as const;
+
+export type EvidenceVerifyWarningCode = keyof typeof EVIDENCE_VERIFY_WARNINGS;
+
+/** A cosmetic difference verification noticed and did not hold against the bundle. */
+export interface VerifyWarning {
+  code: EvidenceVerifyWarningCode;
+  message: string;
+  /** `gzip header` or `member <n>`. */
+  where?: string;
+}
 
 /** The first problem verification found. */
 export interface VerifyFailure {

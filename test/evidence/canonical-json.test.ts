@@ -77,6 +77,18 @@ describe("canonical JSON (RFC 8785 vectors)", () => {
     assert.equal(code("\u00ff").startsWith("json_syntax"), true);
     assert.throws(() => canonicalizeText(Buffer.from([0x22, 0xff, 0x22]), "x"), { code: "input_invalid" });
   });
+
+  test("numbers: rfc8785: integers beyond 2^53 as the doubles they round to; the rest still refused", () => {
+    const rfc = (text: string) => canonicalizeText(Buffer.from(text), "in.json", { numbers: "rfc8785" });
+    assert.equal(
+      rfc('{"b":18446744073709551615,"a":[9007199254740993,-9007199254740993]}').canonical,
+      '{"a":[9007199254740992,-9007199254740992],"b":18446744073709552000}',
+    );
+    assert.equal(rfc(RFC_SAMPLE).canonical, RFC_SAMPLE_CANONICAL);
+    assert.throws(() => rfc("[1e400]"), { code: "json_unsafe_number", where: "in.json:1:2" });
+    assert.throws(() => rfc('{"a":1,"a":2}'), { code: "json_duplicate_key" });
+    assert.throws(() => rfc('["\\udead"]'), { code: "json_lone_surrogate" });
+  });
 });
 
 describe("canonical scan (the verifier's fast path)", () => {
@@ -159,6 +171,26 @@ describe("assay evidence canonicalize (CLI)", () => {
     const m = run(["no-such-file.json"]);
     assert.equal(m.status, 2);
     assert.match(m.stderr, /^assay: no-such-file\.json: cannot read JSON: ENOENT\n$/);
+  });
+
+  test("--rfc8785-numbers: integers beyond 2^53 canonicalized as doubles; exit 2 only for what has no form", () => {
+    const big = '{"n": [9007199254740993, 18446744073709551615]}';
+    const refused = run([], big);
+    assert.equal(refused.status, 2);
+    assert.match(
+      refused.stderr,
+      /^assay: <stdin>:1:8: integer `9007199254740993` cannot be represented exactly/,
+    );
+    const r = run(["--rfc8785-numbers"], big);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, '{"n":[9007199254740992,18446744073709552000]}');
+    const d = run(["--rfc8785-numbers", "--digest", "-"], big);
+    assert.equal(d.stdout, `sha256:${createHash("sha256").update(r.stdout).digest("hex")}\n`);
+    for (const text of ["[1e400]", '{"a":1,"a":1}', '["\\ud800"]']) {
+      const bad = run(["--rfc8785-numbers"], text);
+      assert.equal(bad.status, 2, text);
+      assert.equal(bad.stdout, "", text);
+    }
   });
 
   test("a file argument; a lone surrogate, an inexact integer and a too-deep document: exit 2, located, no output", (t) => {

@@ -63,6 +63,41 @@ describe("assay evidence bundle / verify (CLI)", () => {
     writeFileSync(log, `${first.slice(0, -1)},"time":"x"}\n`);
     const b = assay(["bundle", "--events", log, "--out", join(dir, "y.tar.gz")]);
     assert.equal(b.code, 2);
-    assert.match(b.stderr, /^assay: .*dup\.ndjson:1:\d+: decision log record: duplicate key `time`\n$/);
+    assert.match(b.stderr, /^assay: .*dup\.ndjson:1:\d+: duplicate key `time`\n$/);
+  });
+
+  test("any CloudEvents: bundled and verified; a line that is not a CloudEvent or loses a number: exit 2, located, nothing written", () => {
+    const ev = (i: number, data: string) =>
+      `{"specversion":"1.0","id":"t${i}","source":"urn:assay:soak:demo","type":"assay.soak.trial","data":${data}}\n`;
+    const good = join(dir, "trials.ndjson");
+    writeFileSync(good, ev(0, '{"outcome":"pass"}') + ev(1, '{"outcome":"fail","seed":7}'));
+    const out = join(dir, "trials.tar.gz");
+    const b = assay(["bundle", "--events", good, "--out", out]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(
+      b.stdout,
+      /^wrote .*trials\.tar\.gz: 2 events, run run-[0-9a-f]{16}, bundle sha256:[0-9a-f]{64}\n$/,
+    );
+    assert.equal(assay(["verify", out]).code, 0);
+
+    const notCe = join(dir, "not-ce.ndjson");
+    writeFileSync(
+      notCe,
+      `${ev(0, "1")}{"specversion":"1.0","id":"x","source":"relative/path","type":"t","data":1}\n`,
+    );
+    const r1 = assay(["bundle", "--events", notCe, "--out", join(dir, "not-ce.tar.gz")]);
+    assert.equal(r1.code, 2);
+    assert.match(r1.stderr, /^assay: .*not-ce\.ndjson:2: `\/source`: `source` `relative\/path` has no `:`/);
+    assert.throws(() => readFileSync(join(dir, "not-ce.tar.gz")));
+
+    const lossy = join(dir, "lossy.ndjson");
+    writeFileSync(lossy, ev(0, '{"scores":[1,0.10000000000000001]}'));
+    const r2 = assay(["bundle", "--events", lossy, "--out", join(dir, "lossy.tar.gz")]);
+    assert.equal(r2.code, 2);
+    assert.match(
+      r2.stderr,
+      /^assay: .*lossy\.ndjson:1:\d+: number `0\.10000000000000001` at `\/data\/scores\/1` would be bundled as `0\.1`/,
+    );
+    assert.throws(() => readFileSync(join(dir, "lossy.tar.gz")));
   });
 });

@@ -117,6 +117,24 @@ describe("strict JSON: refuses what is not I-JSON, with the position", () => {
     assert.equal(failure("1e400").code, "json_unsafe_number");
   });
 
+  test("numbers: rfc8785 reads every number as its nearest double; only overflow is refused", () => {
+    const rfc = (text: string) => parseStrictJson(text, { numbers: "rfc8785" });
+    assert.equal(rfc("9007199254740993"), 2 ** 53);
+    assert.deepStrictEqual(rfc("[-9007199254740993, 18446744073709551615]"), [-(2 ** 53), 2 ** 64]);
+    assert.equal(rfc("1000000000000000000001"), 1e21);
+    assert.equal(failure("9007199254740993").code, "json_unsafe_number");
+    assert.throws(() => parseStrictJson("9007199254740993", { numbers: "i-json" }), {
+      code: "json_unsafe_number",
+    });
+    for (const bad of ["1e400", "-1e400", "[1, 1e309]"]) {
+      assert.throws(() => rfc(bad), { code: "json_unsafe_number" }, bad);
+    }
+    // Everything else the default refuses stays refused.
+    assert.throws(() => rfc('{"a":1,"a":2}'), { code: "json_duplicate_key" });
+    assert.throws(() => rfc('["\\ud800"]'), { code: "json_lone_surrogate" });
+    assert.throws(() => rfc(`${"[".repeat(65)}${"]".repeat(65)}`), { code: "json_too_deep" });
+  });
+
   test("nesting deeper than the limit", () => {
     assert.equal(failure(`${"[".repeat(65)}${"]".repeat(65)}`).code, "json_too_deep");
     assert.deepStrictEqual(

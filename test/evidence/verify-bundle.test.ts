@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { deflateRawSync } from "node:zlib";
+import { crc32, deflateRawSync } from "node:zlib";
 import { GZIP_HEADER } from "../../src/evidence/canonical-gzip.js";
 import { DEFAULT_LIMITS, type EvidenceLimits } from "../../src/evidence/limits.js";
 import { verifyBundle } from "../../src/evidence/verify-bundle.js";
-import { EVIDENCE_VERIFY_CODES, type EvidenceVerifyCode } from "../../src/evidence/verify-codes.js";
+import {
+  EVIDENCE_VERIFY_CODES,
+  EVIDENCE_VERIFY_WARNINGS,
+  type EvidenceVerifyCode,
+  type EvidenceVerifyWarningCode,
+} from "../../src/evidence/verify-codes.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
 import { suiteTempDir } from "../temp-dir.js";
 import { bundleEvent, bundleOf, contentsOf, goodLines, gzipOf, member, save, tarOf } from "./craft.js";
@@ -27,6 +32,19 @@ async function expectFailure(
   seen.add(code);
   return r.failure.where;
 }
+
+/** Valid, with exactly the given warning codes (in order). */
+async function expectValid(bytes: Buffer, warnings: EvidenceVerifyWarningCode[] = []): Promise<string[]> {
+  const r = await verifyBundle(save(dir, `b${n++}.tar.gz`, bytes));
+  assert.ok(r.valid, r.valid ? "" : `${r.failure.code}: ${r.failure.message}`);
+  assert.deepEqual(
+    r.warnings.map((w) => w.code),
+    warnings,
+  );
+  for (const w of r.warnings) warned.add(w.code);
+  return r.warnings.map((w) => w.message);
+}
+const warned = new Set<string>();
 
 const LINES = goodLines(3);
 const good = contentsOf(LINES);
@@ -56,7 +74,7 @@ describe("verify: a well-formed bundle", () => {
 });
 
 describe("verify: structure (gzip and tar)", () => {
-  test("not gzip; empty; truncated gzip; corrupt deflate; gzip mtime or flags set", async () => {
+  test("not gzip; empty; truncated gzip; corrupt deflate; reserved flag bits", async () => {
     const b = bundleOf(LINES);
     await expectFailure(Buffer.from("PK\u0003\u0004 not a gzip"), "gzip_invalid");
     await expectFailure(Buffer.alloc(0), "gzip_truncated");
@@ -66,12 +84,33 @@ describe("verify: structure (gzip and tar)", () => {
     corrupt[12] = (corrupt[12] ?? 0) ^ 0xff;
     corrupt[13] = (corrupt[13] ?? 0) ^ 0xff;
     await expectFailure(corrupt, "gzip_invalid");
+    const reserved = Buffer.from(b);
+    reserved[3] = 0x20;
+    await expectFailure(reserved, "gzip_invalid");
+  });
+
+  test("gzip mtime, file name, comment, header CRC: valid, with a warning; a wrong header CRC is not", async () => {
+    const b = bundleOf(LINES);
+    assert.deepEqual(await expectValid(b), []);
     const mtime = Buffer.from(b);
     mtime.writeUInt32LE(1700000000, 4);
-    await expectFailure(mtime, "gzip_header_noncanonical");
-    const flags = Buffer.from(b);
-    flags[3] = 0x08;
-    await expectFailure(flags, "gzip_header_noncanonical");
+    assert.deepEqual(await expectValid(mtime, ["gzip_header_noncanonical"]), [
+      "gzip header is not Assay's canonical one: mtime 1700000000",
+    ]);
+    // What Python's tarfile.open(mode="w:gz") and `gzip file.tar` write: FNAME and an mtime.
+    const head = Buffer.from(b.subarray(0, 10));
+    head[3] = 0x08 | 0x10 | 0x02;
+    head.writeUInt32LE(1700000000, 4);
+    const fields = Buffer.concat([head, Buffer.from("run.tar\0a comment\0", "latin1")]);
+    const hcrc = Buffer.alloc(2);
+    hcrc.writeUInt16LE(crc32(fields) & 0xffff, 0);
+    const named = Buffer.concat([fields, hcrc, b.subarray(10)]);
+    assert.deepEqual(await expectValid(named, ["gzip_header_noncanonical"]), [
+      "gzip header is not Assay's canonical one: header CRC, file name, comment, mtime 1700000000",
+    ]);
+    hcrc[0] = (hcrc[0] ?? 0) ^ 1;
+    await expectFailure(Buffer.concat([fields, hcrc, b.subarray(10)]), "gzip_invalid");
+    await expectFailure(named.subarray(0, 15), "gzip_truncated");
   });
 
   test("tar cut short, bad checksum, non-zero padding, data after the end marker", async () => {
@@ -87,18 +126,82 @@ describe("verify: structure (gzip and tar)", () => {
     await expectFailure(gzipOf(Buffer.concat([tar, Buffer.from("trailing")])), "tar_invalid");
   });
 
-  test("header not canonical: mode 0755, uid 1000, mtime set, owner names", async () => {
-    const edits: ((h: Buffer) => void)[] = [
-      (h) => h.write("000755 ", 100, "ascii"),
-      (h) => h.write("001750 ", 108, "ascii"),
-      (h) => h.write("14000000000 ", 136, "ascii"),
-      (h) => h.write("root", 265, "ascii"),
+  test("header cosmetics (mode, ids, mtime, owner names, layout, encoding): valid, with a warning", async () => {
+    const cases: [(h: Buffer) => void, string][] = [
+      [(h) => h.write("000755 ", 100, "ascii"), "mode 0755"],
+      [(h) => h.write("001750 ", 108, "ascii"), "uid 1000"],
+      [(h) => h.write("   12\0  ", 116, "ascii"), "gid 10"],
+      [(h) => h.write("14000000000 ", 136, "ascii"), "mtime 1610612736"],
+      [(h) => h.write("root", 265, "ascii"), "owner `root`"],
+      [(h) => h.write("wheel", 297, "ascii"), "group `wheel`"],
+      [(h) => h.write("ustar  \0", 257, "ascii"), "GNU format"],
+      [(h) => h.fill(0, 257, 265), "V7 format"],
+      [(h) => h.fill(0, 329, 345), "field encoding or unused bytes"],
+      [(h) => h.write("0000644\0", 100, "ascii"), "field encoding or unused bytes"],
+      [
+        (h) => {
+          h[156] = 0;
+        },
+        "type NUL",
+      ],
+      [
+        (h) => {
+          h[124] = 0x80; // GNU base-256 size
+          h.fill(0, 125, 136);
+          h.writeUInt32BE(good.manifest.length, 132);
+        },
+        "field encoding or unused bytes",
+      ],
+      [
+        (h) => {
+          h.fill(0xff, 108, 116); // base-256 -1
+        },
+        "uid -1",
+      ],
     ];
-    for (const edit of edits)
-      await expectFailure(
-        gzipOf(tarOf(member("manifest.json", good.manifest, edit), E())),
+    for (const [edit, words] of cases) {
+      const [message] = await expectValid(gzipOf(tarOf(member("manifest.json", good.manifest, edit), E())), [
         "tar_header_noncanonical",
-      );
+      ]);
+      assert.equal(message, `member \`manifest.json\` header is not Assay's canonical one: ${words}`);
+    }
+  });
+
+  test("a checksum summed as signed bytes (old Sun tar) is accepted", async () => {
+    const m = member("manifest.json", good.manifest, (h) => h.write("\u00e9quipe", 265, "latin1"));
+    let signed = 0;
+    for (let i = 0; i < 512; i++) {
+      const b = i >= 148 && i < 156 ? 0x20 : (m[i] ?? 0);
+      signed += b < 0x80 ? b : b - 0x100;
+    }
+    m.fill(0, 148, 156);
+    m.write(`${signed.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
+    await expectValid(gzipOf(tarOf(m, E())), ["tar_header_noncanonical"]);
+  });
+
+  test("what no reader agrees on is refused: unknown magic, unreadable numbers", async () => {
+    const bad = (edit: (h: Buffer) => void) =>
+      gzipOf(tarOf(member("manifest.json", good.manifest, edit), E()));
+    await expectFailure(
+      bad((h) => h.write("ustar\u0001", 257, "latin1")),
+      "tar_invalid",
+    );
+    await expectFailure(
+      bad((h) => h.write("ustar  x", 257, "latin1")),
+      "tar_invalid",
+    );
+    await expectFailure(
+      bad((h) => h.write("0006z4 ", 100, "ascii")),
+      "tar_invalid",
+    );
+    await expectFailure(
+      bad((h) => h.write("  9    ", 136, "ascii")),
+      "tar_invalid",
+    );
+    await expectFailure(
+      bad((h) => h.write("x", 329, "ascii")),
+      "tar_invalid",
+    );
   });
 });
 
@@ -119,7 +222,52 @@ describe("verify: members (security before contract)", () => {
     await expectFailure(gzipOf(tarOf(member("./manifest.json", good.manifest), E())), "member_unsafe_path");
   });
 
-  test("symlinks, hard links and directories", async () => {
+  test("names readers disagree on: bytes after the name's NUL, a prefix in a GNU or V7 header", async () => {
+    const edits: ((h: Buffer) => void)[] = [
+      (h) => h.write("x", 50, "ascii"),
+      (h) => {
+        h.write("ustar  \0", 257, "ascii");
+        h.write("14000000000", 345, "ascii"); // GNU atime: Python would read it as a prefix
+      },
+      (h) => {
+        h.fill(0, 257, 265);
+        h.write("evil", 345, "ascii");
+      },
+      (h) => h.write("dir\0junk", 345, "ascii"),
+    ];
+    for (const edit of edits)
+      await expectFailure(
+        gzipOf(tarOf(member("manifest.json", good.manifest, edit), E())),
+        "member_unsafe_path",
+      );
+    // A POSIX prefix is part of the name.
+    await expectFailure(
+      gzipOf(
+        tarOf(
+          member("manifest.json", good.manifest, (h) => h.write("dir", 345, "ascii")),
+          E(),
+        ),
+      ),
+      "member_unexpected",
+    );
+  });
+
+  test("extension headers (PAX, GNU long names) are refused before their body is read", async () => {
+    for (const [flag, name] of [
+      ["x", "PaxHeaders.0/manifest.json"],
+      ["g", "././@PaxHeader"],
+      ["L", "././@LongLink"],
+      ["K", "././@LongLink"],
+    ] as const) {
+      const ext = member(name, "", (h) => {
+        h[156] = flag.charCodeAt(0);
+        h.write((4 * 2 ** 30).toString(8).padStart(11, "0"), 124, "ascii");
+      });
+      await expectFailure(gzipOf(tarOf(ext, M(), E())), "member_not_regular");
+    }
+  });
+
+  test("symlinks, hard links, directories, and a regular file naming a link target", async () => {
     const link = (flag: string) => (h: Buffer) => {
       h[156] = flag.charCodeAt(0);
       h.write("/etc/passwd", 157, "ascii");
@@ -132,6 +280,15 @@ describe("verify: members (security before contract)", () => {
           member("manifest.json", "", (h) => {
             h[156] = 0x35;
           }),
+          E(),
+        ),
+      ),
+      "member_not_regular",
+    );
+    await expectFailure(
+      gzipOf(
+        tarOf(
+          member("manifest.json", good.manifest, (h) => h.write("/etc/passwd", 157, "ascii")),
           E(),
         ),
       ),
@@ -350,10 +507,8 @@ describe("verify: the code table", () => {
     assert.deepEqual(EVIDENCE_VERIFY_CODES, {
       gzip_invalid: "integrity",
       gzip_truncated: "integrity",
-      gzip_header_noncanonical: "contract",
       tar_invalid: "integrity",
       tar_truncated: "integrity",
-      tar_header_noncanonical: "contract",
       limit_compressed_size: "limits",
       limit_decompressed_size: "limits",
       limit_compression_ratio: "limits",
@@ -390,5 +545,13 @@ describe("verify: the code table", () => {
 
   test("every code was produced by some case above", () => {
     assert.deepEqual([...seen].sort(), Object.keys(EVIDENCE_VERIFY_CODES).sort());
+  });
+
+  test("warnings are pinned, and each was produced above", () => {
+    assert.deepEqual(Object.keys(EVIDENCE_VERIFY_WARNINGS), [
+      "gzip_header_noncanonical",
+      "tar_header_noncanonical",
+    ]);
+    assert.deepEqual([...warned].sort(), Object.keys(EVIDENCE_VERIFY_WARNINGS).sort());
   });
 });

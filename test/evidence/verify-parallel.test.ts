@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import { canonicalizeText } from "../../src/evidence/canonicalize-text.js";
 import { DEFAULT_LIMITS, type EvidenceLimits } from "../../src/evidence/limits.js";
 import { type VerifyResult, verifyBundle } from "../../src/evidence/verify-bundle.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
@@ -22,6 +23,28 @@ function edited(edit: (lines: string[]) => void): string {
   const lines = [...LINES];
   edit(lines);
   return text(lines);
+}
+
+/**
+ * Line `i` as another writer may make it: integers beyond 2^53 in `data` (hashed as RFC 8785
+ * doubles) and the earlier implementation's extensions; written exactly as given, or canonical.
+ */
+function bigLine(i: number, canonical: boolean): string {
+  const e = bundleEvent(i);
+  const data = `{"n":${18446744073709551615n + BigInt(i)},"m":[9007199254740993,-${i}]}`;
+  const subject = e.subject === undefined ? "" : `"subject":${JSON.stringify(e.subject)},`;
+  const subset = `{"specversion":"1.0","type":${JSON.stringify(e.type)},"datacontenttype":${JSON.stringify(e.datacontenttype)},${subject}"data":${data}}`;
+  const hash = canonicalizeText(Buffer.from(subset), "subset", { numbers: "rfc8785" }).digest;
+  const attrs = {
+    ...e,
+    data: undefined,
+    assaycontenthash: hash,
+    assaygit: "unknown",
+    assaypii: false,
+    assaysecrets: false,
+  };
+  const raw = JSON.stringify(attrs).replace(/}$/, `,"data":${data}}`);
+  return canonical ? canonicalizeText(Buffer.from(raw), "line", { numbers: "rfc8785" }).canonical : raw;
 }
 
 /** Verify the same bundle on this thread and with one and two worker threads: all three must agree. */
@@ -46,6 +69,21 @@ describe("verify with worker threads gives what verifying on one thread gives", 
     const r = await agree(text(LINES));
     assert.equal(r.valid, true);
     if (r.valid) assert.equal(r.event_count, COUNT);
+  });
+
+  test("lines with integers beyond 2^53 and extension attributes, exact or canonical", async () => {
+    const r = await agree(
+      edited((l) => {
+        for (const i of [0, 3, 800, 1201, COUNT - 1]) l[i] = bigLine(i, i % 2 === 1);
+      }),
+    );
+    assert.equal(r.valid, true, JSON.stringify(r));
+    const changed = await agree(
+      edited((l) => {
+        l[1201] = bigLine(1201, false).replace("9007199254740993", "9007199254740995");
+      }),
+    );
+    assert.deepEqual(failure(changed), { code: "event_content_hash_mismatch", where: "events.ndjson:1202" });
   });
 
   test("the first bad line wins, even when a later batch fails first", async () => {

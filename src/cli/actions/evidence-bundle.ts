@@ -9,7 +9,7 @@ export interface BundleCli {
   json?: boolean;
 }
 
-/** `assay evidence bundle`: a decision log as a deterministic evidence bundle. */
+/** `assay evidence bundle`: CloudEvents NDJSON (a decision log, soak trials, ...) as a deterministic evidence bundle. */
 export async function bundle(opts: BundleCli): Promise<number> {
   const summary = await writeBundle({
     events: opts.events,

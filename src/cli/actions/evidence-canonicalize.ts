@@ -12,7 +12,9 @@ export interface CanonicalizeCli {
 export async function canonicalize(file: string, opts: CanonicalizeCli): Promise<number> {
   const where = file === "-" ? "<stdin>" : file;
   const bytes = await readInput(file, where);
-  const { canonical, digest } = canonicalizeText(bytes, where);
+  const { canonical, digest } = canonicalizeText(bytes, where, {
+    numbers: opts.rfc8785Numbers ? "rfc8785" : "i-json",
+  });
   if (opts.digest) process.stdout.write(`${digest}\n`);
   // Exactly the canonical bytes, so `| sha256sum` agrees with --digest; a newline only for a terminal.
   else process.stdout.write(process.stdout.isTTY ? `${canonical}\n` : canonical);
