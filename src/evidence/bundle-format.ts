@@ -11,6 +11,9 @@ export const ALGORITHMS = Object.freeze({
   root: 'sha256(concat(content_hash + "\\n"))',
 });
 
+/** CloudEvents 1.0 §3.1.1: attribute names are lowercase ASCII letters and digits (writer and verifier). */
+export const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
+
 /** Who wrote a bundle: recorded in the manifest and in every event. */
 export const PRODUCER = PACKAGE;
 

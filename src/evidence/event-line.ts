@@ -1,6 +1,6 @@
 import { isAscii, isUtf8 } from "node:buffer";
 import { sha256Digest } from "../lib/canonical-json.js";
-import { contentHash } from "./bundle-format.js";
+import { ATTRIBUTE_NAME, contentHash } from "./bundle-format.js";
 import { type MemberSpans, scanCanonical } from "./canonical-scan.js";
 import { parseStrictJson, StrictJsonError } from "./strict-json.js";
 import { VerifyStop } from "./verify-codes.js";
@@ -159,8 +159,6 @@ const REQUIRED_STRINGS = [
 const OPTIONAL_STRINGS = ["time", "subject", "dataschema"] as const;
 /** Every attribute the format gives a meaning; any other is an extension. */
 const FORMAT_ATTRIBUTES = new Set<string>([...TOP_LEVEL_STRINGS, "assayseq", "data"]);
-/** CloudEvents 1.0 attribute names: lowercase ASCII letters and digits. */
-const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
 
 function shapeProblem(e: Record<string, unknown>): string | undefined {
   if (typeof e !== "object" || e === null || Array.isArray(e)) return "is not a JSON object";

@@ -4,7 +4,7 @@ import {
   GATE_STARTED_EVENT_TYPE,
 } from "../records/decision-event.js";
 import { decisionEventProblem } from "../records/decision-record.js";
-import { contentHash } from "./bundle-format.js";
+import { ATTRIBUTE_NAME, contentHash } from "./bundle-format.js";
 
 /**
  * One line of `assay evidence bundle --events`, checked: what the bundle keeps of it. Attributes
@@ -50,8 +50,6 @@ const GATE_TYPES: ReadonlySet<string> = new Set([
   FRAME_REJECTED_EVENT_TYPE,
   GATE_STARTED_EVENT_TYPE,
 ]);
-// CloudEvents 1.0 §3.1.1: attribute names are lowercase ASCII letters and digits.
-const NAME = /^[a-z0-9]+$/;
 // RFC 3339 date-time (CloudEvents Timestamp).
 const TIMESTAMP =
   /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
@@ -103,7 +101,7 @@ export function checkInputEvent(value: unknown): InputEvent | InputProblem {
   let assigned = false;
   for (const k in e) {
     if (k === "data" || KNOWN.has(k)) continue;
-    if (!NAME.test(k))
+    if (!ATTRIBUTE_NAME.test(k))
       return problem(
         pointerTo(k),
         `\`${k}\` is not a CloudEvents attribute name (lowercase letters and digits only)`,

@@ -10,9 +10,10 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { FileDecisionLog, MemoryDecisionLog } from "../../src/gate/decision-log.js";
-import type { AnyGateEvent, DecisionEvent, FrameRejectedEvent } from "../../src/records/decision-event.js";
+import type { AnyGateEvent, FrameRejectedEvent } from "../../src/records/decision-event.js";
 import { decisionEventProblem, parseDecisionLog } from "../../src/records/decision-record.js";
 import { assayErrorAsync } from "../policy/helpers.js";
+import { decisionEvent } from "./decision-records.js";
 import { assertBuilt, JsonLines, tempDir, within } from "./helpers.js";
 
 const LOG_WRITER = fileURLToPath(new URL("../fixtures/gate/log-writer.mjs", import.meta.url));
@@ -21,37 +22,6 @@ const SCHEMA = JSON.parse(
   readFileSync(new URL("../../schemas/decision-event.schema.json", import.meta.url), "utf8"),
 );
 const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(SCHEMA);
-
-const DIGEST = `sha256:${"a".repeat(64)}`;
-
-function decisionEvent(seq: number, extra: Partial<DecisionEvent["data"]> = {}): DecisionEvent {
-  return {
-    specversion: "1.0",
-    id: `s1:${seq}`,
-    source: "urn:assay:mcp-gate:test",
-    type: "assay.tool.decision",
-    time: "2026-01-02T03:04:05.678Z",
-    datacontenttype: "application/json",
-    subject: "read_file",
-    data: {
-      effect: "allow",
-      rule_id: "fs",
-      reason_code: "allowed",
-      message: "tool `read_file` is allowed",
-      violations: [],
-      policy_digest: DIGEST,
-      tool: "read_file",
-      tool_call_id: `s1:number:${seq}`,
-      request_id: seq,
-      session_id: "s1",
-      outcome: "forwarded",
-      dry_run: false,
-      latency_us: 12.5,
-      arguments_digest: DIGEST,
-      ...extra,
-    },
-  };
-}
 
 /**
  * Run `fn` with writeSync writing 100 bytes, then failing as a full disk does (the module sees

@@ -4,40 +4,17 @@ import { describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
 import { RecordLines } from "../../src/gate/record-line.js";
+import { TEST_DIGEST as DIGEST, decisionEvent } from "./decision-records.js";
 
 const SCHEMA = JSON.parse(
   readFileSync(new URL("../../schemas/decision-event.schema.json", import.meta.url), "utf8"),
 );
 const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(SCHEMA);
-const DIGEST = `sha256:${"ab".repeat(32)}`;
 
+/** A decision record for tool `echo`, allowed by `app-tools`, as an object the tests may bend. */
 function record(seq: number, data: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    specversion: "1.0",
-    id: `s1:${seq}`,
-    source: "urn:assay:mcp-gate:test",
-    type: "assay.tool.decision",
-    time: "2026-01-02T03:04:05.678Z",
-    datacontenttype: "application/json",
-    subject: "echo",
-    data: {
-      effect: "allow",
-      rule_id: "app-tools",
-      reason_code: "allowed",
-      message: "tool `echo` is allowed",
-      violations: [],
-      policy_digest: DIGEST,
-      tool: "echo",
-      tool_call_id: `s1:number:${seq}`,
-      request_id: seq,
-      session_id: "s1",
-      outcome: "forwarded",
-      dry_run: false,
-      latency_us: 12.5,
-      arguments_digest: DIGEST,
-      ...data,
-    },
-  };
+  const event: object = decisionEvent(seq, data, { tool: "echo", rule_id: "app-tools" });
+  return event as Record<string, unknown>;
 }
 
 /** What the caller does: RecordLines, or the validator and JSON.stringify (then `accepted`). */
