@@ -4,6 +4,7 @@ import type { PinsDoc } from "../../gate/pins.js";
 import { ServerProcess } from "../../gate/server-process.js";
 import type { WrapCliOptions } from "../mcp-wrap.js";
 import { integerOption } from "../options.js";
+import { keepYoungGenerationSmall } from "./long-lived-heap.js";
 
 /**
  * `assay mcp wrap`: run the server behind the gate on stdio until either side ends.
@@ -14,6 +15,7 @@ import { integerOption } from "../options.js";
  * bad pins file starts no server; a pack that turns out invalid stops the one started for it.
  */
 export async function mcpWrap(server: string[], opts: WrapCliOptions): Promise<number> {
+  keepYoungGenerationSmall();
   const maxFrameBytes = integerOption("--max-frame-bytes", opts.maxFrameBytes, 1024);
   const [command, ...args] = server;
   const label = command ? basename(command) : "mcp";
