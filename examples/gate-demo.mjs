@@ -28,15 +28,25 @@ try {
   writeFileSync(contextFile, JSON.stringify({ workspace }));
 
   const args = [
-    join(root, "bin/assay"), "mcp", "wrap",
-    "--policy", join(root, "examples/gate-pack.yaml"),
-    "--context", contextFile,
-    "--decision-log", log,
-    "--label", "demo-filesystem",
+    join(root, "bin/assay"),
+    "mcp",
+    "wrap",
+    "--policy",
+    join(root, "examples/gate-pack.yaml"),
+    "--context",
+    contextFile,
+    "--decision-log",
+    log,
+    "--label",
+    "demo-filesystem",
     "--",
-    process.execPath, join(root, "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js"), workspace,
+    process.execPath,
+    join(root, "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js"),
+    workspace,
   ];
-  console.log(`$ assay mcp wrap --policy examples/gate-pack.yaml --decision-log decisions.ndjson -- mcp-server-filesystem <workspace>`);
+  console.log(
+    `$ assay mcp wrap --policy examples/gate-pack.yaml --decision-log decisions.ndjson -- mcp-server-filesystem <workspace>`,
+  );
   const client = new Client({ name: "assay-demo", version: "1" });
   await client.connect(new StdioClientTransport({ command: process.execPath, args, stderr: "ignore" }));
 
@@ -47,7 +57,9 @@ try {
   const show = async (name, a) => {
     const res = await client.callTool({ name, arguments: a });
     const text = res.content?.[0]?.text ?? "";
-    console.log(`\ntools/call ${name} ${JSON.stringify(a)}\n  ${res.isError ? "isError: " : ""}${text.trim().split("\n")[0]}`);
+    console.log(
+      `\ntools/call ${name} ${JSON.stringify(a)}\n  ${res.isError ? "isError: " : ""}${text.trim().split("\n")[0]}`,
+    );
     return res;
   };
   const notes = join(workspace, "notes.txt");
@@ -60,14 +72,19 @@ try {
   expect(res.isError, "the path escape should be denied");
   await client.close();
 
-  const events = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const events = readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   const [start, ...records] = events;
   expect(start.type === "assay.gate.started", "the log opens with the gate's start record");
   console.log(`\ndecision log: ${start.type} (server ${start.data.server.at(-1)}), then`);
   console.log(`${records.length} decisions, one per tools/call, each written before the call went on:`);
   for (const r of records) {
     const d = r.data;
-    console.log(`  ${r.id.split(":").pop()}  ${d.outcome.padEnd(9)} ${d.tool.padEnd(15)} rule=${d.rule_id} reason=${d.reason_code} ${d.latency_us} µs`);
+    console.log(
+      `  ${r.id.split(":").pop()}  ${d.outcome.padEnd(9)} ${d.tool.padEnd(15)} rule=${d.rule_id} reason=${d.reason_code} ${d.latency_us} µs`,
+    );
   }
   expect(records.length === 3 && records.every((r) => r.type === "assay.tool.decision"), "three decisions");
 } finally {

@@ -49,5 +49,6 @@ export type {
   GateOutcome,
 } from "./records/decision-event.js";
 export { parseDecisionLog } from "./records/decision-record.js";
+export { openSdkEventLog, type SdkEventLog, type SdkEventLogOptions } from "./runner/sdk-events.js";
 export { runSoak, type SoakOptions, type SoakResult } from "./sim/soak/run.js";
 export { type Bundle, loadBundle } from "./sim/target/load.js";

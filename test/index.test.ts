@@ -28,6 +28,7 @@ const EXPORTS = [
   "loadBundle",
   "loadPack",
   "loadPins",
+  "openSdkEventLog",
   "packFromObject",
   "parseDecisionLog",
   "parsePack",

@@ -10,6 +10,7 @@ import { registerMcpWrap } from "./mcp-wrap.js";
 import { registerPolicyCheck } from "./policy-check.js";
 import { registerPolicyEval } from "./policy-eval.js";
 import { registerPolicyTest } from "./policy-test.js";
+import { registerRunner } from "./runner.js";
 import { registerSim } from "./sim.js";
 
 const { version } = PACKAGE;
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerSim(program, run);
   registerEvidence(program, run);
   registerAuditKit(program, run);
+  registerRunner(program, run);
   return program;
 }
 

@@ -54,7 +54,18 @@ export function denyText(d: Decision): string {
   return `denied by policy${d.rule_id ? ` rule \`${d.rule_id}\`` : ""} (${d.reason_code}): ${d.message}`;
 }
 
-/** The client's own id for the call, from `_meta`, when it sent a usable one. */
+/**
+ * The client's own id for the call: from `params._meta`, else from `params.arguments._meta`
+ * (where the earlier implementation's runner fixtures put it), when it sent a usable one.
+ */
+export function clientToolCallId(meta: object | undefined, args: unknown): string | undefined {
+  const own = toolCallId(meta);
+  if (own !== undefined || args === null || typeof args !== "object") return own;
+  const argsMeta = (args as Record<string, unknown>)._meta;
+  return argsMeta !== null && typeof argsMeta === "object" ? toolCallId(argsMeta) : undefined;
+}
+
+/** The id a `_meta` object carries, when usable. */
 export function toolCallId(meta: object | undefined): string | undefined {
   if (!meta) return undefined;
   const m = meta as Record<string, unknown>;

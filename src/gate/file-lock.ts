@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { link, readFile, readlink, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -98,18 +98,28 @@ function newClaim(): string {
   return `${process.pid}@${hostname()} ${randomBytes(6).toString("hex")}\n`;
 }
 
-/** Create `path` holding `claim` in one step; false when it exists. */
+/**
+ * Create `path` holding `claim` in one step; false when it exists. On POSIX systems the lock is a
+ * symbolic link whose target is the claim: one syscall, and no file with a random name appears
+ * next to the log (`assay runner` records every file a gate opens, and two runs must list the same
+ * ones). Windows, where making a symbolic link needs a privilege, gets a temporary file hard-linked
+ * into place.
+ */
 async function create(path: string, claim: string, file: string, what: string): Promise<boolean> {
+  if (process.platform !== "win32") {
+    try {
+      await symlink(claim, path);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw unwritable(err, path, file, what);
+    }
+  }
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
     await writeFile(tmp, claim, { mode: 0o644 });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new AssayError(
-      "output_unwritable",
-      `cannot lock the ${what}: \`${path}\` cannot be created (${code}); the ${what}'s directory must be writable`,
-      { where: file, cause: err },
-    );
+    throw unwritable(err, path, file, what);
   }
   try {
     await link(tmp, path);
@@ -122,7 +132,24 @@ async function create(path: string, claim: string, file: string, what: string): 
   }
 }
 
+function unwritable(err: unknown, path: string, file: string, what: string): AssayError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new AssayError(
+    "output_unwritable",
+    `cannot lock the ${what}: \`${path}\` cannot be created (${code}); the ${what}'s directory must be writable`,
+    { where: file, cause: err },
+  );
+}
+
+/** The claim a lock holds: a symbolic link's target, or a regular file's text (Windows, or a lock an earlier version wrote). */
 async function readClaim(path: string): Promise<string | undefined> {
+  try {
+    return await readlink(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    if (code !== "EINVAL" && code !== "UNKNOWN") throw err;
+  }
   try {
     return await readFile(path, "utf8");
   } catch (err) {

@@ -11,7 +11,7 @@ import {
   type GateStartedData,
   type JsonRpcId,
 } from "../records/decision-event.js";
-import { argumentsDigest, toolCallId } from "./call-facts.js";
+import { argumentsDigest, clientToolCallId } from "./call-facts.js";
 import { ExactNumber } from "./exact-json.js";
 import { isRecord } from "./message-shape.js";
 
@@ -62,7 +62,7 @@ export class GateRecords {
       violations: decision.violations,
       policy_digest: decision.policy_digest,
       tool,
-      tool_call_id: toolCallId(meta) ?? `${sessionId}:${typeof id}:${id}`,
+      tool_call_id: clientToolCallId(meta, params?.arguments) ?? `${sessionId}:${typeof id}:${id}`,
       request_id: id,
       session_id: sessionId,
       outcome,

@@ -49,9 +49,30 @@ export type StrictJsonCode =
   | "json_unsafe_number"
   | "json_too_deep";
 
-export type AssayErrorCode = PolicyLoadCode | BundleCode | InputCode | StrictJsonCode | "internal";
+/**
+ * Problems of `assay runner` (src/runner): a layer that breaks its input contract (a decision or
+ * SDK event log line), an artifact that fails its schema before it is written, a kernel backend
+ * that cannot run, a capture that cannot be carried out.
+ */
+export type RunnerCode =
+  | "runner_layer_invalid"
+  | "runner_contract_invalid"
+  | "runner_kernel_unavailable"
+  | "runner_capture_failed";
+
+export type AssayErrorCode =
+  | PolicyLoadCode
+  | BundleCode
+  | InputCode
+  | StrictJsonCode
+  | RunnerCode
+  | "internal";
 
 const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
+  runner_layer_invalid: EXIT.failure,
+  runner_contract_invalid: EXIT.failure,
+  runner_kernel_unavailable: EXIT.failure,
+  runner_capture_failed: EXIT.failure,
   pack_unreadable: EXIT.failure,
   pack_too_large: EXIT.failure,
   pack_syntax: EXIT.failure,

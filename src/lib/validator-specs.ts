@@ -56,6 +56,41 @@ export const VALIDATOR_SPECS = {
     options: { strict: true },
     formats: true,
   },
+  // The runner's v0 artifacts (src/runner; ../shared/reference/upstream-assay/runner-contract.md).
+  "runner-archive-manifest": { schema: "runner-archive-manifest-v0.schema.json", options: { strict: true } },
+  "runner-capability-diff": {
+    schema: "runner-capability-diff-v0.schema.json",
+    options: { strict: true, allowUnionTypes: true },
+  },
+  "runner-capability-surface": {
+    schema: "runner-capability-surface-v0.schema.json",
+    options: { strict: true },
+  },
+  "runner-correlation-report": {
+    schema: "runner-correlation-report-v0.schema.json",
+    options: { strict: true, allowUnionTypes: true },
+  },
+  // Upstream's own schema, verbatim: its `if: {required: ["status"]}` names a property defined only
+  // at the top level, which ajv's strictRequired rejects; every other strict check stays on.
+  "runner-kernel-event": {
+    schema: "runner-kernel-event-v0.schema.json",
+    options: { strict: true, strictRequired: false, allowUnionTypes: true },
+  },
+  "runner-observation-health": {
+    schema: "runner-observation-health-v0.schema.json",
+    options: { strict: true },
+  },
+  "runner-policy-event": { schema: "runner-policy-event-v0.schema.json", options: { strict: true } },
+  // `assay runner proof`'s manifest (src/runner/proof.ts; its schema is that module's).
+  "runner-proof-manifest": { schema: "runner-proof-manifest.schema.json", options: { strict: true } },
+  "runner-run-event": {
+    schema: "runner-run-event-v0.schema.json",
+    options: { strict: true, allowUnionTypes: true },
+  },
+  "runner-sdk-event": {
+    schema: "runner-sdk-event-v0.schema.json",
+    options: { strict: true, allowUnionTypes: true },
+  },
   "soak-readiness": {
     schema: "soak-readiness.schema.json",
     options: { allErrors: true, strict: true, allowUnionTypes: true },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdir, writeFile } from "node:fs/promises";
+import { readdir, readlink, symlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -46,4 +46,20 @@ test("with waitMs, a taker waits for the holder to let go", async (t) => {
   const held = await FileLock.acquire(file, { what: "pins file" });
   await assert.rejects(FileLock.acquire(file, { what: "pins file", waitMs: 50 }), /in use by another gate/);
   await held.release();
+});
+
+test("the lock is made in one step with no other file beside it; a stale symlinked claim is taken over", {
+  skip: process.platform === "win32" ? "Windows locks with a hard-linked temporary file" : false,
+}, async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, "log.ndjson");
+  const lock = await FileLock.acquire(file, { what: "decision log" });
+  assert.deepEqual(await readdir(dir), ["log.ndjson.lock"]);
+  assert.match(await readlink(`${file}.lock`), new RegExp(`^${process.pid}@`));
+  await lock.release();
+  assert.deepEqual(await readdir(dir), []);
+  await symlink(`${deadPid()}@${hostname()} 0123456789ab\n`, `${file}.lock`);
+  const taken = await FileLock.acquire(file, { what: "decision log" });
+  assert.match(await readlink(`${file}.lock`), new RegExp(`^${process.pid}@`));
+  await taken.release();
 });

@@ -90,6 +90,21 @@ describe("McpGate: tools/call", () => {
     assert.equal(b?.data.traceparent, undefined);
   });
 
+  test("tool_call_id falls back to arguments._meta, where the earlier runner's fixtures put it", async () => {
+    const { g, log } = gate();
+    const args = (meta: unknown) => ({ path: "/workspace/a", _meta: meta });
+    await g.fromClient(call(1, "read_file", args({ tool_call_id: "tc_runner_policy_001" })));
+    await g.fromClient(
+      call(2, "read_file", args({ tool_call_id: "inner" }), { _meta: { tool_call_id: "outer" } }),
+    );
+    await g.fromClient(call(3, "read_file", args({ tool_call_id: "" })));
+    await g.fromClient(call(4, "read_file", args("not an object")));
+    assert.deepEqual(
+      decisionsOf(log).map((e) => e.data.tool_call_id),
+      ["tc_runner_policy_001", "outer", "sess:number:3", "sess:number:4"],
+    );
+  });
+
   test("deny mode result: an isError result naming the rule, with the decision, never forwarded", async () => {
     const { g, log } = gate();
     const step = await g.fromClient(call(2, "read_file", { path: "/etc/passwd" }));

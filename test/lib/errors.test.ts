@@ -43,6 +43,10 @@ const EXIT_CODES: Record<AssayErrorCode, ExitCode> = {
   json_lone_surrogate: 2,
   json_unsafe_number: 2,
   json_too_deep: 2,
+  runner_layer_invalid: 2,
+  runner_contract_invalid: 2,
+  runner_kernel_unavailable: 2,
+  runner_capture_failed: 2,
   internal: 2,
 };
 

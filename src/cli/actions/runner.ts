@@ -1,0 +1,98 @@
+import { AssayError } from "../../lib/errors.js";
+import { printJson, reportError } from "../io.js";
+import { integerOption } from "../options.js";
+
+export interface CaptureCli {
+  out: string;
+  runId?: string;
+  policy?: string[];
+  mcpConfig?: string;
+  kernel: "auto" | "bpftrace" | "strace" | "off";
+  timeout?: string;
+  agentShim: string;
+  work?: string;
+  workFrom?: string;
+  drainMs: string;
+  json?: boolean;
+}
+
+export interface DiffCli {
+  out?: string;
+}
+
+export interface ProofCli {
+  out: string;
+  kernel: "auto" | "bpftrace" | "strace";
+}
+
+const SHIM = /^[a-z0-9][a-z0-9-]*$/;
+
+/** `assay runner capture`. */
+export async function runnerCapture(agent: string[], opts: CaptureCli): Promise<number> {
+  const drainMs = integerOption("--drain-ms", opts.drainMs, 0);
+  let timeoutMs: number | undefined;
+  if (opts.timeout !== undefined) {
+    const s = Number(opts.timeout);
+    if (!(Number.isFinite(s) && s > 0))
+      throw new AssayError(
+        "usage",
+        `--timeout must be a positive number of seconds, got \`${opts.timeout}\``,
+      );
+    timeoutMs = Math.round(s * 1000);
+  }
+  if (!SHIM.test(opts.agentShim))
+    throw new AssayError("usage", `--agent-shim must match [a-z0-9][a-z0-9-]*, got \`${opts.agentShim}\``);
+  const { capture, EXIT_KERNEL_UNSUPPORTED } = await import("../../runner/capture.js");
+  try {
+    const result = await capture({
+      out: opts.out,
+      ...(opts.runId === undefined ? {} : { runId: opts.runId }),
+      policy: opts.policy ?? [],
+      ...(opts.mcpConfig === undefined ? {} : { mcpConfig: opts.mcpConfig }),
+      kernel: opts.kernel,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      agentShim: opts.agentShim,
+      ...(opts.work === undefined ? {} : { workDir: opts.work }),
+      ...(opts.workFrom === undefined ? {} : { workFrom: opts.workFrom }),
+      command: agent,
+      drainMs,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    const h = result.health;
+    process.stderr.write(
+      `runner: ${result.out}: run ${result.runId}: kernel_layer=${h.kernel_layer} ringbuf_drops=${h.ringbuf_drops} ` +
+        `policy_layer=${h.policy_layer} sdk_layer=${h.sdk_layer} cgroup_correlation=${h.cgroup_correlation}; ` +
+        `agent exit ${result.exitCode}\n`,
+    );
+    if (opts.json) printJson(h);
+    return result.exitCode;
+  } catch (err) {
+    if (err instanceof AssayError && err.code === "runner_kernel_unavailable") {
+      reportError(err);
+      return EXIT_KERNEL_UNSUPPORTED;
+    }
+    throw err;
+  }
+}
+
+/** `assay runner diff`. */
+export async function runnerDiff(base: string, head: string, opts: DiffCli): Promise<number> {
+  const { diffCaptures } = await import("../../runner/diff-captures.js");
+  const { diffText } = await import("../../runner/diff.js");
+  const { writeFileAtomic } = await import("../../lib/atomic-write.js");
+  const { diff, exitCode } = await diffCaptures(base, head);
+  const text = diffText(diff);
+  if (opts.out !== undefined) await writeFileAtomic(opts.out, text);
+  else process.stdout.write(text);
+  if (diff.status !== "clean")
+    process.stderr.write(
+      `runner diff: status ${diff.status}${diff.notes.length > 0 ? `: ${diff.notes.join("; ")}` : ""}\n`,
+    );
+  return exitCode;
+}
+
+/** `assay runner proof`. */
+export async function runnerProof(opts: ProofCli): Promise<number> {
+  const { runProof } = await import("../../runner/proof.js");
+  return runProof({ out: opts.out, kernel: opts.kernel, log: (line) => process.stderr.write(`${line}\n`) });
+}

@@ -1,0 +1,192 @@
+import type { Transform } from "node:stream";
+import { canonicalGzip } from "../evidence/canonical-gzip.js";
+import { AssayError } from "../lib/errors.js";
+
+/**
+ * The tar and gzip framing of a runner archive (contract §2), as the earlier implementation's
+ * Rust `tar` crate writes it: GNU headers (`Header::new_gnu`), which tar-stream cannot write (it
+ * writes ustar only), so they are built here.
+ */
+
+/** What ends an archive: two zero blocks (the Rust crate's `finish`, no padding to a 10 KiB record). */
+export const TAR_END = Buffer.alloc(1024);
+
+/**
+ * A GNU tar header for a regular file: mode 0644, uid and gid 0, mtime 0, owner and group
+ * `assay`, numbers as zero-padded octal ending in NUL, device numbers and times left zero.
+ */
+export function gnuHeader(name: string, size: number): Buffer {
+  const buf = Buffer.alloc(512);
+  if (Buffer.byteLength(name) > 100 || !/^[\x21-\x7e]+$/.test(name))
+    throw new AssayError("internal", `archive entry name \`${name}\` does not fit a tar header`);
+  buf.write(name, 0, "ascii");
+  octal(buf, 100, 8, 0o644);
+  octal(buf, 108, 8, 0);
+  octal(buf, 116, 8, 0);
+  octal(buf, 124, 12, size);
+  octal(buf, 136, 12, 0);
+  buf[156] = 0x30; // typeflag '0': a regular file
+  buf.write("ustar  \0", 257, "ascii"); // GNU magic "ustar " and version " \0"
+  buf.write("assay", 265, "ascii");
+  buf.write("assay", 297, "ascii");
+  // The checksum is summed with its own field read as spaces.
+  buf.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of buf) sum += b;
+  buf.fill(0, 148, 156);
+  octal(buf, 148, 8, sum);
+  return buf;
+}
+
+/** The zero bytes that pad an entry of `size` bytes to a whole 512-byte block. */
+export function tarPadding(size: number): Buffer {
+  return Buffer.alloc(padLength(size));
+}
+
+function padLength(size: number): number {
+  return (512 - (size % 512)) % 512;
+}
+
+/**
+ * `width - 1` octal digits and a NUL (the Rust crate's `octal_into`); a value too large for the
+ * field is an internal error (8 GiB for a size), never a silently truncated header.
+ */
+function octal(buf: Buffer, at: number, width: number, value: number): void {
+  const digits = value.toString(8);
+  if (!Number.isSafeInteger(value) || value < 0 || digits.length > width - 1)
+    throw new AssayError("internal", `tar header field \`${value}\` does not fit ${width - 1} octal digits`);
+  buf.write(`${digits.padStart(width - 1, "0")}\0`, at, "ascii");
+}
+
+/** Gzip at level 9 with the `flate2` header (`GZIP_HEADER_BEST`); the compressed bytes are not part of the contract, the extracted files are. */
+export function gzipBest(): Transform {
+  return canonicalGzip({ best: true });
+}
+
+/** One entry of a tar being read: its path and a regular file's or directory's kind. */
+export interface TarEntryHeader {
+  path: string;
+  kind: "file" | "directory";
+  size: number;
+}
+
+/** What a `TarParser` reports as it walks an archive. */
+export interface TarParserHandlers {
+  entry(header: TarEntryHeader): void;
+  data(chunk: Buffer): void;
+  entryEnd(): void;
+}
+
+/**
+ * A streaming reader for the tars runner archives come in: ustar and GNU headers (what the Rust
+ * crate, GNU tar and Python write for short names), regular files and directories only. Fed
+ * decompressed chunks; throws `input_invalid` (where: `archive`) for anything else.
+ */
+export class TarParser {
+  private state: "header" | "body" | "pad" | "end" = "header";
+  private readonly header = Buffer.alloc(512);
+  private fill = 0;
+  private size = 0;
+  private remaining = 0;
+  private pad = 0;
+
+  constructor(
+    private readonly archive: string,
+    private readonly h: TarParserHandlers,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.state === "header") {
+        const n = Math.min(512 - this.fill, chunk.length - at);
+        chunk.copy(this.header, this.fill, at, at + n);
+        this.fill += n;
+        at += n;
+        if (this.fill === 512) {
+          this.fill = 0;
+          this.onHeader();
+        }
+      } else if (this.state === "body") {
+        const n = Math.min(this.remaining, chunk.length - at);
+        this.h.data(chunk.subarray(at, at + n));
+        this.remaining -= n;
+        at += n;
+        if (this.remaining === 0) this.endBody();
+      } else if (this.state === "pad") {
+        const n = Math.min(this.pad, chunk.length - at);
+        this.pad -= n;
+        at += n;
+        if (this.pad === 0) this.state = "header";
+      } else {
+        // After the end-of-archive block: only zeros (record padding) may follow.
+        if (chunk.subarray(at).some((b) => b !== 0)) throw this.fail("data after the end of the archive");
+        at = chunk.length;
+      }
+    }
+  }
+
+  /** Throws when the archive stopped in the middle of an entry or had no end-of-archive block. */
+  finish(): void {
+    if (this.state !== "end") throw this.fail("the archive is truncated");
+  }
+
+  private onHeader(): void {
+    const buf = this.header;
+    if (buf.every((b) => b === 0)) {
+      this.state = "end";
+      return;
+    }
+    if (!checksumOk(buf)) throw this.fail("a tar header has a wrong checksum");
+    const magic = buf.toString("latin1", 257, 263);
+    const ustar = magic === "ustar\0";
+    if (!ustar && magic !== "ustar ") throw this.fail("a tar header is neither ustar nor GNU");
+    const name = cString(buf, 0, 100);
+    const prefix = ustar ? cString(buf, 345, 155) : "";
+    const path = prefix ? `${prefix}/${name}` : name;
+    const type = String.fromCharCode(buf[156] ?? 0);
+    const size = readOctal(buf.subarray(124, 136));
+    if (Number.isNaN(size)) throw this.fail(`entry \`${path}\` has an unreadable size`);
+    let kind: TarEntryHeader["kind"];
+    if (type === "0" || type === "\0") kind = "file";
+    else if (type === "5") kind = "directory";
+    else throw this.fail(`entry \`${path}\` is not a regular file (type \`${type}\`)`);
+    this.h.entry({ path, kind, size });
+    this.size = size;
+    this.remaining = size;
+    this.state = "body";
+    if (size === 0) this.endBody();
+  }
+
+  private endBody(): void {
+    this.h.entryEnd();
+    this.pad = padLength(this.size);
+    this.state = this.pad === 0 ? "header" : "pad";
+  }
+
+  private fail(message: string): AssayError {
+    return new AssayError("input_invalid", message, { where: this.archive });
+  }
+}
+
+function cString(buf: Buffer, at: number, len: number): string {
+  const field = buf.subarray(at, at + len);
+  const end = field.indexOf(0);
+  return field.subarray(0, end === -1 ? len : end).toString("utf8");
+}
+
+/** Octal digits (spaces around them, NUL or space after them), or NaN. */
+function readOctal(field: Buffer): number {
+  const end = field.indexOf(0);
+  const text = field
+    .subarray(0, end === -1 ? field.length : end)
+    .toString("latin1")
+    .trim();
+  return /^[0-7]{1,12}$/.test(text) ? Number.parseInt(text, 8) : Number.NaN;
+}
+
+function checksumOk(buf: Buffer): boolean {
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += buf[i] ?? 0;
+  return readOctal(buf.subarray(148, 156)) === sum;
+}
