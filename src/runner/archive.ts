@@ -79,7 +79,7 @@ export async function writeArchive(
     },
     ...entries,
   ];
-  const format = opts.format ?? (/\.(tar\.gz|tgz)$/.test(out) ? "tar.gz" : "dir");
+  const format = opts.format ?? formatOf(out);
   if (format === "dir") await writeDirectory(out, all);
   else await writeTarball(out, all, opts.overwrite === true);
   return manifest;
@@ -215,7 +215,7 @@ async function* tarChunks(entries: Entry[]): AsyncGenerator<Buffer> {
 }
 
 async function writeTarball(out: string, entries: Entry[], overwrite: boolean): Promise<void> {
-  if (!overwrite && (await exists(out))) throw refuse(out, "it exists (use --force to replace it)");
+  if (!overwrite && (await exists(out))) throw refuse(out, "it exists; remove it or choose another --out");
   const tmp = tempName(out);
   try {
     await writeNewFile(tmp, tarChunks(entries), gzipBest());
@@ -231,7 +231,17 @@ async function writeTarball(out: string, entries: Entry[], overwrite: boolean): 
   }
 }
 
-async function writeDirectory(out: string, entries: Entry[]): Promise<void> {
+/**
+ * Refuse an output `writeArchive` would refuse, before the work of a capture is done: a tarball
+ * that exists, a directory that is not empty, a directory path that is a file.
+ */
+export async function checkArchiveTarget(out: string, opts: WriteArchiveOptions = {}): Promise<void> {
+  const format = opts.format ?? formatOf(out);
+  if (format === "tar.gz") {
+    if (opts.overwrite !== true && (await exists(out)))
+      throw refuse(out, "it exists; remove it or choose another --out");
+    return;
+  }
   const st = await stat(out).catch((err: NodeJS.ErrnoException) => {
     if (err.code === "ENOENT") return undefined;
     throw writeError(out, err);
@@ -240,6 +250,14 @@ async function writeDirectory(out: string, entries: Entry[]): Promise<void> {
     if (!st.isDirectory()) throw refuse(out, "it exists and is not a directory");
     if ((await readdir(out)).length > 0) throw refuse(out, "it is a directory that is not empty");
   }
+}
+
+function formatOf(out: string): "tar.gz" | "dir" {
+  return /\.(tar\.gz|tgz)$/.test(out) ? "tar.gz" : "dir";
+}
+
+async function writeDirectory(out: string, entries: Entry[]): Promise<void> {
+  await checkArchiveTarget(out, { format: "dir" });
   const tmp = tempName(out);
   try {
     await mkdir(tmp);

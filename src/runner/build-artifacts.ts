@@ -2,6 +2,7 @@ import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AssayError } from "../lib/errors.js";
+import { schemaValidator } from "../lib/schema-validator.js";
 import type { CaptureFiles } from "./archive.js";
 import type {
   KernelOutcome,
@@ -70,10 +71,20 @@ export async function buildArtifacts(
   const layers: RunnerLayers = {
     runId: inp.runId,
     kernel,
-    // No decision at all is no policy layer: present means the gate decided something.
-    policy: policyLayer !== null && policyLayer.events.length > 0 ? policyLayer : null,
+    // No gate record of a call at all is no policy layer: present means the gate saw a call.
+    policy:
+      policyLayer !== null && (policyLayer.events.length > 0 || policyLayer.frameRejections > 0)
+        ? policyLayer
+        : null,
     sdk: sdkText.trim() === "" ? null : readSdkLayer(sdkText, inp.runId, inp.sdkLog),
   };
+  const validEvent = schemaValidator("runner-run-event");
+  for (const e of inp.events)
+    if (!validEvent(e))
+      throw new AssayError(
+        "runner_contract_invalid",
+        `events.ndjson: ${(e as { type: string }).type} does not match its schema: ${validEvent.errors?.[0]?.instancePath || "/"} ${validEvent.errors?.[0]?.message ?? ""}`,
+      );
   const health = buildHealth(layers, healthPlatform(process.platform));
   return {
     health,

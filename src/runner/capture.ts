@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { constants, platform, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { AssayError } from "../lib/errors.js";
@@ -7,7 +7,7 @@ import { ASSAY_BIN } from "../lib/package-info.js";
 import { ProcessGroups, signalGroup, stopGroupsOnSignals } from "../lib/process-group.js";
 import { compilePacks } from "../policy/compile-packs.js";
 import { agentEnv, injectedKeys } from "./agent-env.js";
-import { writeArchive } from "./archive.js";
+import { checkArchiveTarget, writeArchive } from "./archive.js";
 import { buildArtifacts } from "./build-artifacts.js";
 import { captureLock } from "./capture-lock.js";
 import { type Cgroup, createCgroup } from "./cgroup.js";
@@ -76,6 +76,8 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const mcpText = opts.mcpConfig === undefined ? null : await readText(opts.mcpConfig, "MCP config");
   const runId = runIdFor(opts.runId, [opts.command, policy?.digest ?? null, mcpText, opts.agentShim]);
 
+  // Refused now, not after the agent ran: an output that exists.
+  await checkArchiveTarget(opts.out);
   const base = join(tmpdir(), `assay-runner-${runId}`);
   const work = resolve(opts.workDir ?? join(base, "work"));
   const scratch = join(base, "scratch");
@@ -84,14 +86,17 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const groups = new ProcessGroups();
   let cgroup: Cgroup | undefined;
   let kernelCapture: KernelCapture | undefined;
+  let written = false;
   const releaseSignals = stopGroupsOnSignals(groups, {
     graceMs: 1000,
     cleanup: async () => {
+      await kernelCapture?.abort().catch(() => {});
       await cgroup?.remove().catch(() => {});
-      await unlock();
+      await rm(base, { recursive: true, force: true }).catch(() => {});
     },
   });
   try {
+    await claimWorkDir(base, work, opts.workDir !== undefined);
     // Same paths on every run of the same id: they appear in the kernel layer and the surface.
     await rm(work, { recursive: true, force: true });
     await rm(scratch, { recursive: true, force: true });
@@ -183,6 +188,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     });
     await mkdir(dirname(resolve(opts.out)), { recursive: true });
     await writeArchive(opts.out, built.files);
+    written = true;
     const exitCode = exit.code ?? (exit.signal !== null ? 128 + exit.signal : 1);
     return { runId, out: opts.out, health: built.health, exitCode };
   } finally {
@@ -190,9 +196,47 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     await kernelCapture?.abort().catch(() => {});
     await groups.stopAll(500).catch(() => {});
     await cgroup?.remove().catch(() => {});
-    await rm(scratch, { recursive: true, force: true }).catch(() => {});
+    if (written) {
+      // The archive holds what the run produced: the default work directory and scratch go.
+      await rm(scratch, { recursive: true, force: true }).catch(() => {});
+      if (opts.workDir === undefined) await rm(work, { recursive: true, force: true }).catch(() => {});
+    } else if (await exists(scratch)) {
+      // Nothing was written: what the layers were made from stays, for whoever must find out why.
+      log(`runner: no archive written; the raw layers are kept in ${scratch}`);
+    }
     await unlock();
+    if (written && opts.workDir === undefined)
+      await rm(base, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/**
+ * A `--work` directory is emptied before every run: the runner empties only one it made itself
+ * (recorded in `<base>/work-dir`), or one that is empty or missing, never a directory of the
+ * user's that holds files.
+ */
+async function claimWorkDir(base: string, work: string, given: boolean): Promise<void> {
+  const record = join(base, "work-dir");
+  if (given && (await readFile(record, "utf8").catch(() => "")) !== work) {
+    const entries = await readdir(work).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return [];
+      throw new AssayError("input_unreadable", `cannot read --work: ${err.code}`, { where: work });
+    });
+    if (entries.length > 0)
+      throw new AssayError(
+        "usage",
+        "--work must be empty or missing (it is emptied before every run), or one this run id made before",
+        { where: work },
+      );
+  }
+  await writeFile(record, work);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 interface KernelStart {

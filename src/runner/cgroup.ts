@@ -64,6 +64,9 @@ export async function createCgroup(name: string): Promise<Cgroup> {
   let id: number;
   try {
     await access(join(path, "cgroup.procs"));
+    // bpftrace watches this one cgroup by id: a child cgroup the agent made and moved into would
+    // take it out of sight, uncounted. No descendants, so mkdir there fails (EAGAIN).
+    await writeFile(join(path, "cgroup.max.descendants"), "0");
     const ino = (await stat(path, { bigint: true })).ino;
     if (ino > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`cgroup id ${ino} is not a safe integer`);
     id = Number(ino);

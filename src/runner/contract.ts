@@ -37,6 +37,14 @@ export type ArchiveFile = (typeof ARCHIVE_FILES)[number];
 // ---------------------------------------------------------------------------------------------
 // Kernel layer
 
+/** An unsigned 64-bit value: a number when it is a safe integer, else its exact decimal text. */
+export type U64 = number | string;
+
+/** `value` as a U64: a number up to 2^53 - 1, else its decimal text. */
+export function u64(value: bigint): U64 {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+}
+
 /** What a kernel backend (bpftrace, strace) saw one process of the agent's cgroup do. */
 export type RawKernelEvent =
   | {
@@ -45,10 +53,14 @@ export type RawKernelEvent =
       pid: number;
       /** The path argument, decoded as lossy UTF-8; null when it could not be read. */
       path: string | null;
-      flags: number;
-      mode: number;
+      /**
+       * The open flags. These three are u64 in the kernel (openat2's `open_how`): a value beyond
+       * 2^53 is carried as its exact decimal text, never rounded.
+       */
+      flags: U64;
+      mode: U64;
       /** openat2's `how.resolve`; 0 for open/openat. */
-      resolve: number;
+      resolve: U64;
       /** The syscall's return value: an fd, or -errno. */
       ret: number;
     }
@@ -298,6 +310,8 @@ export interface KernelNormalized {
 export interface PolicyLayer {
   events: PolicyEventLine[];
   ndjson: string;
+  /** `assay.gate.frame_rejected` records: frames the gate refused without a decision (not lines of the layer). */
+  frameRejections: number;
 }
 
 /** layers/sdk.ndjson: its events and its exact text (src/runner/sdk-layer.ts). */

@@ -34,6 +34,9 @@ export function buildCorrelation(layers: RunnerLayers): CorrelationReport {
   };
 
   const decisions = layers.policy?.events ?? [];
+  const rejections = layers.policy?.frameRejections ?? 0;
+  // Frames the gate refused before deciding (fail closed): calls, perhaps, that no binding stands for.
+  if (rejections > 0) markPartial(`gate_rejected_frames:${rejections}`);
   if (decisions.length > 0) {
     const { kernel } = layers;
     // The whole run's count, the same on every binding: the kernel layer is not split per call.

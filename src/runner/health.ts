@@ -53,7 +53,11 @@ export function buildHealth(layers: RunnerLayers, platform: string): Observation
     }
     notes.push(s2Note(facts, normalized, clean, coverage, claimScope(coverage)));
   }
-  if (layers.policy !== null) notes.push(`s4_policy_capture: policy_events=${layers.policy.events.length}`);
+  if (layers.policy !== null)
+    notes.push(
+      `s4_policy_capture: policy_events=${layers.policy.events.length}` +
+        (layers.policy.frameRejections > 0 ? ` frame_rejections=${layers.policy.frameRejections}` : ""),
+    );
   if (layers.sdk !== null) {
     const ids = new Set<string>();
     for (const e of layers.sdk.events) if (e.tool_call_id !== null) ids.add(e.tool_call_id);

@@ -1,9 +1,15 @@
 import { AssayError } from "../lib/errors.js";
-import { KERNEL_EVENT_TYPE, type KernelNormalized, type RawKernelEvent, RUNNER_SCHEMA } from "./contract.js";
+import {
+  KERNEL_EVENT_TYPE,
+  type KernelNormalized,
+  type RawKernelEvent,
+  RUNNER_SCHEMA,
+  type U64,
+} from "./contract.js";
 import { accessMode, OPERATION_FLAG_MASK, operationFlags } from "./open-flags.js";
 import { compareUtf8 } from "./serialize.js";
 import { endpointText } from "./sockaddr-text.js";
-import { isLoaderTelemetryPath } from "./telemetry-filter.js";
+import { isTelemetryEvent } from "./telemetry-filter.js";
 
 /** Lines are handed to `write` in chunks of about this many characters (whole lines only). */
 const CHUNK_CHARS = 64 * 1024;
@@ -47,7 +53,7 @@ export async function normalizeKernel(
         case "openat": {
           const path = ev.path === "" ? null : ev.path;
           if (!firstOpen(opens, path ?? NO_PATH, ev.flags)) continue;
-          if (path !== null && isLoaderTelemetryPath(path)) {
+          if (path !== null && isTelemetryEvent("openat", path)) {
             filtered++;
             const count = filteredByPath.get(path);
             // Map.set keeps the key it already holds: only a new key needs detaching.
@@ -125,13 +131,13 @@ function detached(s: string): string {
 }
 
 /** Record (key, flags); false when that pair was seen before. */
-function firstOpen(opens: Map<string, number | Set<number>>, key: string, flags: number): boolean {
+function firstOpen(opens: Map<string, U64 | Set<U64>>, key: string, flags: U64): boolean {
   const seen = opens.get(key);
   if (seen === undefined) {
     opens.set(detached(key), flags);
     return true;
   }
-  if (typeof seen === "number") {
+  if (!(seen instanceof Set)) {
     if (seen === flags) return false;
     opens.set(key, new Set([seen, flags]));
     return true;
@@ -157,13 +163,14 @@ function operationFragment(flags: number): string {
 
 /** An open's line after `"pid":`, keys in the contract's emit order. */
 function openBody(ev: Extract<RawKernelEvent, { kind: "openat" }>, path: string | null): string {
-  const flags = int(ev.flags);
-  const resolve = int(ev.resolve);
+  const flags = u64Text(ev.flags);
+  const resolve = u64Text(ev.resolve);
   const ret = int(ev.ret);
+  const low = low32(ev.flags);
   return (
     `${int(ev.pid)},"event_type":${KERNEL_EVENT_TYPE.openat},"kind":"openat","value":${jsonOrNull(path)}` +
-    `,"flags":${flags},"mode":${int(ev.mode)}${resolve !== 0 ? `,"resolve":${resolve}` : ""}` +
-    `,"return_value":${ret},"access_mode":"${accessMode(flags)}"${operationFragment(flags)}` +
+    `,"flags":${flags},"mode":${u64Text(ev.mode)}${resolve !== "0" ? `,"resolve":${resolve}` : ""}` +
+    `,"return_value":${ret},"access_mode":"${accessMode(low)}"${operationFragment(low)}` +
     `,"status":"${ret >= 0 ? "success" : "error"}"}\n`
   );
 }
@@ -214,6 +221,23 @@ function sortDistinct(values: string[]): string[] {
 }
 
 /** A number as it goes into a line; the line is built by hand, so a non-integer must not slip in. */
+/** A u64 field as the JSON number it is, exactly (a value beyond 2^53 arrives as decimal text). */
+function u64Text(n: U64): string {
+  if (typeof n === "string") {
+    if (!/^(?:0|[1-9]\d{0,19})$/.test(n) || BigInt(n) >= 2n ** 64n)
+      throw new AssayError("internal", `kernel event field \`${n}\` is not a u64`);
+    return n;
+  }
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new AssayError("internal", `kernel event field \`${n}\` is not a u64`);
+  return String(n);
+}
+
+/** The low 32 bits, where every open flag the contract reads lives. */
+function low32(n: U64): number {
+  return typeof n === "string" ? Number(BigInt.asUintN(32, BigInt(n))) : n >>> 0;
+}
+
 function int(n: number): number {
   if (!Number.isSafeInteger(n))
     throw new AssayError("internal", `kernel event field \`${n}\` is not an integer`);

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { AssayError } from "../lib/errors.js";
 import { schemaValidator } from "../lib/schema-validator.js";
-import { DECISION_EVENT_TYPE } from "../records/decision-event.js";
+import { DECISION_EVENT_TYPE, FRAME_REJECTED_EVENT_TYPE } from "../records/decision-event.js";
 import { type PolicyEventLine, type PolicyLayer, RUNNER_SCHEMA } from "./contract.js";
 
 const validLine = schemaValidator<PolicyEventLine>("runner-policy-event");
@@ -22,11 +22,14 @@ const validLine = schemaValidator<PolicyEventLine>("runner-policy-event");
  */
 export async function readPolicyLayer(paths: readonly string[], runId: string): Promise<PolicyLayer> {
   const events: PolicyEventLine[] = [];
+  // Frames the gate refused (fail closed) carry no decision but are not silent: counted here,
+  // they go into the s4 note and make the correlation partial.
+  const counts = { frameRejections: 0 };
   for (const file of paths) {
     const text = await readLog(file);
-    if (text !== null) parseDecisions(text, file, runId, events);
+    if (text !== null) parseDecisions(text, file, runId, events, counts);
   }
-  return { events, ndjson: events.map((e) => `${JSON.stringify(e)}\n`).join("") };
+  return { events, ndjson: events.map((e) => `${JSON.stringify(e)}\n`).join(""), ...counts };
 }
 
 async function readLog(file: string): Promise<string | null> {
@@ -44,7 +47,13 @@ async function readLog(file: string): Promise<string | null> {
 }
 
 /** Append the decisions of one log's text to `out`, numbering on from its length. */
-function parseDecisions(text: string, file: string, runId: string, out: PolicyEventLine[]): void {
+function parseDecisions(
+  text: string,
+  file: string,
+  runId: string,
+  out: PolicyEventLine[],
+  counts: { frameRejections: number },
+): void {
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const raw = (lines[i] as string).trim();
@@ -59,6 +68,7 @@ function parseDecisions(text: string, file: string, runId: string, out: PolicyEv
     }
     if (!isObject(record)) throw fail("decision log line is not a json object");
     if (typeof record.type !== "string") throw fail("decision log line has no string `type`");
+    if (record.type === FRAME_REJECTED_EVENT_TYPE) counts.frameRejections++;
     if (record.type !== DECISION_EVENT_TYPE) continue;
     const source = nonEmpty(record.source);
     if (source === null) throw fail("decision has no non-empty string `source`");

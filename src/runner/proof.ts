@@ -104,7 +104,8 @@ export async function runProof(opts: ProofOptions): Promise<number> {
       checks.push({ fixture: f.name, check, result: ok ? "PASS" : "FAIL", detail });
       log(`${ok ? "PASS" : "FAIL"} ${f.name} ${check}${detail ? `: ${detail}` : ""}`);
     };
-    for (let i = 1; i <= runs; i++) {
+    let failedCapture = false;
+    for (let i = 1; i <= runs && !failedCapture; i++) {
       const dir = join(opts.out, f.name, `run-${i}`);
       const r = await capture({
         out: dir,
@@ -117,12 +118,20 @@ export async function runProof(opts: ProofOptions): Promise<number> {
         command: [process.execPath, ...f.agent.map((a) => join(ROOT, a))],
         timeoutMs: 120_000,
         log,
+      }).catch((err: unknown) => {
+        if (err instanceof AssayError && err.code === "runner_kernel_unavailable") throw err;
+        // A capture that could not be made is a failed check, listed with the others.
+        add(`run-${i} capture`, false, err instanceof Error ? err.message : String(err));
+        failedCapture = true;
+        return null;
       });
+      if (r === null) break;
       captured.push({ dir, health: r.health, exitCode: r.exitCode });
       add(`run-${i} agent exit`, r.exitCode === 0, `exit ${r.exitCode}`);
       const bar = healthIsClean(r.health);
       add(`run-${i} clean health bar`, bar.clean, bar.clean ? barText(r.health) : bar.failing.join(", "));
     }
+    if (failedCapture) continue;
     const first = captured[0]?.dir as string;
     for (const later of captured.slice(1)) {
       const differing: string[] = [];

@@ -4,7 +4,7 @@ import { RUN_ID_PATTERN } from "./contract.js";
 
 /**
  * The run id of a capture: the one given, checked, or one derived from what defines the run (the
- * agent's command, the packs' digests, the MCP config and the work files), so that capturing the
+ * agent's command, the packs' policy digest, the MCP config's text and the shim), so that capturing the
  * same thing again gives the same id, the same scratch paths and so the same artifacts. Derived
  * ids have the generated form `run_` + 32 hex.
  */

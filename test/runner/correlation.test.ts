@@ -35,6 +35,14 @@ describe("buildCorrelation (contract §9)", () => {
     ]);
   });
 
+  test("a frame the gate refused, or a call the client gave no id: partial, named", () => {
+    const refused = { ...policy(["tc_1", "read_file", "allow"]), frameRejections: 2 };
+    assert.deepEqual(report(layers({ policy: refused })).ambiguities, ["gate_rejected_frames:2"]);
+    const derived = report(layers({ policy: policy(["run_l:number:3", "read_file", "allow"]) }));
+    assert.equal(derived.status, "partial");
+    assert.deepEqual(derived.ambiguities, ["policy_event_without_stable_tool_call_id:run_l:number:3"]);
+  });
+
   test("no policy log: clean and empty, whatever the SDK reported", () => {
     const r = report(layers({ sdk: sdk("tc_9") }));
     assert.equal(r.status, "clean");

@@ -4,7 +4,13 @@ import { normalizeKernel } from "../../src/runner/kernel-normalize.js";
 /** An open as a backend reports it; flags O_RDONLY|O_CLOEXEC and a successful fd unless given. */
 export function open(
   path: string | null,
-  o: Partial<{ pid: number; flags: number; mode: number; resolve: number; ret: number }> = {},
+  o: Partial<{
+    pid: number;
+    flags: number | string;
+    mode: number | string;
+    resolve: number | string;
+    ret: number;
+  }> = {},
 ): RawKernelEvent {
   return {
     kind: "openat",

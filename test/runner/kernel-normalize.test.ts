@@ -109,6 +109,24 @@ describe("normalizeKernel: lines (contract §6)", () => {
     assert.deepEqual(result.emitted, { openat: 3, connect: 1, exec: 2 });
   });
 
+  test("u64 flags, mode and resolve beyond 2^53 are written exactly; the flags' low bits still drive the hints", async () => {
+    // openat2 with how.flags = 1<<63 | O_WRONLY|O_CREAT (the kernel refuses it with EINVAL).
+    const flags = (2n ** 63n + 0o101n).toString();
+    const { lines, parsed } = await normalized([
+      open("/tmp/w", { flags, mode: "18446744073709551615", resolve: "9007199254740993", ret: -22 }),
+    ]);
+    assert.match(
+      lines[0] ?? "",
+      /"flags":9223372036854775873,"mode":18446744073709551615,"resolve":9007199254740993,/,
+    );
+    assert.equal(parsed[0]?.access_mode, "write");
+    assert.deepEqual(parsed[0]?.operation_flags, ["create"]);
+    assert.equal(parsed[0]?.status, "error");
+    await assert.rejects(normalized([open("/tmp/x", { flags: "18446744073709551616" })]), {
+      code: "internal",
+    });
+  });
+
   test("the run id is written as given, JSON-escaped", async () => {
     const { parsed } = await normalized([exec("/bin/sh")], "run_A-z_09");
     assert.equal(parsed[0]?.run_id, "run_A-z_09");

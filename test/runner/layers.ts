@@ -48,7 +48,7 @@ export function policy(...decisions: [id: string, tool: string, decision: string
       decision,
     }),
   );
-  return { events, ndjson: events.map((e) => `${JSON.stringify(e)}\n`).join("") };
+  return { events, ndjson: events.map((e) => `${JSON.stringify(e)}\n`).join(""), frameRejections: 0 };
 }
 
 export function sdk(...ids: (string | null)[]): SdkLayer {

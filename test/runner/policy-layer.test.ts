@@ -79,7 +79,7 @@ async function rejects(file: string, line: number, pattern: RegExp) {
 }
 
 describe("readPolicyLayer (contract §7)", () => {
-  test("our records: gate.started and frame_rejected skipped, the decision is data.effect", async () => {
+  test("our records: gate.started skipped, frame_rejected counted, the decision is data.effect", async () => {
     const file = log(
       started,
       "",
@@ -89,6 +89,7 @@ describe("readPolicyLayer (contract §7)", () => {
       "",
     );
     const layer = await readPolicyLayer([file], "run_p");
+    assert.equal(layer.frameRejections, 1, "a refused frame is counted, not a line of the layer");
     assert.deepEqual(layer.events, [
       {
         schema: "assay.runner.policy_event.v0",
@@ -157,8 +158,9 @@ describe("readPolicyLayer (contract §7)", () => {
     assert.deepEqual(await readPolicyLayer([log(started, "", rejected)], "run_p"), {
       events: [],
       ndjson: "",
+      frameRejections: 1,
     });
-    assert.deepEqual(await readPolicyLayer([], "run_p"), { events: [], ndjson: "" });
+    assert.deepEqual(await readPolicyLayer([], "run_p"), { events: [], ndjson: "", frameRejections: 0 });
   });
 
   test("malformed lines are errors located at file:line, blank lines counted", async () => {

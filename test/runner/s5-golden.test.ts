@@ -81,7 +81,7 @@ describe("S5 goldens, rebuilt", () => {
     assert.equal(JSON.stringify(report), JSON.stringify(want));
   });
 
-  test("two captures of the same thing give byte-identical documents and layers (§12)", async () => {
+  test("the builders are pure: the same layers give byte-identical documents and layers (the capture's three-run check is in capture.test.ts)", async () => {
     const texts = async () => {
       const l = await s5Layers();
       return [buildHealth(l, "linux"), buildSurface(l), buildCorrelation(l)]

@@ -94,5 +94,18 @@ export async function runnerDiff(base: string, head: string, opts: DiffCli): Pro
 /** `assay runner proof`. */
 export async function runnerProof(opts: ProofCli): Promise<number> {
   const { runProof } = await import("../../runner/proof.js");
-  return runProof({ out: opts.out, kernel: opts.kernel, log: (line) => process.stderr.write(`${line}\n`) });
+  const { EXIT_KERNEL_UNSUPPORTED } = await import("../../runner/capture.js");
+  try {
+    return await runProof({
+      out: opts.out,
+      kernel: opts.kernel,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  } catch (err) {
+    if (err instanceof AssayError && err.code === "runner_kernel_unavailable") {
+      reportError(err);
+      return EXIT_KERNEL_UNSUPPORTED;
+    }
+    throw err;
+  }
 }

@@ -1,4 +1,4 @@
-import type { KernelCaptureFacts, RawKernelEvent } from "../contract.js";
+import { type KernelCaptureFacts, type RawKernelEvent, type U64, u64 } from "../contract.js";
 import {
   BPFTRACE_HOOKS,
   type BpftraceHook,
@@ -42,9 +42,9 @@ interface OpenHead {
   kind: "openat";
   hook: BpftraceHook;
   pid: number;
-  flags: number;
-  mode: number;
-  resolve: number;
+  flags: U64;
+  mode: U64;
+  resolve: U64;
   ret: number;
 }
 interface ExecHead {
@@ -286,6 +286,6 @@ function joinChunks(chunks: (Buffer | undefined)[]): string | null {
 }
 
 /** A decimal printed by bpftrace's `%d` (signed 64-bit) as the unsigned value of its low `bits`. */
-function unsigned(text: string, bits: 16 | 32 | 64): number {
-  return Number(BigInt.asUintN(bits, BigInt(text)));
+function unsigned(text: string, bits: 16 | 32 | 64): U64 {
+  return u64(BigInt.asUintN(bits, BigInt(text)));
 }

@@ -145,6 +145,9 @@ class BpftraceRun {
       process.removeListener("exit", this.killOnExit);
     });
     this.pumped = this.pump();
+    // Observed at once: a write failure waits for stop() (which reports it through the writer's
+    // close) instead of ending the process as an unhandled rejection.
+    this.pumped.catch(() => {});
   }
 
   /** Read stdout to its end: parse each line, write the events, let the writer hold the reader back. */

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { AssayError } from "../../lib/errors.js";
 import type { RawKernelEvent } from "../contract.js";
 
 /**
@@ -23,12 +24,24 @@ export class EventFileWriter {
    * full); the caller should then stop reading its source until it resolves.
    */
   write(events: readonly RawKernelEvent[]): Promise<void> | undefined {
+    // A failed stream never drains: the caller hears of the failure now, not never.
+    if (this.failure) return Promise.reject(this.failed());
     if (events.length === 0) return undefined;
     let text = "";
     for (const e of events) text += `${JSON.stringify(e)}\n`;
     this.count += events.length;
     if (this.out.write(text)) return undefined;
-    return once(this.out, "drain").then(() => {});
+    return once(this.out, "drain").then(
+      () => {},
+      () => Promise.reject(this.failed()),
+    );
+  }
+
+  private failed(): AssayError {
+    const code = (this.failure as NodeJS.ErrnoException | null)?.code ?? this.failure?.message;
+    return new AssayError("runner_capture_failed", `cannot write the raw kernel events: ${code}`, {
+      where: this.path,
+    });
   }
 
   /** Flush and close; rejects if any write failed. */
@@ -37,7 +50,7 @@ export class EventFileWriter {
       this.out.end();
       await once(this.out, "close").catch(() => {});
     }
-    if (this.failure) throw this.failure;
+    if (this.failure) throw this.failed();
   }
 }
 

@@ -1,5 +1,5 @@
 import { constants } from "node:os";
-import type { KernelCaptureFacts, RawKernelEvent } from "../contract.js";
+import { type KernelCaptureFacts, type RawKernelEvent, type U64, u64 } from "../contract.js";
 import { hexEscapedBytes, pathText, sockaddrFromBytes } from "./raw-decode.js";
 import { StraceLineJoiner, type StraceRecord, splitArgs, structFields } from "./strace-lines.js";
 
@@ -134,8 +134,10 @@ export function straceFacts(scan: StraceScan): KernelCaptureFacts {
     },
     parse_errors: scan.parseErrors,
     // The log ends before the agent's own exit when strace itself was killed (its last lines are
-    // lost with it): nothing traced means nothing ran (e.g. the agent binary was not found).
-    closed_early: scan.records > 0 && !scan.rootEnded,
+    // lost with it). An empty log counts too: a program that ran was traced at least at its own
+    // execve, so nothing traced means the agent never started (strace could not exec it), and a
+    // layer of nothing must not read as complete.
+    closed_early: scan.records === 0 || !scan.rootEnded,
   };
 }
 
@@ -172,8 +174,8 @@ function callEvent(r: Extract<StraceRecord, { type: "call" }>): CallEvent | null
     case "openat": {
       const at = r.name === "openat" ? 1 : 0;
       const path = pathArg(args[at]);
-      const flags = parseNumber(args[at + 1] ?? "");
-      const mode = args[at + 2] === undefined ? 0 : parseNumber(args[at + 2] as string);
+      const flags = parseU64(args[at + 1] ?? "");
+      const mode = args[at + 2] === undefined ? 0 : parseU64(args[at + 2] as string);
       if (path === "error" || flags === null || mode === null) return "error";
       return { kind: "openat", path, flags, mode, resolve: 0, ret: ret === "unknown" ? RET_UNKNOWN : ret };
     }
@@ -182,7 +184,7 @@ function callEvent(r: Extract<StraceRecord, { type: "call" }>): CallEvent | null
       if (path === "error" || args[2] === undefined) return "error";
       // An unreadable open_how is printed as its address: nothing was read, as bpftrace reports.
       const how = structFields(args[2]);
-      const field = (name: string) => (how?.has(name) ? parseNumber(how.get(name) as string) : 0);
+      const field = (name: string) => (how?.has(name) ? parseU64(how.get(name) as string) : 0);
       const [flags, mode, resolve] = [field("flags"), field("mode"), field("resolve")];
       if (flags === null || mode === null || resolve === null) return "error";
       return { kind: "openat", path, flags, mode, resolve, ret: ret === "unknown" ? RET_UNKNOWN : ret };
@@ -264,6 +266,16 @@ function parseRet(text: string): number | "unknown" | "error" {
   const plain = /^(-?\d+|0x[0-9a-f]+)(?: .*)?$/.exec(text);
   if (plain) return parseNumber(plain[1] as string) ?? "error";
   return "error";
+}
+
+/** An open's u64 argument (flags, mode, resolve) as strace prints it under -X raw, exact. */
+function parseU64(text: string): U64 | null {
+  let v: bigint;
+  if (/^(?:0|[1-9]\d*)$/.test(text)) v = BigInt(text);
+  else if (/^0x[0-9a-f]+$/.test(text)) v = BigInt(text);
+  else if (/^0[0-7]+$/.test(text)) v = BigInt(`0o${text.slice(1)}`);
+  else return null;
+  return v < 2n ** 64n ? u64(v) : null;
 }
 
 /** strace's numbers under -X raw: decimal, `0x` hex, or octal with a leading 0 (modes). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { describe, type TestContext, test } from "node:test";
 import { AssayError } from "../../../src/lib/errors.js";
 import {
@@ -75,6 +75,10 @@ describe("cgroup", () => {
       i++
     )
       await new Promise((r) => setTimeout(r, 10));
+    // The agent cannot make a cgroup below its own (it would leave bpftrace's sight); root can
+    // still lift the limit, and remove() takes such a tree down too.
+    assert.throws(() => mkdirSync(`${cg.path}/nested`), { code: "EAGAIN" });
+    writeFileSync(`${cg.path}/cgroup.max.descendants`, "max");
     mkdirSync(`${cg.path}/nested`);
     await cg.remove();
     await exited;

@@ -134,7 +134,7 @@ export function assertWorkloadEvents(run: LiveRun, dir: string, port: number): {
     const e = one(join(dir, name));
     assert.ok(e.ret >= 0);
     // O_WRONLY|O_CREAT|O_TRUNC, as node's "w" opens.
-    assert.equal(e.flags & 0o1101, 0o1101);
+    assert.equal(Number(e.flags) & 0o1101, 0o1101);
     assert.equal(e.mode, 0o666);
   }
   assert.ok(one(join(dir, "a".repeat(200), "b".repeat(200))).ret >= 0);
