@@ -81,13 +81,30 @@ export async function readArchive(pathOrDir: string): Promise<ArchiveContents> {
   return { manifest, health, surface, correlation, where, files };
 }
 
+/**
+ * The most bytes one file of a capture may hold when it is read back (every file is held in memory
+ * to check its digest): beyond it, the capture is refused with one line rather than the process
+ * running out of memory on a hostile or broken archive. A million kernel events take about 200 MB.
+ */
+export const MAX_CAPTURE_FILE_BYTES = 1024 * 1024 * 1024;
+
+function tooLarge(where: string): AssayError {
+  return new AssayError(
+    "input_invalid",
+    `larger than ${MAX_CAPTURE_FILE_BYTES} bytes, the most a capture file read back may hold`,
+    { where },
+  );
+}
+
 async function readDirectory(dir: string): Promise<Record<ArchiveFile, Buffer>> {
   const files = {} as Record<ArchiveFile, Buffer>;
   for (const name of ARCHIVE_FILES) {
     const path = join(dir, name);
     try {
+      if ((await stat(path)).size > MAX_CAPTURE_FILE_BYTES) throw tooLarge(path);
       files[name] = await readFile(path);
     } catch (err) {
+      if (err instanceof AssayError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       throw new AssayError(
         code === "ENOENT" ? "input_invalid" : "input_unreadable",
@@ -101,7 +118,7 @@ async function readDirectory(dir: string): Promise<Record<ArchiveFile, Buffer>> 
 
 async function readTarball(path: string): Promise<Record<ArchiveFile, Buffer>> {
   const found = new Map<string, Buffer>();
-  let current: { name: string; chunks: Buffer[] } | undefined;
+  let current: { name: string; chunks: Buffer[]; bytes: number } | undefined;
   const parser = new TarParser(path, {
     entry(h) {
       // Tars made by hand from a capture directory name entries `./x` and list directories.
@@ -116,10 +133,13 @@ async function readTarball(path: string): Promise<Record<ArchiveFile, Buffer>> {
         });
       if (found.has(name))
         throw new AssayError("input_invalid", `\`${name}\` appears more than once`, { where: path });
-      current = { name, chunks: [] };
+      current = { name, chunks: [], bytes: 0 };
     },
     data(chunk) {
-      current?.chunks.push(Buffer.from(chunk));
+      if (!current) return;
+      current.bytes += chunk.length;
+      if (current.bytes > MAX_CAPTURE_FILE_BYTES) throw tooLarge(`${path}: ${current.name}`);
+      current.chunks.push(Buffer.from(chunk));
     },
     entryEnd() {
       if (current) found.set(current.name, Buffer.concat(current.chunks));
