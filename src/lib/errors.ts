@@ -60,12 +60,19 @@ export type RunnerCode =
   | "runner_kernel_unavailable"
   | "runner_capture_failed";
 
+/**
+ * Problems of `assay adapt` and deciding with a plan (src/adapt): a weights file that names a rule
+ * the policy lacks or is not `rule_id: weight`, a plan handed a policy or context it was not built for.
+ */
+export type AdaptCode = "adapt_weights_invalid" | "adapt_plan_mismatch";
+
 export type AssayErrorCode =
   | PolicyLoadCode
   | BundleCode
   | InputCode
   | StrictJsonCode
   | RunnerCode
+  | AdaptCode
   | "internal";
 
 const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
@@ -73,6 +80,8 @@ const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
   runner_contract_invalid: EXIT.failure,
   runner_kernel_unavailable: EXIT.failure,
   runner_capture_failed: EXIT.failure,
+  adapt_weights_invalid: EXIT.failure,
+  adapt_plan_mismatch: EXIT.failure,
   pack_unreadable: EXIT.failure,
   pack_too_large: EXIT.failure,
   pack_syntax: EXIT.failure,

@@ -47,6 +47,8 @@ const EXIT_CODES: Record<AssayErrorCode, ExitCode> = {
   runner_contract_invalid: 2,
   runner_kernel_unavailable: 2,
   runner_capture_failed: 2,
+  adapt_weights_invalid: 2,
+  adapt_plan_mismatch: 2,
   internal: 2,
 };
 
