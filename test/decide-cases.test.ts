@@ -6,6 +6,7 @@ import { describe, type TestContext, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { buildPlan, toRulePlan } from "../src/adapt/plan.js";
 import {
   type AnyGateEvent,
   checkTrace,
@@ -132,9 +133,16 @@ function assertGateAgrees(c: DecideCase, requests: readonly JSONRPCMessage[], ru
 }
 
 /** `createGate` around an in-memory connection to a server that answers every call. */
-async function throughGate(c: DecideCase, requests: readonly JSONRPCMessage[]): Promise<GateRun> {
+async function throughGate(
+  c: DecideCase,
+  requests: readonly JSONRPCMessage[],
+  adaptive = false,
+): Promise<GateRun> {
   const sink = new MemoryDecisionLog();
-  const gate = createGate({ policy: fixturePolicy(c.packs), sink, context: contextOf(c).context });
+  const policy = fixturePolicy(c.packs);
+  const context = contextOf(c).context;
+  const plan = adaptive ? { plan: toRulePlan(buildPlan(policy, context)) } : {};
+  const gate = createGate({ policy, sink, context, ...plan });
   const [client, server] = InMemoryTransport.createLinkedPair();
   const reached = new Set<number>();
   server.onmessage = (m) => {
@@ -219,6 +227,29 @@ describe("decision cases: decide()", () => {
     test(c.name, () => {
       const d = decide(fixturePolicy(c.packs), c.call, c.context);
       assertAgrees(c, { effect: d.effect, decided: d, violations: rows(d.violations) });
+    });
+  }
+});
+
+describe("decision cases: decide() with a plan (src/adapt), both selectors", () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      const policy = fixturePolicy(c.packs);
+      for (const selector of ["basic", "weighted"] as const) {
+        const plan = toRulePlan(buildPlan(policy, c.context ?? {}, { selector }));
+        const d = decide(policy, c.call, c.context, { plan });
+        assertAgrees(c, { effect: d.effect, decided: d, violations: rows(d.violations) });
+        assert.deepEqual(d, decide(policy, c.call, c.context));
+      }
+    });
+  }
+});
+
+describe("decision cases: the gate in-process with --adaptive's plan", () => {
+  for (const c of gateCases) {
+    test(c.name, async () => {
+      const requests = requestsOf(c) as JSONRPCMessage[];
+      assertGateAgrees(c, requests, await throughGate(c, requests, true));
     });
   }
 });

@@ -12,6 +12,7 @@ export interface GateCliOptions {
   context?: string;
   sessionId?: string;
   logArguments?: boolean;
+  adaptive?: boolean;
 }
 
 export interface WrapCliOptions extends GateCliOptions {
@@ -37,7 +38,8 @@ export function addGateOptions(cmd: Command): Command {
     )
     .option("--context <file>", 'JSON object every decision reads as `context` (e.g. {"env": "prod"})')
     .option("--session-id <id>", "session id for decision records (default: a random UUID)")
-    .option("--log-arguments", "write each call's arguments into its record (default: only their sha256)");
+    .option("--log-arguments", "write each call's arguments into its record (default: only their sha256)")
+    .option("--adaptive", "decide with a plan built once for --context (docs/adapt.md): the same decisions");
 }
 
 export function registerMcpWrap(mcp: Command, run: (fn: () => Promise<number>) => Promise<void>): void {

@@ -12,6 +12,7 @@ export function registerPolicyEval(policy: Command, run: (fn: () => Promise<numb
     )
     .option("--context <file>", "context JSON that `when` predicates and expressions read as `context`")
     .option("--json", "print the decision as JSON")
+    .option("--adaptive", "decide with a plan built for the context (docs/adapt.md): the same decision")
     .addHelpText("after", "\nExit codes: 0 allow or warn, 1 deny, 2 invalid packs or unreadable input.")
     .action((opts: PolicyEvalCli) =>
       run(async () => (await import("./actions/policy-eval.js")).policyEval(opts)),

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { EXIT } from "../lib/errors.js";
 import { PACKAGE } from "../lib/package-info.js";
+import { registerAdapt } from "./adapt.js";
 import { registerAuditKit } from "./audit-kit.js";
 import { registerEvidence } from "./evidence.js";
 import { reportError } from "./io.js";
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   for (const c of mcp.commands) c.exitOverride();
   registerSim(program, run);
   registerEvidence(program, run);
+  registerAdapt(program, run);
   registerAuditKit(program, run);
   registerRunner(program, run);
   return program;

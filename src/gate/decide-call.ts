@@ -1,6 +1,7 @@
 import type { DecisionContext } from "../policy/decide.js";
 import type { Decision } from "../policy/decision.js";
 import type { CompiledPolicy } from "../policy/ir.js";
+import type { RulePlan } from "../policy/rule-plan.js";
 import type { PolicySession } from "../policy/session.js";
 import { driftDecision, gateDeny } from "./call-facts.js";
 import type { LossyNumber } from "./exact-json.js";
@@ -20,6 +21,7 @@ export function decideCall(
   pins: PinSet | undefined,
   msg: Record<string, unknown>,
   lossy: LossyNumber | undefined,
+  plan?: RulePlan,
 ): Decision {
   try {
     const params = msg.params as Record<string, unknown> | undefined;
@@ -35,7 +37,7 @@ export function decideCall(
     const tool = typeof params?.name === "string" ? params.name : undefined;
     const drift = tool === undefined ? undefined : pins?.drift(tool);
     if (drift) return driftDecision(policy, tool as string, drift);
-    return session.decide(msg, context);
+    return session.decide(msg, context, plan ? { plan } : {});
   } catch (err) {
     // decide() denies rather than throws; this is the net under it.
     return gateDeny(

@@ -1,6 +1,7 @@
 import type { Clock } from "../lib/clock.js";
 import type { DecisionContext } from "../policy/decide.js";
 import type { CompiledPolicy } from "../policy/ir.js";
+import type { RulePlan } from "../policy/rule-plan.js";
 import type { DecisionSink } from "./decision-log.js";
 import type { DenyMode } from "./deny-reply.js";
 import type { PinSet, PinsDoc } from "./pins.js";
@@ -27,6 +28,11 @@ export interface GateOptions {
   label?: string;
   /** What `context` holds for every decision of this gate (e.g. `{env: "prod"}`). */
   context?: DecisionContext;
+  /**
+   * A plan for `context` (src/adapt): decisions evaluate only its active rules, with the same
+   * verdicts. Built once per gate, since the gate's context is fixed.
+   */
+  plan?: RulePlan;
   sessionId?: string;
   /** Put the call's arguments in decision records (default: only their digest). */
   logArguments?: boolean;

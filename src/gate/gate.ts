@@ -343,7 +343,15 @@ export class McpGate {
     const meta =
       params && typeof params._meta === "object" && params._meta !== null ? params._meta : undefined;
     const t0 = this.clock.monotonicNs();
-    const decision = decideCall(this.policy, this.session, this.context, this.opts.pins, msg, lossy);
+    const decision = decideCall(
+      this.policy,
+      this.session,
+      this.context,
+      this.opts.pins,
+      msg,
+      lossy,
+      this.opts.plan,
+    );
     const latencyUs = Number(this.clock.monotonicNs() - t0) / 1000;
     const denied = decision.effect === "deny";
     const outcome: GateOutcome = !denied ? "forwarded" : this.opts.dryRun ? "would_deny" : "denied";

@@ -23,6 +23,7 @@ export const VALIDATOR_SPECS = {
       allowUnionTypes: true,
     },
   },
+  "adapt-plan": { schema: "adapt-plan.schema.json", options: { strict: true, allowUnionTypes: true } },
   "assay-target": {
     schema: "assay-target.schema.json",
     options: {

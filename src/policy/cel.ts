@@ -1,6 +1,6 @@
 import { type ASTNode, Environment, serialize } from "@marcbachmann/cel-js";
 import { AssayError } from "../lib/errors.js";
-import { celErrorLine, forEachCall, isCelNode } from "./cel-ast.js";
+import { type CelReads, celErrorLine, celReads, forEachCall, isCelNode } from "./cel-ast.js";
 import { compileRegex, type Matcher } from "./regex.js";
 
 /** The variables a policy expression sees. */
@@ -17,6 +17,8 @@ export function celBindings(tool: string, args: Record<string, unknown>, context
 /** A checked, compiled CEL program: evaluating it never parses or compiles. */
 export interface CelProgram {
   readonly source: string;
+  /** What it reads (found at compile time): the planner keeps a condition that reads the call per call. */
+  readonly reads: CelReads;
   run(bindings: Record<string, unknown>): unknown;
 }
 
@@ -89,6 +91,7 @@ export class CelCompiler {
     }
     return Object.freeze({
       source,
+      reads: Object.freeze(celReads(evaluate.ast, CEL_VARIABLES)),
       run(bindings: Record<string, unknown>): unknown {
         return evaluate(bindings);
       },

@@ -172,6 +172,7 @@ export function compilePolicy(
         cost: rule.cost ?? 1,
         mappings: Object.freeze((rule.mappings ?? []).map((m) => Object.freeze({ ...m }))),
         when: Object.freeze(when.filter((w): w is CelProgram => w !== undefined)),
+        whenNames: Object.freeze((rule.when ?? []).filter((_, k) => when[k] !== undefined)),
       };
       const compiled = attempt(() => compileRule(rule, base, { ajv, cel, at, counter }));
       if (!compiled) continue;

@@ -4,6 +4,7 @@ import { type FoundTargets, findTargets } from "./eval-network.js";
 import { type DecisionScratch, evaluateRule, violation } from "./evaluate-rule.js";
 import type { CompiledPolicy, CompiledRule } from "./ir.js";
 import type { NetworkIR } from "./network-ir.js";
+import { type ResolvedPlan, type RulePlan, resolvePlan } from "./rule-plan.js";
 import { ruleConsultedFor } from "./rule-scope.js";
 import { type SessionState, stateFromHistory } from "./session-state.js";
 import { closest } from "./suggest.js";
@@ -12,11 +13,27 @@ import { foldedSpellings } from "./tool-pattern.js";
 /** Extra facts a decision may use: anything CEL reads as `context`, plus `history` (earlier tool names). */
 export type DecisionContext = Record<string, unknown>;
 
+/** How to decide: with a plan (src/adapt), only the plan's active rules run, in plan order. */
+export interface DecideOptions {
+  readonly plan?: RulePlan;
+}
+
 /**
  * Decide one tool call against a compiled policy, as the next call of a session whose earlier
  * calls are `context.history` (none by default). Never throws for a bad call: it denies.
+ *
+ * With `opts.plan`, the verdict, deciding rule and violations are the same as without it. The one
+ * exception to "never throws": a plan built for another policy or context (or naming a rule the
+ * policy lacks) throws AssayError `adapt_plan_mismatch`, a caller's mistake rather than a fact
+ * about the call, which no verdict should hide.
  */
-export function decide(policy: CompiledPolicy, call: unknown, context: DecisionContext = {}): Decision {
+export function decide(
+  policy: CompiledPolicy,
+  call: unknown,
+  context: DecisionContext = {},
+  opts: DecideOptions = {},
+): Decision {
+  const plan = opts.plan === undefined ? undefined : resolvePlan(policy, opts.plan, context);
   const state = stateFromHistory(policy, context.history);
   if ("error" in state) {
     const v: Violation = {
@@ -29,15 +46,19 @@ export function decide(policy: CompiledPolicy, call: unknown, context: DecisionC
     };
     return finish(policy, [v], undefined);
   }
-  return decideInState(policy, shapeCall(call, policy.limits), context, state);
+  return decideInState(policy, shapeCall(call, policy.limits), context, state, plan);
 }
 
-/** Decide an already-shaped call against an explicit session state (used by sessions and trace checks). */
+/**
+ * Decide an already-shaped call against an explicit session state (used by sessions and trace
+ * checks). `plan`, from resolvePlan (which checked it against this policy and context).
+ */
 export function decideInState(
   policy: CompiledPolicy,
   shaped: CallShape,
   context: DecisionContext,
   state: SessionState,
+  plan?: ResolvedPlan,
 ): Decision {
   if (!shaped.ok) {
     return finish(
@@ -56,20 +77,27 @@ export function decideInState(
     );
   }
   const call = shaped.call;
-  const candidates = candidatesFor(policy, call.tool);
+  const candidates = plan ? plannedCandidates(policy, plan, call.tool) : candidatesFor(policy, call.tool);
   const mentioned = new Uint8Array(policy.packs.length);
   const violations: Violation[] = [];
   const scratch = new Scratch(policy, call, context);
   let allowedBy: CompiledRule | undefined;
+  // With a plan, rules run out of policy order: each violation remembers its rule's index so the
+  // policy order (which picks the deciding violation) can be restored.
+  const owners: number[] | undefined = plan ? [] : undefined;
 
   for (const rule of candidates) {
     try {
       if (rule.when.length > 0 && !scratch.whenHolds(rule)) continue;
       const out = evaluateRule(rule, call, scratch, state);
       if (out.mentioned) mentioned[rule.packIndex] = 1;
-      if (out.allowed) allowedBy ??= rule;
-      for (const v of out.violations) violations.push(v);
+      if (out.allowed && (allowedBy === undefined || rule.index < allowedBy.index)) allowedBy = rule;
+      for (const v of out.violations) {
+        violations.push(v);
+        owners?.push(rule.index);
+      }
     } catch (err) {
+      owners?.push(rule.index);
       // Fail closed: a rule that could not be evaluated denies, whatever its own effect.
       violations.push({
         ...violation(
@@ -82,6 +110,8 @@ export function decideInState(
       });
     }
   }
+
+  if (owners) restorePolicyOrder(violations, owners);
 
   let defaultAllowId: string | undefined;
   for (const pack of policy.packs) {
@@ -147,6 +177,41 @@ function candidatesFor(policy: CompiledPolicy, tool: string): readonly CompiledR
     if (memo.size < MAX_MEMO_TOOLS) memo.set(tool, list);
   }
   return list;
+}
+
+const plannedMemo = new WeakMap<ResolvedPlan, Map<string, readonly CompiledRule[]>>();
+
+/** The tool's candidate rules that the plan keeps active, in plan order. */
+function plannedCandidates(
+  policy: CompiledPolicy,
+  plan: ResolvedPlan,
+  tool: string,
+): readonly CompiledRule[] {
+  let memo = plannedMemo.get(plan);
+  if (!memo) {
+    memo = new Map();
+    plannedMemo.set(plan, memo);
+  }
+  let list = memo.get(tool);
+  if (!list) {
+    const position = plan.position;
+    list = candidatesFor(policy, tool)
+      .filter((r) => position.has(r))
+      .sort((a, b) => (position.get(a) as number) - (position.get(b) as number));
+    if (memo.size < MAX_MEMO_TOOLS) memo.set(tool, list);
+  }
+  return list;
+}
+
+/** Stable sort of `violations` by the policy index of the rule each came from (`owners`, parallel). */
+function restorePolicyOrder(violations: Violation[], owners: readonly number[]): void {
+  let sorted = true;
+  for (let i = 1; i < owners.length && sorted; i++)
+    sorted = (owners[i - 1] as number) <= (owners[i] as number);
+  if (sorted) return;
+  const keyed = violations.map((v, i) => ({ v, owner: owners[i] as number, i }));
+  keyed.sort((a, b) => a.owner - b.owner || a.i - b.i);
+  for (const [i, k] of keyed.entries()) violations[i] = k.v;
 }
 
 /** The lazily computed, per-decision work rules share: one object, no closures. */

@@ -21,6 +21,8 @@ export interface RuleBase {
   readonly mappings: readonly Mapping[];
   /** All must hold for the rule to apply. */
   readonly when: readonly CelProgram[];
+  /** Each `when` entry as the pack spells it (a predicate id, or inline CEL), parallel to `when`. */
+  readonly whenNames: readonly string[];
   /** The tools a decision consults this rule for; null = every tool. */
   readonly scope: readonly ToolPattern[] | null;
 }

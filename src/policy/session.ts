@@ -1,7 +1,8 @@
 import { shapeCall } from "./call-shape.js";
-import { type DecisionContext, decideInState } from "./decide.js";
+import { type DecideOptions, type DecisionContext, decideInState } from "./decide.js";
 import type { Decision } from "./decision.js";
 import type { CompiledPolicy } from "./ir.js";
+import { resolvePlan } from "./rule-plan.js";
 import { newSessionState, recordCall, type SessionState } from "./session-state.js";
 
 /**
@@ -17,9 +18,11 @@ export class PolicySession {
     this.state = newSessionState(policy);
   }
 
-  decide(call: unknown, context: DecisionContext = {}): Decision {
+  /** Decide the session's next call; `opts.plan` as for decide() (a mismatched plan throws). */
+  decide(call: unknown, context: DecisionContext = {}, opts: DecideOptions = {}): Decision {
+    const plan = opts.plan === undefined ? undefined : resolvePlan(this.policy, opts.plan, context);
     const shaped = shapeCall(call, this.policy.limits);
-    const decision = decideInState(this.policy, shaped, context, this.state);
+    const decision = decideInState(this.policy, shaped, context, this.state, plan);
     if (shaped.ok && decision.effect !== "deny") recordCall(this.policy, this.state, shaped.call.tool);
     return decision;
   }

@@ -33,6 +33,7 @@ const EVALUATION_MODULES = [
   "policy/decision.ts",
   "policy/rule-scope.ts",
   "policy/tool-verdict.ts", // the gate's tools/list filter
+  "policy/rule-plan.ts", // checks a plan's digests and resolves its rule ids (src/adapt builds plans)
 ];
 
 /** Helpers evaluation modules may import; each only reads data built at compile time. */

@@ -16,6 +16,17 @@ export async function gateSetup(opts: GateCliOptions, defaultLabel: string, exis
     }
     context = c as Record<string, unknown>;
   }
+  // The gate's context is fixed for the process: one plan, built here (through the plan cache).
+  const plan = opts.adaptive
+    ? await import("../../adapt/plan-cache.js").then(async (c) => {
+        const { toRulePlan } = await import("../../adapt/plan.js");
+        const { planLogFields } = await import("../../adapt/metrics.js");
+        const built = c.sharedPlanCache.plan(policy, context);
+        // Digests and rule ids only: the context itself is never logged.
+        process.stderr.write(`assay: adaptive plan: ${JSON.stringify(planLogFields(built))}\n`);
+        return toRulePlan(built);
+      })
+    : undefined;
   const pinsPath = opts.pins;
   const existing = existingPins ?? (pinsPath === undefined ? undefined : await loadPins(pinsPath));
   const pins = new PinSet(existing);
@@ -35,6 +46,7 @@ export async function gateSetup(opts: GateCliOptions, defaultLabel: string, exis
   return {
     policy,
     context,
+    ...(plan ? { plan } : {}),
     pins,
     sink,
     label: opts.label ?? defaultLabel,

@@ -8,6 +8,7 @@ export interface PolicyEvalCli {
   call: string;
   context?: string;
   json?: boolean;
+  adaptive?: boolean;
 }
 
 /** `assay policy eval`: decide one call and print the decision. */
@@ -18,7 +19,11 @@ export async function policyEval(opts: PolicyEvalCli): Promise<number> {
   if (context === null || typeof context !== "object" || Array.isArray(context)) {
     throw new AssayError("input_invalid", "context must be a JSON object", { where: opts.context });
   }
-  const d = decide(compiled, call, context as Record<string, unknown>);
+  const ctx = context as Record<string, unknown>;
+  // Loaded only when asked for, like every command's domain.
+  const adapt = opts.adaptive ? await import("../../adapt/plan.js") : undefined;
+  const plan = adapt?.toRulePlan(adapt.buildPlan(compiled, ctx));
+  const d = decide(compiled, call, ctx, plan ? { plan } : {});
   if (opts.json) printJson(d);
   else {
     process.stdout.write(`${d.effect.padEnd(5)}  rule: ${d.rule_id ?? "-"}  reason: ${d.reason_code}\n`);
