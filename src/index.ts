@@ -30,7 +30,7 @@ export { AssayError, type AssayErrorCode, type Diagnostic, EXIT, exitCodeFor } f
 export type { ToolCall } from "./policy/call-shape.js";
 export { checkTrace, type Trace } from "./policy/check-trace.js";
 export { type CompileOptions, compilePolicy, DEFAULT_CALL_LIMITS } from "./policy/compile.js";
-export { type DecisionContext, decide } from "./policy/decide.js";
+export { type DecideOptions, type DecisionContext, decide } from "./policy/decide.js";
 export {
   type Decision,
   REASON_CODES,
@@ -41,6 +41,7 @@ export {
 export type { CompiledPolicy, CompiledRule } from "./policy/ir.js";
 export { type LoadedPack, loadPack, packFromObject, parsePack } from "./policy/load-pack.js";
 export type { Dimension, Effect, PackDoc, RuleDoc, Severity } from "./policy/pack-types.js";
+export { contextDigest, type RulePlan } from "./policy/rule-plan.js";
 export { PolicySession } from "./policy/session.js";
 export type {
   AnyGateEvent,

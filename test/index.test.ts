@@ -20,6 +20,7 @@ const EXPORTS = [
   "canonicalJson",
   "checkTrace",
   "compilePolicy",
+  "contextDigest",
   "createGate",
   "decide",
   "exitCodeFor",

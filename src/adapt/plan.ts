@@ -71,7 +71,12 @@ export function buildPlan(
 
 /** What decide() needs from a plan. */
 export function toRulePlan(plan: Plan): RulePlan {
-  return { ir_digest: plan.ir_digest, context_digest: plan.context_digest, order: plan.order };
+  // Frozen: decide() resolves a plan once per object, so a later edit must be impossible.
+  return Object.freeze({
+    ir_digest: plan.ir_digest,
+    context_digest: plan.context_digest,
+    order: Object.freeze([...plan.order]),
+  });
 }
 
 /** The digest of a weights map (sorted by rule id), `none` without one: part of a plan's cache key. */

@@ -1,6 +1,6 @@
 import type { CelProgram } from "../policy/cel.js";
 import type { CompiledPolicy, CompiledRule } from "../policy/ir.js";
-import { planningContext } from "../policy/rule-plan.js";
+import { contextOnly, planningContext } from "../policy/rule-plan.js";
 
 /** The selectors: `basic` uses the packs' costs, `weighted` overrides them from a weights map. */
 export const SELECTORS = ["basic", "weighted"] as const;
@@ -149,11 +149,7 @@ function judgeSimple(
   return { skip: false, names: rs.allNames };
 }
 
-/** Does the program read only the planning context (not the call, not `context.history`)? */
-export function contextOnly(program: CelProgram): boolean {
-  const v = program.reads.variables;
-  return !program.reads.history && !v.includes("tool") && !v.includes("args");
-}
+export { contextOnly };
 
 /**
  * Whether to skip `rule`, and the names that explain it. For a skipped rule: its context-only

@@ -1,5 +1,6 @@
 import { canonicalDigest } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
+import type { CelProgram } from "./cel.js";
 import type { CompiledPolicy, CompiledRule } from "./ir.js";
 
 /**
@@ -24,9 +25,63 @@ export function planningContext(context: Record<string, unknown>): Record<string
   return rest;
 }
 
-/** The `sha256:` digest of the canonical JSON (RFC 8785) of the planning context. */
+/**
+ * The `sha256:` digest of the canonical JSON (RFC 8785) of the planning context. Only plain JSON
+ * values are planned for: CEL reads the live values, and a Map, a Set, a class instance or a
+ * BigInt would look different to CEL than its JSON text does, so two contexts a rule tells apart
+ * could share a digest (and a plan). Anything else is `adapt_plan_mismatch`.
+ */
 export function contextDigest(context: Record<string, unknown>): string {
-  return canonicalDigest(planningContext(context));
+  const planning = planningContext(context);
+  const bad = notPlainJson(planning, "");
+  if (bad !== undefined)
+    throw new AssayError(
+      "adapt_plan_mismatch",
+      `a plan needs a context of plain JSON values: \`${bad || "/"}\` is not one`,
+    );
+  return canonicalDigest(planning);
+}
+
+/** The JSON pointer of the first value that is not plain JSON, or undefined. */
+function notPlainJson(v: unknown, at: string): string | undefined {
+  if (v === null || typeof v === "string" || typeof v === "boolean") return undefined;
+  if (typeof v === "number") return Number.isFinite(v) ? undefined : at;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = notPlainJson(v[i], `${at}/${i}`);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+  if (typeof v !== "object") return at;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return at;
+  for (const [k, x] of Object.entries(v)) {
+    const bad = notPlainJson(x, `${at}/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`);
+    if (bad !== undefined) return bad;
+  }
+  return undefined;
+}
+
+/** Does the program read only the planning context (not the call, not `context.history`)? */
+export function contextOnly(program: CelProgram): boolean {
+  const v = program.reads.variables;
+  return !program.reads.history && !v.includes("tool") && !v.includes("args");
+}
+
+/**
+ * Whether deciding any call in `context` would skip `rule`: its `when` entries, walked as decide
+ * walks them, reach a context-only entry that is false while every entry before it read only the
+ * context and held. `test` runs a program on the planning context (true, false, or "error" for a
+ * failure or a non-bool, which keeps the rule: fail closed).
+ */
+export function skippedInContext(rule: CompiledRule, test: (p: CelProgram) => boolean | "error"): boolean {
+  for (const program of rule.when) {
+    if (!contextOnly(program)) return false;
+    const v = test(program);
+    if (v !== true) return v === false;
+  }
+  return false;
 }
 
 /** A plan resolved against its policy: the active rules and each one's place in the order. */
@@ -73,6 +128,31 @@ export function resolvePlan(
         throw new AssayError("adapt_plan_mismatch", `plan names rule \`${id}\`, which the policy lacks`);
       if (!position.has(rule)) position.set(rule, i);
     }
+    // A plan is data (a file, an object anyone can build): every rule it leaves out must be one
+    // this context skips, or the plan would silently drop a rule that applies. Checked once per
+    // plan object and policy; the context's digest, checked on every call, pins what it was
+    // checked against (plain JSON only, see contextDigest).
+    const bindings = policy.celBindings("", {}, planningContext(context));
+    const memo = new Map<CelProgram, boolean | "error">();
+    const test = (p: CelProgram): boolean | "error" => {
+      let v = memo.get(p);
+      if (v === undefined) {
+        try {
+          const out = p.run(bindings);
+          v = typeof out === "boolean" ? out : "error";
+        } catch {
+          v = "error";
+        }
+        memo.set(p, v);
+      }
+      return v;
+    };
+    for (const rule of policy.rules)
+      if (!position.has(rule) && !skippedInContext(rule, test))
+        throw new AssayError(
+          "adapt_plan_mismatch",
+          `plan leaves out rule \`${rule.id}\`, which applies in this context`,
+        );
     r = { position };
     byPolicy.set(policy, r);
   }

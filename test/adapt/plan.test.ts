@@ -130,6 +130,32 @@ describe("deciding with a plan", () => {
   });
 });
 
+describe("a plan is checked, not trusted", () => {
+  test("a plan leaving out a rule that applies, a context that is not plain JSON, a frozen plan", () => {
+    const p = policyFromYaml(`
+id: g
+version: "1"
+defaults: allow
+predicates:
+  big: 'size(context.m) > 0'
+rules:
+  - { id: always, dimension: control, severity: low, tools: { deny: [exec] } }
+  - { id: gated, dimension: control, severity: low, when: [big], tools: { deny: [rm] } }
+`);
+    // Right digests, an order that drops the rule that always applies: refused, not obeyed.
+    const forged = { ir_digest: p.digest, context_digest: contextDigest({}), order: [] };
+    assert.equal(decide(p, { tool: "exec", arguments: {} }, {}).effect, "deny");
+    assayError(() => decide(p, { tool: "exec", arguments: {} }, {}, { plan: forged }), "adapt_plan_mismatch");
+    // A Map is `{}` in JSON but not to CEL: no plan for such a context.
+    assayError(() => buildPlan(p, { m: new Map([["k", 1]]) }), "adapt_plan_mismatch");
+    assayError(() => contextDigest({ n: 10n }), "adapt_plan_mismatch");
+    const plan = toRulePlan(buildPlan(p, { m: [] }));
+    assert.ok(Object.isFrozen(plan) && Object.isFrozen(plan.order));
+    assert.deepEqual(plan.order, ["always"]);
+    assert.equal(decide(p, { tool: "rm", arguments: {} }, { m: [] }, { plan }).effect, "allow");
+  });
+});
+
 describe("weights", () => {
   test("rule_id: weight, with positions and a did-you-mean for an unknown rule", () => {
     assert.deepEqual(
