@@ -1,5 +1,6 @@
 import type { Transform } from "node:stream";
 import { canonicalGzip } from "../evidence/canonical-gzip.js";
+import { isZero, readRawHeader } from "../evidence/tar-header.js";
 import { AssayError } from "../lib/errors.js";
 
 /**
@@ -133,19 +134,15 @@ export class TarParser {
 
   private onHeader(): void {
     const buf = this.header;
-    if (buf.every((b) => b === 0)) {
+    if (isZero(buf)) {
       this.state = "end";
       return;
     }
-    if (!checksumOk(buf)) throw this.fail("a tar header has a wrong checksum");
-    const magic = buf.toString("latin1", 257, 263);
-    const ustar = magic === "ustar\0";
-    if (!ustar && magic !== "ustar ") throw this.fail("a tar header is neither ustar nor GNU");
-    const name = cString(buf, 0, 100);
-    const prefix = ustar ? cString(buf, 345, 155) : "";
-    const path = prefix ? `${prefix}/${name}` : name;
-    const type = String.fromCharCode(buf[156] ?? 0);
-    const size = readOctal(buf.subarray(124, 136));
+    // The evidence verifier's header reader: one decoding of names, sizes and checksums.
+    const h = readRawHeader(buf);
+    if (!h.checksumOk) throw this.fail("a tar header has a wrong checksum");
+    if (h.format !== "ustar" && h.format !== "gnu") throw this.fail("a tar header is neither ustar nor GNU");
+    const { path, typeflag: type, size } = h;
     if (Number.isNaN(size)) throw this.fail(`entry \`${path}\` has an unreadable size`);
     let kind: TarEntryHeader["kind"];
     if (type === "0" || type === "\0") kind = "file";
@@ -167,26 +164,4 @@ export class TarParser {
   private fail(message: string): AssayError {
     return new AssayError("input_invalid", message, { where: this.archive });
   }
-}
-
-function cString(buf: Buffer, at: number, len: number): string {
-  const field = buf.subarray(at, at + len);
-  const end = field.indexOf(0);
-  return field.subarray(0, end === -1 ? len : end).toString("utf8");
-}
-
-/** Octal digits (spaces around them, NUL or space after them), or NaN. */
-function readOctal(field: Buffer): number {
-  const end = field.indexOf(0);
-  const text = field
-    .subarray(0, end === -1 ? field.length : end)
-    .toString("latin1")
-    .trim();
-  return /^[0-7]{1,12}$/.test(text) ? Number.parseInt(text, 8) : Number.NaN;
-}
-
-function checksumOk(buf: Buffer): boolean {
-  let sum = 8 * 0x20;
-  for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += buf[i] ?? 0;
-  return readOctal(buf.subarray(148, 156)) === sum;
 }
