@@ -5,7 +5,13 @@ import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AssayError } from "../lib/errors.js";
 
-/** Locks this process holds, by lock path: a claim with this process's pid but not in here is a previous process's (a container restarted with the same pid). */
+/**
+ * The claims this process holds or is making (each claim is unique: pid, host, nonce). A claim with
+ * this process's pid that is not in here is a previous process's (a container restarted with the
+ * same pid). A claim is added before its lock file is created and removed only after the file is
+ * gone: the thread pool may report another taker's read of the new lock before it reports the
+ * creation, and that taker must never see a live claim of this process as stale.
+ */
 const held = new Set<string>();
 
 export interface LockOptions {
@@ -33,13 +39,17 @@ export class FileLock {
     const deadline = Date.now() + (opts.waitMs ?? 0);
     // Bounded: a lock that keeps changing hands is not fought over for ever.
     for (let attempt = 0; attempt < 10_000; attempt++) {
-      if (await create(path, claim, file, opts.what)) {
-        held.add(path);
-        return new FileLock(path, claim);
+      held.add(claim);
+      let made = false;
+      try {
+        made = await create(path, claim, file, opts.what);
+      } finally {
+        if (!made) held.delete(claim);
       }
+      if (made) return new FileLock(path, claim);
       const holder = await readClaim(path);
       if (holder === undefined) continue; // released meanwhile
-      if (!alive(holder, path)) {
+      if (!alive(holder)) {
         await takeOver(path, holder, file, opts.what);
         continue;
       }
@@ -57,8 +67,12 @@ export class FileLock {
   }
 
   async release(): Promise<void> {
-    if (!held.delete(this.path)) return;
-    if ((await readClaim(this.path)) === this.claim) await rm(this.path, { force: true });
+    if (!held.has(this.claim)) return;
+    try {
+      if ((await readClaim(this.path)) === this.claim) await rm(this.path, { force: true });
+    } finally {
+      held.delete(this.claim);
+    }
   }
 }
 
@@ -78,18 +92,25 @@ async function realTarget(file: string): Promise<string> {
  */
 async function takeOver(path: string, stale: string, file: string, what: string): Promise<void> {
   const guard = `${path}.takeover`;
-  if (!(await create(guard, newClaim(), file, what))) {
+  const guardClaim = newClaim();
+  held.add(guardClaim);
+  let made = false;
+  try {
+    made = await create(guard, guardClaim, file, what);
+  } finally {
+    if (!made) held.delete(guardClaim);
+  }
+  if (!made) {
     const guardHolder = await readClaim(guard);
-    if (guardHolder !== undefined && !alive(guardHolder, guard)) await rm(guard, { force: true });
+    if (guardHolder !== undefined && !alive(guardHolder)) await rm(guard, { force: true });
     await sleep(5);
     return;
   }
-  held.add(guard);
   try {
     if ((await readClaim(path)) === stale) await rm(path, { force: true });
   } finally {
-    held.delete(guard);
     await rm(guard, { force: true });
+    held.delete(guardClaim);
   }
 }
 
@@ -159,10 +180,10 @@ async function readClaim(path: string): Promise<string | undefined> {
 }
 
 /** Whether the process named by a claim may still run: unknown hosts and unreadable claims count as alive. */
-function alive(claim: string, path: string): boolean {
+function alive(claim: string): boolean {
   const m = /^(\d+)@(\S*)(?: \S+)?\n?$/.exec(claim);
   if (!m || m[2] !== hostname()) return true;
-  if (Number(m[1]) === process.pid) return held.has(path);
+  if (Number(m[1]) === process.pid) return held.has(claim);
   try {
     process.kill(Number(m[1]), 0);
     return true;
