@@ -64,7 +64,7 @@ describe("lossy numbers (the bundle writer's refusal)", () => {
       fc.property(fc.jsonValue(), (v) => {
         assert.equal(findLossyNumber(JSON.stringify(v)), undefined);
       }),
-      { numRuns: 500 },
+      { numRuns: 500, seed: 18 },
     );
   });
 
@@ -82,7 +82,7 @@ describe("lossy numbers (the bundle writer's refusal)", () => {
         const changed = printedInteger(Number(token)) !== b;
         assert.equal(lossyReading(token) !== undefined, changed, token);
       }),
-      { numRuns: 2000 },
+      { numRuns: 2000, seed: 18 },
     );
     // Beyond 2^53 but printed back unchanged (5^22 × 1000 is not a double, its shortest form is).
     assert.equal(lossyReading("2384185791015625000"), undefined);
@@ -123,7 +123,7 @@ describe("lossy numbers (the bundle writer's refusal)", () => {
           assert.equal(found?.pointer, pointer.map((p) => `/${p}`).join(""));
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 500, seed: 18 },
     );
   });
 });
