@@ -1,5 +1,11 @@
 /** Assay's public library API. */
 
+import type { ServeConfig } from "./serve/config-types.js";
+import type { RunningService, StartOptions } from "./serve/server.js";
+
+export { type BuildPlanOptions, buildPlan, type Plan, toRulePlan } from "./adapt/plan.js";
+export { PlanCache } from "./adapt/plan-cache.js";
+
 export { buildSoakProvenance } from "./audit-kit/provenance.js";
 export { verifyAuditKit } from "./audit-kit/verify.js";
 export { buildAuditKit, writeAuditKit } from "./audit-kit/write-kit.js";
@@ -51,5 +57,16 @@ export type {
 } from "./records/decision-event.js";
 export { parseDecisionLog } from "./records/decision-record.js";
 export { openSdkEventLog, type SdkEventLog, type SdkEventLogOptions } from "./runner/sdk-events.js";
+export { loadServeConfig } from "./serve/config.js";
+export type { ServeConfig } from "./serve/config-types.js";
+export type { RunningService, StartOptions } from "./serve/server.js";
 export { runSoak, type SoakOptions, type SoakResult } from "./sim/soak/run.js";
 export { type Bundle, loadBundle } from "./sim/target/load.js";
+
+/**
+ * Start the decision service (docs/serve.md) from a loaded config. Its module (and fastify) loads
+ * on the first call, so importing the library for `decide` does not pay for the HTTP stack.
+ */
+export async function startService(config: ServeConfig, opts?: StartOptions): Promise<RunningService> {
+  return (await import("./serve/server.js")).startService(config, opts);
+}

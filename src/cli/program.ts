@@ -12,6 +12,7 @@ import { registerPolicyCheck } from "./policy-check.js";
 import { registerPolicyEval } from "./policy-eval.js";
 import { registerPolicyTest } from "./policy-test.js";
 import { registerRunner } from "./runner.js";
+import { registerServe } from "./serve.js";
 import { registerSim } from "./sim.js";
 
 const { version } = PACKAGE;
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   registerAdapt(program, run);
   registerAuditKit(program, run);
   registerRunner(program, run);
+  registerServe(program, run);
   return program;
 }
 

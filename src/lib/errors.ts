@@ -66,8 +66,15 @@ export type RunnerCode =
  */
 export type AdaptCode = "adapt_weights_invalid" | "adapt_plan_mismatch";
 
+/**
+ * Problems of `assay serve` (src/serve) that stop it starting or reloading: a config that fails its
+ * schema or profile rules, TLS material that cannot be read or used, an address it cannot bind.
+ */
+export type ServeCode = "serve_config_invalid" | "serve_tls_invalid" | "serve_start_failed";
+
 export type AssayErrorCode =
   | PolicyLoadCode
+  | ServeCode
   | BundleCode
   | InputCode
   | StrictJsonCode
@@ -82,6 +89,9 @@ const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
   runner_capture_failed: EXIT.failure,
   adapt_weights_invalid: EXIT.failure,
   adapt_plan_mismatch: EXIT.failure,
+  serve_config_invalid: EXIT.failure,
+  serve_tls_invalid: EXIT.failure,
+  serve_start_failed: EXIT.failure,
   pack_unreadable: EXIT.failure,
   pack_too_large: EXIT.failure,
   pack_syntax: EXIT.failure,

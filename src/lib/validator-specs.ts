@@ -92,6 +92,24 @@ export const VALIDATOR_SPECS = {
     schema: "runner-sdk-event-v0.schema.json",
     options: { strict: true, allowUnionTypes: true },
   },
+  // `assay serve` (src/serve): its config, and the bodies of its HTTP API (docs/serve.md).
+  "serve-auth": {
+    schema: "serve-auth.schema.json",
+    options: { allErrors: true, verbose: true, strict: true },
+    formats: true,
+  },
+  "serve-config": {
+    schema: "serve-config.schema.json",
+    // strictRequired off: mtls's `then: {required: [client_ca_file]}` names a key defined beside it.
+    options: { allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true },
+  },
+  "serve-verify-request": {
+    schema: "serve-verify-request.schema.json",
+    // strictRequired off: `oneOf: [{required: [call]}, {required: [trace]}]` names keys defined beside it.
+    options: { strict: true, strictRequired: false, allowUnionTypes: true },
+  },
+  "serve-adapt-request": { schema: "serve-adapt-request.schema.json", options: { strict: true } },
+  "serve-policy-load-request": { schema: "serve-policy-load-request.schema.json", options: { strict: true } },
   "soak-readiness": {
     schema: "soak-readiness.schema.json",
     options: { allErrors: true, strict: true, allowUnionTypes: true },

@@ -3,6 +3,7 @@ import { type DecisionContext, decideInState } from "./decide.js";
 import type { TraceViolation } from "./decision.js";
 import { violation } from "./evaluate-rule.js";
 import type { CompiledPolicy, SequenceRule } from "./ir.js";
+import { type ResolvedPlan, type RulePlan, resolvePlan } from "./rule-plan.js";
 import { newSessionState, recordCall } from "./session-state.js";
 import { matchToolPattern } from "./tool-pattern.js";
 
@@ -11,16 +12,40 @@ export type Trace =
   | readonly unknown[]
   | { readonly calls: readonly unknown[]; readonly context?: DecisionContext };
 
+export interface CheckTraceOptions {
+  /**
+   * The plan (src/adapt) for one call's context (the trace's context with the call's own over it):
+   * each call then runs only its plan's active rules, with the same findings as without plans.
+   * Called once per distinct context object; undefined decides that context's calls without a plan.
+   */
+  readonly planFor?: (context: DecisionContext) => RulePlan | undefined;
+}
+
 /**
  * Check a whole trace: every call is decided as the next call of one session (so limit and
  * sequence rules see what came before), then trace-level sequence rules (require, eventually,
  * after) run over the full order. Every call in a trace happened, so each one is counted.
  */
-export function checkTrace(policy: CompiledPolicy, trace: Trace): TraceViolation[] {
+export function checkTrace(
+  policy: CompiledPolicy,
+  trace: Trace,
+  opts: CheckTraceOptions = {},
+): TraceViolation[] {
   const calls = Array.isArray(trace) ? trace : (trace as { calls: readonly unknown[] }).calls;
   const traceContext: DecisionContext =
     (!Array.isArray(trace) && (trace as { context?: DecisionContext }).context) || {};
   const state = newSessionState(policy);
+  // One plan per context object: the calls that carry no context of their own share the trace's,
+  // so it is planned and checked once, not once per call (a digest over a large context is costly).
+  const plans = new Map<DecisionContext, ResolvedPlan | undefined>();
+  const planOf = (context: DecisionContext): ResolvedPlan | undefined => {
+    if (opts.planFor === undefined) return undefined;
+    if (!plans.has(context)) {
+      const p = opts.planFor(context);
+      plans.set(context, p === undefined ? undefined : resolvePlan(policy, p, context));
+    }
+    return plans.get(context);
+  };
   const out: TraceViolation[] = [];
   const tools: string[] = [];
   calls.forEach((raw, index) => {
@@ -28,7 +53,8 @@ export function checkTrace(policy: CompiledPolicy, trace: Trace): TraceViolation
     const ownContext = raw && typeof raw === "object" ? (raw as { context?: unknown }).context : undefined;
     const context =
       ownContext && typeof ownContext === "object" ? { ...traceContext, ...ownContext } : traceContext;
-    const decision = decideInState(policy, shaped, context, state);
+    const plan = planOf(context);
+    const decision = decideInState(policy, shaped, context, state, plan);
     for (const v of decision.violations)
       out.push({ ...v, path: `/calls/${index}${v.path}`, call_index: index });
     const tool = shaped.ok ? shaped.call.tool : "";

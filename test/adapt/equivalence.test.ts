@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { buildPlan, toRulePlan } from "../../src/adapt/plan.js";
+import { checkTrace } from "../../src/policy/check-trace.js";
 import { compilePolicy } from "../../src/policy/compile.js";
 import { decide } from "../../src/policy/decide.js";
 import type { CompiledPolicy } from "../../src/policy/ir.js";
@@ -121,4 +122,29 @@ test("deciding with a plan gives the decision deciding without one gives (both s
   assert.ok(cases >= 10_000, `only ${cases} cases`);
   // The plans did leave rules out: a selector keeping every rule would pass the comparison above.
   assert.ok(skippedRules > 1000, `only ${skippedRules} rules skipped`);
+});
+
+test("checking a trace with a plan per call context finds what checking without plans finds", () => {
+  const arbTraceCall = fc.record(
+    {
+      tool: fc.constantFrom(...TOOLS, "other"),
+      arguments: fc.record({ n: fc.integer({ min: 0, max: 5 }) }),
+      context: arbContext,
+    },
+    { requiredKeys: ["tool"] },
+  );
+  let planned = 0;
+  fc.assert(
+    fc.property(arbPack, arbContext, fc.array(arbTraceCall, { maxLength: 8 }), (doc, context, calls) => {
+      const policy = compilePolicy([doc]);
+      const trace = { calls, context };
+      const planFor = (ctx: Record<string, unknown>) => {
+        planned++;
+        return toRulePlan(buildPlan(policy, ctx));
+      };
+      assert.deepEqual(checkTrace(policy, trace, { planFor }), checkTrace(policy, trace));
+    }),
+    { numRuns: 200, seed: 21 },
+  );
+  assert.ok(planned > 500, `only ${planned} plans used`);
 });

@@ -49,6 +49,9 @@ const EXIT_CODES: Record<AssayErrorCode, ExitCode> = {
   runner_capture_failed: 2,
   adapt_weights_invalid: 2,
   adapt_plan_mismatch: 2,
+  serve_config_invalid: 2,
+  serve_tls_invalid: 2,
+  serve_start_failed: 2,
   internal: 2,
 };
 

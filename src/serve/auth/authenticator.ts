@@ -1,0 +1,173 @@
+import type { JWTPayload } from "jose";
+import type { AuthConfig, Permission, Profile } from "../config-types.js";
+import type { ServeMetrics } from "../metrics.js";
+import { looksLikeJwt, parseBearer } from "./bearer.js";
+import { scopesOf, subjectOf } from "./claims.js";
+import { devTokenCheck } from "./dev-token.js";
+import { type AuthLogger, JwksCache } from "./jwks-cache.js";
+import { type AuthResult, type BearerFailureReason, refuse } from "./result.js";
+import { type VerifyOutcome, verifyJwt } from "./verify-token.js";
+
+export type { AuthLogger } from "./jwks-cache.js";
+export type { AuthFailure, AuthResult, AuthSuccess } from "./result.js";
+
+export interface Authenticator {
+  /** Fetch the JWKS once at start (failure is not fatal: readiness stays false and requests get 503 until a fetch succeeds). */
+  start(): Promise<void>;
+  /** Check an `Authorization` header value for a permission. Never throws. Counts failures via metrics.authFailure(reason). */
+  authenticate(authorization: string | undefined, need: Permission): Promise<AuthResult>;
+  /**
+   * True when no IdP is configured (dev token only) or keys are in cache and fresh (age < cache_ttl)
+   * or the last fetch succeeded. A call also starts a background refresh when keys are missing or
+   * due (rate limited), so a replica taken out of rotation recovers without traffic.
+   */
+  ready(): boolean;
+  /** Aborts a JWKS fetch in flight; call on shutdown. */
+  close(): void;
+}
+
+export interface AuthenticatorOptions {
+  /** Milliseconds since the epoch; Date.now by default. */
+  now?: () => number;
+  fetch?: typeof fetch;
+  /** JWKS refreshes and failures; per-request refusals are the caller's to log. */
+  log?: AuthLogger;
+}
+
+// Symmetric and unsigned algorithms are never acceptable for tokens verified with an IdP's
+// public keys (RFC 8725 §3.1); the loader refuses them, this drops them again.
+const FORBIDDEN_ALG = /^(none|HS\d+)$/i;
+
+// Verified tokens kept: a few thousand clients' tokens of ~1 KiB each.
+const VERIFIED_TOKENS = 4096;
+
+/** The token's `exp`, `nbf` and `iat` still hold at `nowMs`, with the clock skew (as jose and verifyJwt check them). */
+function stillValid(payload: JWTPayload, nowMs: number, skew: number): boolean {
+  const t = nowMs / 1000;
+  if (typeof payload.exp !== "number" || t >= payload.exp + skew) return false;
+  if (typeof payload.nbf === "number" && t < payload.nbf - skew) return false;
+  if (typeof payload.iat === "number" && payload.iat > t + skew) return false;
+  return true;
+}
+
+/** The bearer-token authenticator of `assay serve`, for one auth config. */
+export function createAuthenticator(
+  cfg: AuthConfig,
+  profile: Profile,
+  metrics: ServeMetrics,
+  opts: AuthenticatorOptions = {},
+): Authenticator {
+  const now = opts.now ?? Date.now;
+  const algorithms = cfg.algorithms.filter((a) => !FORBIDDEN_ALG.test(a));
+  const isDevToken = devTokenCheck(cfg.dev_token, profile);
+  const devScopes = [...new Set(Object.values(cfg.scopes))];
+  const issuer = cfg.issuer;
+  const cache =
+    issuer === undefined
+      ? undefined
+      : new JwksCache({ issuer, jwks_uri: cfg.jwks_uri, https_only: profile === "prod" }, cfg, {
+          metrics,
+          now,
+          fetch: opts.fetch ?? globalThis.fetch,
+          log: opts.log,
+        });
+
+  // Tokens whose signature and claims were checked, by the whole token string (signature
+  // included): checking an RS256 signature with jose is about half of a request's CPU
+  // (bench:serve), and a client sends the same token until it expires. A hit still needs the
+  // same key set version (a JWKS refresh or rotation checks again), fresh keys (checked above it),
+  // and time claims that still hold; scopes are checked per request. Failures are never kept.
+  const verified = new Map<string, { version: number; payload: JWTPayload }>();
+  const remember = (token: string, entry: { version: number; payload: JWTPayload }) => {
+    verified.delete(token);
+    verified.set(token, entry);
+    if (verified.size > VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
+  };
+
+  const fail = (reason: BearerFailureReason, o?: { detail?: string; scope?: string }) => {
+    metrics.authFailure(reason);
+    return refuse(reason, o);
+  };
+
+  const checkJwt = async (token: string, need: Permission): Promise<AuthResult> => {
+    if (cache === undefined || issuer === undefined) {
+      return fail("wrong_issuer", { detail: "no issuer is configured, only the dev token is accepted" });
+    }
+    // Without an audience, jose would skip the check: refuse instead of accepting any IdP token.
+    if (cfg.audience === undefined) return fail("wrong_audience", { detail: "no audience is configured" });
+    const options = () => ({
+      issuer,
+      audience: cfg.audience as string,
+      algorithms,
+      clockSkewSeconds: cfg.clock_skew_seconds,
+      now: now(),
+    });
+    let keys = cache.fresh();
+    if (keys === undefined) {
+      await cache.refresh("expired");
+      keys = cache.fresh();
+      if (keys === undefined) return fail("idp_unavailable");
+    } else {
+      cache.maintain();
+    }
+    let out: VerifyOutcome;
+    const hit = verified.get(token);
+    if (
+      hit !== undefined &&
+      hit.version === keys.version &&
+      stillValid(hit.payload, now(), cfg.clock_skew_seconds)
+    ) {
+      out = { ok: true, payload: hit.payload };
+    } else {
+      let version = keys.version;
+      out = await verifyJwt(token, keys.keys, options());
+      if (!out.ok && out.reason === "unknown_kid") {
+        // Key rotation: one refetch (rate limited, shared), then one more try if it brought new keys.
+        await cache.refresh("unknown_kid");
+        const next = cache.fresh();
+        if (next !== undefined && next.version !== keys.version) {
+          version = next.version;
+          out = await verifyJwt(token, next.keys, options());
+        }
+      }
+      if (out.ok) remember(token, { version, payload: out.payload });
+    }
+    if (!out.ok) return fail(out.reason);
+    const who = subjectOf(out.payload);
+    if (who === undefined)
+      return fail("malformed", { detail: "the token names no subject (`sub`, `client_id`)" });
+    const scopes = scopesOf(out.payload);
+    const needed = cfg.scopes[need];
+    if (needed === undefined || !scopes.includes(needed)) {
+      return fail("insufficient_scope", { detail: `the token lacks the scope \`${needed}\``, scope: needed });
+    }
+    return { ok: true, ...who, scopes };
+  };
+
+  return {
+    async start() {
+      await cache?.refresh("start");
+    },
+    async authenticate(authorization, need) {
+      try {
+        const bearer = parseBearer(authorization);
+        if (!bearer.ok) return fail(bearer.reason, { detail: bearer.detail });
+        if (isDevToken?.(bearer.token)) return { ok: true, subject: "dev", scopes: devScopes };
+        if (!looksLikeJwt(bearer.token))
+          return fail("malformed", { detail: "the bearer token is not a JWT" });
+        return await checkJwt(bearer.token, need);
+      } catch {
+        // INVARIANT: nothing above throws; should it ever, refuse the request rather than crash or pass it.
+        return fail("malformed", { detail: "the bearer token could not be checked" });
+      }
+    },
+    ready() {
+      if (cache === undefined) return true;
+      cache.maintain();
+      return cache.ready();
+    },
+    close() {
+      cache?.close();
+    },
+  };
+}
