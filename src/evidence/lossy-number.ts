@@ -81,6 +81,8 @@ export function jsonPointerAt(text: string, offset: number): string {
     } else if (c === 0x7d || c === 0x5d) {
       isArray.pop();
       path.pop();
+      // An empty object leaves `keyNext` set by its `{`: the string after it is a value, not a key.
+      keyNext = false;
     } else if (c === 0x2c) {
       if (isArray[isArray.length - 1]) path[path.length - 1] = (path[path.length - 1] as number) + 1;
       else keyNext = true;

@@ -57,6 +57,9 @@ describe("lossy numbers (the bundle writer's refusal)", () => {
     assert.equal(jsonPointerAt(text, text.indexOf("7")), "/a/1/c~1d/2");
     assert.equal(jsonPointerAt(text, text.indexOf("8")), '/e"');
     assert.equal(jsonPointerAt(text, 0), "");
+    // An empty object before a string in an array (found by the property test below).
+    const afterEmpty = '[{},"Y",[0,{"J":1}]]';
+    assert.equal(jsonPointerAt(afterEmpty, afterEmpty.indexOf("1")), "/2/1/J");
   });
 
   test("JSON that JSON.stringify writes never has a lossy number (ECMAScript prints the shortest exact form)", () => {
