@@ -167,6 +167,9 @@ describe("assay serve over TLS with mTLS and OAuth2", () => {
     });
     assert.equal(seen.status, 200);
     assert.ok((await sample(svc.metrics, "assay_tls_reloads_total", 'outcome="ok"')) >= 1);
+    // The expiry gauge follows the served certificate (the test PKI issues for two days).
+    const expiry = await sample(svc.metrics, "assay_tls_certificate_expiry_timestamp_seconds");
+    assert.ok(expiry > Date.now() / 1000 + 86_400 && expiry < Date.now() / 1000 + 3 * 86_400, String(expiry));
     const token = await idp.token("verify:run");
     assert.equal((await verify({ authorization: `Bearer ${token}` })).status, 200);
   });
