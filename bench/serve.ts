@@ -7,9 +7,9 @@
  * What runs, all on 127.0.0.1, against the shipped build (`./bin/assay`, which imports the tsc build
  * in dist/; the npm script builds it first):
  *
- * - An OAuth2 provider (oauth2-mock-server) inside this process, one RS256 key. The token is a real
- *   client-credentials grant (POST /token, `scope=verify:run`); its `beforeTokenSigning` hook sets
- *   `aud` to the service's audience, `sub`/`client_id` as real IdPs do, and a 1 h `exp`. The
+ * - An OAuth2 provider inside this process (the tests' test/serve/fixtures-idp.ts, built on
+ *   oauth2-mock-server), one RS256 key. The token is a real client-credentials grant (POST /token,
+ *   `scope=verify:run`, `aud` the service's audience, 1 h `exp`). The
  *   provider only serves the discovery document and the JWKS once, at the service's start, so it
  *   costs nothing during the load.
  * - A CA and a server certificate for 127.0.0.1 (EC P-256, made by openssl through
@@ -81,13 +81,13 @@ import { mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFil
 import type { IncomingMessage } from "node:http";
 import { Agent, request as httpsRequest } from "node:https";
 import { createRequire } from "node:module";
-import { createServer as createNetServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { TLSSocket } from "node:tls";
 import { fileURLToPath } from "node:url";
-import { type MutableToken, OAuth2Server } from "oauth2-mock-server";
+import { freePort } from "../test/free-port.js";
+import { startIdp, type TestIdp } from "../test/serve/fixtures-idp.js";
 import { createCa, issueCert, LOCALHOST_SANS } from "../test/serve/fixtures-pki.js";
 import { median, newest, percentile, round, table } from "./stats.js";
 
@@ -254,19 +254,6 @@ async function stop(p: Launched): Promise<number | null> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A port free right now on 127.0.0.1 (the OS picks it; the service binds it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // /proc readings.
 
@@ -403,37 +390,6 @@ async function waitFor(url: string, status: number, ca: string, svc: Launched): 
 
 // ---------------------------------------------------------------------------------------------
 // Set-up.
-
-/** The provider, and one access token from its client-credentials grant. */
-async function startIdp(): Promise<{ idp: OAuth2Server; issuer: string; token: string }> {
-  const idp = new OAuth2Server();
-  await idp.issuer.keys.generate("RS256");
-  await idp.start(0, "127.0.0.1");
-  // The mock names itself `localhost`, which may resolve to ::1 where nothing listens.
-  const issuer = `http://127.0.0.1:${idp.address().port}`;
-  idp.issuer.url = issuer;
-  idp.service.on("beforeTokenSigning", (token: MutableToken) => {
-    const now = Math.floor(Date.now() / 1000);
-    // Real IdPs name the client in client-credentials tokens; the mock leaves sub out.
-    Object.assign(token.payload, {
-      aud: AUDIENCE,
-      sub: "bench-agent",
-      client_id: "bench-agent",
-      exp: now + 3600,
-    });
-  });
-  const res = await fetch(`${issuer}/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "client_credentials", scope: SCOPE, client_id: "bench-agent" }),
-  });
-  const json = (await res.json()) as { access_token?: unknown };
-  if (res.status !== 200 || typeof json.access_token !== "string")
-    throw new MeasurementError(
-      `the token endpoint answered ${res.status}: ${JSON.stringify(json).slice(0, 300)}`,
-    );
-  return { idp, issuer, token: json.access_token };
-}
 
 /** Reads the request body, then answers 200 with the bytes of BENCH_BODY, as a minimal JSON API would. */
 const BARE_PEER = `
@@ -611,15 +567,17 @@ async function main(): Promise<number> {
 
   const dir = mkdtempSync(join(tmpdir(), "assay-bench-serve-"));
   tmp = dir;
-  let idp: OAuth2Server | undefined;
+  let idp: TestIdp | undefined;
   const children: Launched[] = [];
   try {
     const ca = await createCa(dir, "bench-ca");
     const cert = await issueCert(ca, dir, { name: "server", sans: LOCALHOST_SANS });
     const caPem = readFileSync(ca.certFile, "utf8");
-    const provider = await startIdp();
-    idp = provider.idp;
-    const { issuer, token } = provider;
+    // The tests' provider (test/serve/fixtures-idp.ts): a real client-credentials grant, `aud`
+    // set to the service's audience.
+    idp = await startIdp({ audience: AUDIENCE });
+    const issuer = idp.issuer;
+    const token = await idp.token(SCOPE);
 
     const config = join(dir, "serve.yaml");
     writeFileSync(
@@ -897,7 +855,7 @@ async function main(): Promise<number> {
     return missed.length === 0 ? 0 : 1;
   } finally {
     for (const c of children) killGroup(c.child);
-    if (idp?.listening) await idp.stop().catch(() => {});
+    await idp?.close().catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   }
 }

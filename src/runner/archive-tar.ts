@@ -1,6 +1,8 @@
 import type { Transform } from "node:stream";
 import { canonicalGzip } from "../evidence/canonical-gzip.js";
-import { isZero, readRawHeader } from "../evidence/tar-header.js";
+import { readRawHeader } from "../evidence/tar-header.js";
+import { TarReader } from "../evidence/tar-reader.js";
+import { VerifyStop } from "../evidence/verify-codes.js";
 import { AssayError } from "../lib/errors.js";
 
 /**
@@ -81,84 +83,57 @@ export interface TarParserHandlers {
 /**
  * A streaming reader for the tars runner archives come in: ustar and GNU headers (what the Rust
  * crate, GNU tar and Python write for short names), regular files and directories only. Fed
- * decompressed chunks; throws `input_invalid` (where: `archive`) for anything else.
+ * decompressed chunks; throws `input_invalid` (where: `archive`) for anything else. The walk
+ * itself (bodies, zero padding, the end-of-archive blocks) is the evidence verifier's TarReader;
+ * this decodes and filters the headers.
  */
 export class TarParser {
-  private state: "header" | "body" | "pad" | "end" = "header";
-  private readonly header = Buffer.alloc(512);
-  private fill = 0;
-  private size = 0;
-  private remaining = 0;
-  private pad = 0;
+  private readonly reader: TarReader;
 
   constructor(
     private readonly archive: string,
-    private readonly h: TarParserHandlers,
-  ) {}
+    h: TarParserHandlers,
+  ) {
+    this.reader = new TarReader({
+      header: (raw) => {
+        const entry = this.entryOf(raw);
+        h.entry(entry);
+        return entry.size;
+      },
+      data: (chunk) => h.data(chunk),
+      memberEnd: () => h.entryEnd(),
+    });
+  }
 
   push(chunk: Buffer): void {
-    let at = 0;
-    while (at < chunk.length) {
-      if (this.state === "header") {
-        const n = Math.min(512 - this.fill, chunk.length - at);
-        chunk.copy(this.header, this.fill, at, at + n);
-        this.fill += n;
-        at += n;
-        if (this.fill === 512) {
-          this.fill = 0;
-          this.onHeader();
-        }
-      } else if (this.state === "body") {
-        const n = Math.min(this.remaining, chunk.length - at);
-        this.h.data(chunk.subarray(at, at + n));
-        this.remaining -= n;
-        at += n;
-        if (this.remaining === 0) this.endBody();
-      } else if (this.state === "pad") {
-        const n = Math.min(this.pad, chunk.length - at);
-        this.pad -= n;
-        at += n;
-        if (this.pad === 0) this.state = "header";
-      } else {
-        // After the end-of-archive block: only zeros (record padding) may follow.
-        if (chunk.subarray(at).some((b) => b !== 0)) throw this.fail("data after the end of the archive");
-        at = chunk.length;
-      }
-    }
+    this.guard(() => this.reader.push(chunk));
   }
 
-  /** Throws when the archive stopped in the middle of an entry or had no end-of-archive block. */
+  /** Throws when the archive stopped in the middle of an entry or had no end-of-archive blocks. */
   finish(): void {
-    if (this.state !== "end") throw this.fail("the archive is truncated");
+    this.guard(() => this.reader.finish());
   }
 
-  private onHeader(): void {
-    const buf = this.header;
-    if (isZero(buf)) {
-      this.state = "end";
-      return;
-    }
+  private entryOf(buf: Buffer): TarEntryHeader {
     // The evidence verifier's header reader: one decoding of names, sizes and checksums.
     const h = readRawHeader(buf);
     if (!h.checksumOk) throw this.fail("a tar header has a wrong checksum");
     if (h.format !== "ustar" && h.format !== "gnu") throw this.fail("a tar header is neither ustar nor GNU");
     const { path, typeflag: type, size } = h;
     if (Number.isNaN(size)) throw this.fail(`entry \`${path}\` has an unreadable size`);
-    let kind: TarEntryHeader["kind"];
-    if (type === "0" || type === "\0") kind = "file";
-    else if (type === "5") kind = "directory";
-    else throw this.fail(`entry \`${path}\` is not a regular file (type \`${type}\`)`);
-    this.h.entry({ path, kind, size });
-    this.size = size;
-    this.remaining = size;
-    this.state = "body";
-    if (size === 0) this.endBody();
+    if (type === "0" || type === "\0") return { path, kind: "file", size };
+    if (type === "5") return { path, kind: "directory", size };
+    throw this.fail(`entry \`${path}\` is not a regular file (type \`${type}\`)`);
   }
 
-  private endBody(): void {
-    this.h.entryEnd();
-    this.pad = padLength(this.size);
-    this.state = this.pad === 0 ? "header" : "pad";
+  /** The reader's own refusals (truncation, non-zero padding, data after the end) as ours. */
+  private guard(step: () => unknown): void {
+    try {
+      step();
+    } catch (err) {
+      if (err instanceof VerifyStop) throw this.fail(`the archive is not a valid tar: ${err.message}`);
+      throw err;
+    }
   }
 
   private fail(message: string): AssayError {

@@ -96,7 +96,7 @@ export class PolicyStore {
       this.metrics.compiled("error", 0);
       throw err;
     }
-    const policyId = id ?? (packs.length === 1 ? packs[0]?.doc.id : undefined);
+    const policyId = policyIdOf(packs, id);
     const existing = policyId === undefined ? undefined : this.byId.get(policyId);
     // The config's policies are what was reviewed and deployed: a token that may compile packs
     // must not be able to swap one of them for its own.
@@ -137,7 +137,7 @@ export class PolicyStore {
       if (this.compiled.size > COMPILED_CACHE_SIZE)
         this.compiled.delete(this.compiled.keys().next().value as string);
     }
-    const policyId = id ?? (packs.length === 1 ? packs[0]?.doc.id : undefined);
+    const policyId = policyIdOf(packs, id);
     if (policyId === undefined)
       throw new AssayError("input_invalid", "a policy of several packs needs an `id`");
     const policy: LoadedPolicy = { summary: summarize(policyId, compiled, source), compiled };
@@ -156,6 +156,11 @@ export class PolicyRefused extends Error {
   ) {
     super(message);
   }
+}
+
+/** The id a policy of `packs` is loaded under: the one given, else a single pack's own. */
+function policyIdOf(packs: readonly LoadedPack[], id: string | undefined): string | undefined {
+  return id ?? (packs.length === 1 ? packs[0]?.doc.id : undefined);
 }
 
 function packsKey(packs: readonly LoadedPack[]): string {

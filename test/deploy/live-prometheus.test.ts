@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
+import { freePort } from "../free-port.js";
 import { ASSAY_BIN, ROOT } from "../run-assay.js";
 import { startIdp, type TestIdp } from "../serve/fixtures-idp.js";
 import { suiteTempDir } from "../temp-dir.js";
@@ -22,17 +22,6 @@ const FACTOR = 60;
 const ALERT = "AssayServeErrorRateHigh";
 
 const missing = ["prometheus", "promtool"].find((t) => spawnSync(t, ["--version"]).error !== undefined);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
   const end = Date.now() + ms;
