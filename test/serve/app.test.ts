@@ -308,7 +308,10 @@ describe("assay serve: routes (dev profile)", () => {
   test("logs: JSON lines with request id, policy digest and active rules; never the token, context or arguments", async () => {
     await call(svc, "POST", "/v1/verify", {
       policy: "lksg.v1",
-      call: { tool: "approve_supplier", arguments: { audit_age_days: 4242, secret_arg: "SECRET-ARGUMENT" } },
+      call: {
+        tool: "approve_supplier",
+        arguments: { audit_age_days: 271828182845, secret_arg: "SECRET-ARGUMENT" },
+      },
       context: { supplier: { id: "SECRET-SUPPLIER", tier: 1 } },
       adaptive: true,
     });
@@ -324,7 +327,7 @@ describe("assay serve: routes (dev profile)", () => {
         (line.active_rules as string[]).includes("direct_supplier_contract"),
     );
     const all = lines.map((l) => JSON.stringify(l)).join("\n");
-    for (const secret of [DEV_TOKEN, "SECRET-ARGUMENT", "SECRET-SUPPLIER", "4242"])
+    for (const secret of [DEV_TOKEN, "SECRET-ARGUMENT", "SECRET-SUPPLIER", "271828182845"])
       assert.ok(!all.includes(secret), secret);
   });
 
