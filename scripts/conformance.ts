@@ -16,6 +16,7 @@ import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { schemaValidator } from "../src/lib/schema-validator.js";
 import { buildHarness } from "../test/conformance/build.js";
 import type { Column, Finding } from "../test/conformance/compare.js";
 import { GateLogError } from "../test/conformance/gate-records.js";
@@ -75,13 +76,21 @@ function usage(why: string): never {
   process.exit(2);
 }
 
-function toJson(runner: Runner, outcomes: ServerOutcome[], exitCode: number, durationMs: number) {
+/**
+ * The `--json` report (schemas/conformance-report.schema.json, read by `assay matrix` as a
+ * `conformance` artifact): `started_at_utc` and `recorded_at_utc` date it, as measurements of time.
+ */
+function toJson(runner: Runner, outcomes: ServerOutcome[], exitCode: number, startedMs: number) {
   const statuses = (c: Column) => Object.fromEntries(c.run.statuses);
+  const recordedMs = Date.now();
   return {
+    schema_version: "assay.conformance.v1",
     conformance: runner.conformanceVersion,
     node: runner.nodeVersion,
     exit_code: exitCode,
-    duration_ms: durationMs,
+    started_at_utc: new Date(startedMs).toISOString(),
+    recorded_at_utc: new Date(recordedMs).toISOString(),
+    duration_ms: recordedMs - startedMs,
     servers: outcomes.map((o) => ({
       name: o.result.name,
       columns: Object.fromEntries(Object.entries(o.result.columns).map(([k, c]) => [k, statuses(c)])),
@@ -189,10 +198,17 @@ async function main(): Promise<number> {
     );
     process.stdout.write(`${out.join("\n")}\n`);
     if (opts.json !== undefined) {
-      await writeFile(
-        opts.json,
-        `${JSON.stringify(toJson(runner, outcomes, exitCode, Date.now() - started), null, 2)}\n`,
-      );
+      const report = toJson(runner, outcomes, exitCode, started);
+      const validate = schemaValidator("conformance-report");
+      if (!validate(report)) {
+        const e = validate.errors?.[0];
+        say(
+          `the --json report does not match its schema: ${e?.instancePath || "/"} ${e?.message ?? "is invalid"}`,
+        );
+        keep = true;
+        return 2;
+      }
+      await writeFile(opts.json, `${JSON.stringify(report, null, 2)}\n`);
     }
     if (exitCode !== 0) {
       keep = true;

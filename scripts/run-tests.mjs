@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Node 20's test runner has no globs: find test/**/*.test.ts here and hand the list to `node --test`.
+// With ASSAY_TEST_JUNIT=<file>, the results are also written there as JUnit XML, stamped with the
+// time the run started (node's reporter records none, and `assay matrix` needs the artifact's own time).
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 function find(dir) {
@@ -18,7 +20,33 @@ if (files.length === 0) {
   console.error("run-tests: no test files found under test/");
   process.exit(2);
 }
-const result = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files], {
+const junit = process.env.ASSAY_TEST_JUNIT;
+const raw = junit === undefined ? undefined : `${junit}.${process.pid}.raw`;
+const reporters =
+  raw === undefined
+    ? ["--test-reporter=spec"]
+    : [
+        "--test-reporter=spec",
+        "--test-reporter-destination=stdout",
+        "--test-reporter=junit",
+        `--test-reporter-destination=${raw}`,
+      ];
+const startedAt = new Date().toISOString();
+const result = spawnSync(process.execPath, ["--import", "tsx", "--test", ...reporters, ...files], {
   stdio: "inherit",
 });
+if (junit !== undefined && raw !== undefined) {
+  try {
+    const xml = readFileSync(raw, "utf8").replace(
+      /<testsuites(?=[\s>])/,
+      `<testsuites timestamp="${startedAt}"`,
+    );
+    writeFileSync(`${junit}.tmp`, xml);
+    renameSync(`${junit}.tmp`, junit);
+  } catch (err) {
+    console.error(`run-tests: cannot write the JUnit file ${junit}: ${err.message}`);
+  } finally {
+    rmSync(raw, { force: true });
+  }
+}
 process.exit(result.status ?? 2);

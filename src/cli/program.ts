@@ -5,6 +5,7 @@ import { registerAdapt } from "./adapt.js";
 import { registerAuditKit } from "./audit-kit.js";
 import { registerEvidence } from "./evidence.js";
 import { reportError } from "./io.js";
+import { registerMatrix } from "./matrix.js";
 import { registerMcpPins } from "./mcp-pins.js";
 import { registerMcpProxy } from "./mcp-proxy.js";
 import { registerMcpWrap } from "./mcp-wrap.js";
@@ -31,6 +32,8 @@ export function buildProgram(): Command {
     .description("Policy gate and evidence toolkit for AI agents that use tools through MCP")
     .version(version)
     .showHelpAfterError("(run with --help for usage)")
+    // Lets a command's subcommand own an option name its parent has too (`matrix record --out`).
+    .enablePositionalOptions()
     .exitOverride();
   const policy = program
     .command("policy")
@@ -54,6 +57,7 @@ export function buildProgram(): Command {
   registerAuditKit(program, run);
   registerRunner(program, run);
   registerServe(program, run);
+  registerMatrix(program, run);
   return program;
 }
 

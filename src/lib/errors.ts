@@ -72,8 +72,16 @@ export type AdaptCode = "adapt_weights_invalid" | "adapt_plan_mismatch";
  */
 export type ServeCode = "serve_config_invalid" | "serve_tls_invalid" | "serve_start_failed";
 
+/**
+ * Problems of `assay matrix` (src/matrix): a claim registry that fails its schema or names an
+ * unknown kind, a CEL criterion that does not compile, an evidence artifact that cannot be read or
+ * is not what its kind says, a disclosures file that fails its schema.
+ */
+export type MatrixCode = "matrix_registry_invalid" | "matrix_artifact_invalid" | "matrix_disclosures_invalid";
+
 export type AssayErrorCode =
   | PolicyLoadCode
+  | MatrixCode
   | ServeCode
   | BundleCode
   | InputCode
@@ -92,6 +100,9 @@ const EXIT_BY_CODE: Record<AssayErrorCode, ExitCode> = {
   serve_config_invalid: EXIT.failure,
   serve_tls_invalid: EXIT.failure,
   serve_start_failed: EXIT.failure,
+  matrix_registry_invalid: EXIT.failure,
+  matrix_artifact_invalid: EXIT.failure,
+  matrix_disclosures_invalid: EXIT.failure,
   pack_unreadable: EXIT.failure,
   pack_too_large: EXIT.failure,
   pack_syntax: EXIT.failure,

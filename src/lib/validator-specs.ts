@@ -42,6 +42,24 @@ export const VALIDATOR_SPECS = {
   },
   "dsse-envelope": { schema: "dsse-envelope.schema.json", options: { strict: true } },
   "evidence-manifest": { schema: "evidence-manifest.schema.json", options: { strict: true } },
+  // `assay matrix` (src/matrix): the claim registry, the disclosures file and matrix.json.
+  "matrix-claims": {
+    schema: "matrix-claims.schema.json",
+    options: { allErrors: true, verbose: true, strict: true, strictRequired: false },
+  },
+  "matrix-disclosures": {
+    schema: "matrix-disclosures.schema.json",
+    options: { allErrors: true, strict: true },
+  },
+  matrix: { schema: "matrix.schema.json", options: { strict: true, allowUnionTypes: true }, formats: true },
+  // What `assay matrix record` writes around a command's JSON output (src/matrix/record.ts).
+  "recorded-output": { schema: "recorded-output.schema.json", options: { strict: true }, formats: true },
+  // What scripts/conformance.ts --json writes, read by `assay matrix` (src/matrix/sources/conformance.ts).
+  "conformance-report": {
+    schema: "conformance-report.schema.json",
+    options: { strict: true },
+    formats: true,
+  },
   "in-toto-statement": { schema: "in-toto-statement.schema.json", options: { strict: true } },
   "policy-pack": {
     schema: "policy-pack.schema.json",

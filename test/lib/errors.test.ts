@@ -52,6 +52,9 @@ const EXIT_CODES: Record<AssayErrorCode, ExitCode> = {
   serve_config_invalid: 2,
   serve_tls_invalid: 2,
   serve_start_failed: 2,
+  matrix_registry_invalid: 2,
+  matrix_artifact_invalid: 2,
+  matrix_disclosures_invalid: 2,
   internal: 2,
 };
 
