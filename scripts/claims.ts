@@ -43,6 +43,16 @@ function usage(why: string): never {
   process.exit(2);
 }
 
+/** Every artifact this script writes into the evidence directory. */
+const OWN_ARTIFACTS = [
+  "soak-demo-agent.json",
+  "audit-kit-verify.json",
+  "evidence-verify-runner-proof.json",
+  "runner-diff-mcp-sdk.json",
+  "runner-capture-mcp-sdk.json",
+  ...["policy", "evidence", "startup", "gate", "serve"].map((b) => `bench-${b}.json`),
+];
+
 const failed: string[] = [];
 
 /** Run one step; `ok` lists the exit codes that mean it produced its artifact. */
@@ -80,6 +90,10 @@ function main(): number {
   mkdirSync(evidence, { recursive: true });
   const work = mkdtempSync(join(tmpdir(), "assay-claims-"));
   const ev = (f: string) => join(evidence, f);
+  // What this script produces is removed first: a step that fails (or is skipped) leaves its
+  // claims without evidence, never judged on an earlier run's file. The JUnit and conformance
+  // files .ci/run puts there are kept; --now below puts any stale one outside the window.
+  for (const f of OWN_ARTIFACTS) rmSync(ev(f), { force: true });
   try {
     // Soak statistics, signed: the demo agent slips on purpose, so its verdict is a finding (1).
     const soak = ev("soak-demo-agent.json");

@@ -39,22 +39,39 @@ export function launchChromium(): Promise<Browser> {
 /** The viewport the report is laid out for; the screenshot takes the whole page's height. */
 export const VIEWPORT = { width: 1200, height: 900 } as const;
 
-/** Opens `htmlPath` by its file:// URL and writes a full-page PNG of it to `outPng`. */
-export async function screenshotHtml(browser: Browser, htmlPath: string, outPng: string): Promise<void> {
+/**
+ * Opens `htmlPath` by its file:// URL and writes a full-page PNG of it to `outPng`, or of its top
+ * `maxHeight` pixels (the docs show the top of a long report).
+ */
+export async function screenshotHtml(
+  browser: Browser,
+  htmlPath: string,
+  outPng: string,
+  maxHeight?: number,
+): Promise<void> {
   const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
   try {
     const page = await context.newPage();
     await page.goto(pathToFileURL(resolve(htmlPath)).href, { waitUntil: "load" });
-    await page.screenshot({ path: outPng, fullPage: true, type: "png" });
+    const clip =
+      maxHeight === undefined ? {} : { clip: { x: 0, y: 0, width: VIEWPORT.width, height: maxHeight } };
+    await page.screenshot({ path: outPng, fullPage: true, type: "png", ...clip });
   } finally {
     await context.close();
   }
 }
 
 async function main(argv: readonly string[]): Promise<number> {
-  const [html, out] = argv;
-  if (argv.length !== 2 || html === undefined || out === undefined) {
-    console.error("usage: tsx scripts/matrix-screenshot.ts <matrix.html> <out.png>");
+  const [html, out, height] = argv;
+  const maxHeight = height === undefined ? undefined : Number(height);
+  if (
+    argv.length < 2 ||
+    argv.length > 3 ||
+    html === undefined ||
+    out === undefined ||
+    (maxHeight !== undefined && !(Number.isInteger(maxHeight) && maxHeight > 0))
+  ) {
+    console.error("usage: tsx scripts/matrix-screenshot.ts <matrix.html> <out.png> [max-height-px]");
     return 2;
   }
   if (!existsSync(html)) {
@@ -67,7 +84,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const browser = await launchChromium();
   try {
-    await screenshotHtml(browser, html, out);
+    await screenshotHtml(browser, html, out, maxHeight);
   } finally {
     await browser.close();
   }

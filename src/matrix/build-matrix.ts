@@ -1,4 +1,4 @@
-import { stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { AssayError } from "../lib/errors.js";
 import { PACKAGE } from "../lib/package-info.js";
@@ -48,15 +48,21 @@ export async function buildMatrix(opts: MatrixOptions): Promise<MatrixDoc> {
     opts.disclosures === undefined
       ? null
       : await loadDisclosures(resolve(cwd, opts.disclosures), show(opts.disclosures));
-  const dirs = opts.evidence.map((d) => resolve(cwd, d));
-  for (const [i, d] of dirs.entries()) {
-    const s = await stat(d).catch(() => null);
+  const dirs: string[] = [];
+  const seen = new Set<string>();
+  for (const d of opts.evidence) {
+    const dir = resolve(cwd, d);
+    const s = await stat(dir).catch(() => null);
     if (s === null || !s.isDirectory()) {
       throw new AssayError(
         "input_invalid",
-        `evidence directory \`${opts.evidence[i]}\` does not exist or is not a directory`,
+        `evidence directory \`${d}\` does not exist or is not a directory`,
       );
     }
+    // The same directory named twice (`ev` and `ev/`, or through a link) is one directory.
+    const real = await realpath(dir);
+    if (!seen.has(real)) dirs.push(dir);
+    seen.add(real);
   }
 
   const artifacts = new Map<string, Artifact | null>();
@@ -67,8 +73,9 @@ export async function buildMatrix(opts: MatrixOptions): Promise<MatrixDoc> {
     const found: string[] = [];
     for (const d of dirs) {
       const p = join(d, e.file);
-      if (isAbsolute(e.file) || relative(d, p).startsWith("..")) continue;
-      if ((await stat(p).catch(() => null)) !== null) found.push(p);
+      const rel = relative(d, p);
+      if (isAbsolute(e.file) || rel === ".." || rel.startsWith(`..${sep}`)) continue;
+      if (await exists(p, show(p))) found.push(p);
     }
     if (found.length > 1) {
       throw new AssayError(
@@ -132,6 +139,21 @@ export async function buildMatrix(opts: MatrixOptions): Promise<MatrixDoc> {
     );
   }
   return doc;
+}
+
+/** Whether `p` exists; only its absence is "missing": a file that cannot be looked at is an error. */
+async function exists(p: string, display: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return false;
+    throw new AssayError("matrix_artifact_invalid", `cannot read: ${code ?? err}`, {
+      where: display,
+      cause: err,
+    });
+  }
 }
 
 function counts(rows: { state: ClaimState }[]): Record<ClaimState, number> {

@@ -58,8 +58,7 @@ export function evidenceCampaign(
 
 /** One line on the campaign, for readiness reasons and the reports. */
 export function campaignSummary(c: EvidenceCampaign): string {
-  if (c.anchor_source === "none" && c.missing_timestamps.length === 0)
-    return "no evidence artifacts were read";
+  if (c.earliest === null && c.missing_timestamps.length === 0) return "no evidence artifacts were read";
   const parts: string[] = [];
   if (c.outside.length > 0) parts.push(`${c.outside.length} artifact(s) outside the ${c.window} window`);
   if (c.missing_timestamps.length > 0)

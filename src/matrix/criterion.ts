@@ -15,7 +15,8 @@ export interface Criterion {
   value(artifact: Artifact): unknown;
   /**
    * The value the criterion compares, for reports: the left operand of a top-level comparison
-   * (`summary.ci_95[0]` in `summary.ci_95[0] >= 0.95`); undefined when the criterion is no comparison.
+   * (`summary.ci_95[0]` in `summary.ci_95[0] >= 0.95`), or of each comparison in a top-level
+   * `&&` / `||` chain, by source text; undefined when there is no comparison to show.
    */
   found(artifact: Artifact): unknown;
 }
@@ -25,29 +26,11 @@ const COMPARISONS = new Set(["<", "<=", ">", ">=", "==", "!="]);
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** CEL's reserved words cannot be variables: such keys are reached through `artifact`. */
 const RESERVED = new Set([
-  "true",
-  "false",
-  "null",
-  "in",
-  "as",
-  "break",
-  "const",
-  "continue",
-  "else",
-  "for",
-  "function",
-  "if",
-  "import",
-  "let",
-  "loop",
-  "package",
-  "namespace",
-  "return",
-  "var",
-  "void",
-  "while",
-  "artifact",
-  "recorded",
+  ...["true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function"],
+  ...["if", "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"],
+  ...["artifact", "recorded"],
+  // Type names: a variable of that name would shadow the type (`list.all(...)` fails).
+  ...["int", "uint", "double", "bool", "string", "bytes", "list", "map", "type", "null_type", "dyn"],
 ]);
 
 /** Parse `source`; a syntax error is thrown as an Error whose message is one line. */
@@ -58,20 +41,56 @@ export function parseCriterion(source: string): Criterion {
   } catch (err) {
     throw new Error(oneLine(err));
   }
-  const left = leftOperand(program.ast);
+  const found = foundOf(program.ast);
   return Object.freeze({
     source,
     value: (artifact: Artifact) => program(bindings(artifact)),
-    found: (artifact: Artifact) => (left ? left(bindings(artifact)) : undefined),
+    found: (artifact: Artifact) => (found ? found(bindings(artifact)) : undefined),
   });
 }
 
-function leftOperand(ast: ASTNode): ((b: Record<string, unknown>) => unknown) | undefined {
+type Program = (b: Record<string, unknown>) => unknown;
+
+/**
+ * What `found` reports. A comparison at the top: its left operand's value. Comparisons joined by
+ * `&&` / `||` at the top: each left operand's value by its source text
+ * (`{"ratio_vs_cedar": 14.29, "p50_us": 5.49}`), so a compound criterion still shows what it read.
+ */
+function foundOf(ast: ASTNode): ((b: Record<string, unknown>) => unknown) | undefined {
+  const single = leftOperand(ast);
+  if (single !== undefined) return single.program;
+  const parts: { source: string; program: Program }[] = [];
+  const walk = (node: unknown): void => {
+    if (!isCelNode(node)) return;
+    if ((node.op === "&&" || node.op === "||") && Array.isArray(node.args)) {
+      for (const a of node.args) walk(a);
+      return;
+    }
+    const left = leftOperand(node as ASTNode);
+    if (left !== undefined && !parts.some((p) => p.source === left.source)) parts.push(left);
+  };
+  walk(ast);
+  if (parts.length === 0) return undefined;
+  return (b) => {
+    const out: Record<string, unknown> = {};
+    for (const p of parts) {
+      try {
+        out[p.source] = p.program(b);
+      } catch {
+        // An operand that cannot be read is left out; the criterion's own evaluation says why.
+      }
+    }
+    return out;
+  };
+}
+
+function leftOperand(ast: ASTNode): { source: string; program: Program } | undefined {
   if (!isCelNode(ast) || !COMPARISONS.has(ast.op) || !Array.isArray(ast.args)) return undefined;
   const [lhs] = ast.args as ASTNode[];
   if (lhs === undefined) return undefined;
   try {
-    return env.parse(serialize(lhs));
+    const source = serialize(lhs);
+    return { source, program: env.parse(source) };
   } catch {
     return undefined;
   }

@@ -79,7 +79,8 @@ export function judgeClaim(spec: ClaimSpec, find: FindArtifact): ClaimRow {
         },
       );
     }
-    const mapped = s.states[String(value)];
+    const key = String(value);
+    const mapped = Object.hasOwn(s.states, key) ? s.states[key] : undefined;
     signal = { file: s.file, expression: s.expression.source, value, state: mapped ?? null };
     if (mapped === undefined || !CLAIM_STATES.includes(mapped)) {
       return row(

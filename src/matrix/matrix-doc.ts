@@ -109,7 +109,8 @@ export interface SoakRun {
   run_id: string;
   bundle_id: string;
   started_at_utc: string;
-  trials: number;
+  /** Trials run, when the report says (`summary.thresholds_used.trials_run`). */
+  trials: number | null;
   pass_rate: number;
   ci_95: [number, number];
   dimensions: { dimension: string; pass_rate: number; passes: number; n: number; ci_95: [number, number] }[];

@@ -1,13 +1,11 @@
-import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
 import { schemaValidator } from "../lib/schema-validator.js";
-import { parseStrictYaml } from "../lib/strict-yaml.js";
-import { pointerSegments, pointerToPath } from "../policy/json-pointer.js";
-import { schemaErrorText } from "../policy/schema-error-text.js";
+import type { StrictYaml } from "../lib/strict-yaml.js";
+import { pointerSegments } from "../policy/json-pointer.js";
 import type { ArtifactKind } from "./artifact.js";
 import { type Criterion, parseCriterion } from "./criterion.js";
 import type { ClaimState, ReadinessLevel } from "./matrix-doc.js";
+import { checkYaml, readCheckedYaml } from "./read-checked-yaml.js";
 
 export interface EvidenceSpec {
   kind: ArtifactKind;
@@ -66,49 +64,27 @@ const validate = schemaValidator<RegistryDoc>("matrix-claims");
 
 /** Read, check and compile a claim registry (YAML or JSON); every problem at its `file:line:col`. */
 export async function loadRegistry(path: string, display: string): Promise<Registry> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new AssayError(
-      "matrix_registry_invalid",
-      `cannot read the claim registry: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      { where: display, cause: err },
-    );
-  }
-  if (bytes.length > MAX_REGISTRY_BYTES) {
-    throw new AssayError(
-      "matrix_registry_invalid",
-      `the claim registry is over ${MAX_REGISTRY_BYTES} bytes`,
-      {
-        where: display,
-      },
-    );
-  }
-  return parseRegistry(
-    bytes.toString("utf8"),
-    display,
-    `sha256:${createHash("sha256").update(bytes).digest("hex")}`,
-  );
+  const { value, parsed, sha256 } = await readCheckedYaml(path, display, {
+    code: "matrix_registry_invalid",
+    what: "claim registry",
+    maxBytes: MAX_REGISTRY_BYTES,
+    validate,
+  });
+  return compileRegistry(value, parsed, display, sha256);
 }
 
+/** A registry from its text (tests, or a registry that is not a file). */
 export function parseRegistry(text: string, display: string, sha256: string): Registry {
-  const parsed = parseStrictYaml(text, display, "matrix_registry_invalid");
-  const at = (pointer: string) => parsed.at(pointerSegments(pointer));
-  const doc = parsed.value;
-  if (!validate(doc)) {
-    const seen = new Set<string>();
-    const out: Diagnostic[] = [];
-    for (const e of validate.errors ?? []) {
-      const { pointer, message } = schemaErrorText(e);
-      const line = `${pointerToPath(pointer) || "registry"}: ${message}`;
-      if (seen.has(line)) continue;
-      seen.add(line);
-      out.push({ code: "matrix_registry_invalid", message: line, where: at(pointer) });
-    }
-    throw AssayError.fromDiagnostics(out);
-  }
+  const { value, parsed } = checkYaml(text, display, {
+    code: "matrix_registry_invalid",
+    what: "claim registry",
+    validate,
+  });
+  return compileRegistry(value, parsed, display, sha256);
+}
 
+function compileRegistry(doc: RegistryDoc, parsed: StrictYaml, display: string, sha256: string): Registry {
+  const at = (pointer: string) => parsed.at(pointerSegments(pointer));
   const problems: Diagnostic[] = [];
   const fail = (pointer: string, message: string) =>
     problems.push({ code: "matrix_registry_invalid", message, where: at(pointer) });

@@ -9,9 +9,9 @@ interface SoakReportView {
     pass_rate: number;
     ci_95: [number, number];
     dimensions: Record<string, { pass_rate: number; pass_count: number; fail_count: number }>;
-    thresholds_used: { trials_run: number; pass_hat_k?: { k: number; value: number }[] };
+    thresholds_used?: { trials_run?: number; pass_hat_k?: { k: number; value: number }[] };
   };
-  violations: { rule_id: string; count: number }[];
+  violations?: { rule_id: string; count: number }[];
 }
 
 /** The figures the report's charts show, from every soak report among the evidence (oldest first). */
@@ -48,11 +48,12 @@ function toRun(path: string, r: SoakReportView): SoakRun {
     run_id: r.run.run_id,
     bundle_id: r.target.bundle_id,
     started_at_utc: r.run.started_at_utc,
-    trials: r.summary.thresholds_used.trials_run,
+    // Both are optional in soak-report-v1 (thresholds_used is an open object).
+    trials: r.summary.thresholds_used?.trials_run ?? null,
     pass_rate: r.summary.pass_rate,
     ci_95: [r.summary.ci_95[0], r.summary.ci_95[1]],
     dimensions,
-    pass_hat_k: (r.summary.thresholds_used.pass_hat_k ?? []).map(({ k, value }) => ({ k, value })),
-    violations: r.violations.map(({ rule_id, count }) => ({ rule_id, count })),
+    pass_hat_k: (r.summary.thresholds_used?.pass_hat_k ?? []).map(({ k, value }) => ({ k, value })),
+    violations: (r.violations ?? []).map(({ rule_id, count }) => ({ rule_id, count })),
   };
 }

@@ -3,6 +3,7 @@ import type { ArtifactKind } from "../../matrix/artifact.js";
 import { buildMatrix } from "../../matrix/build-matrix.js";
 import type { ReadinessLevel } from "../../matrix/matrix-doc.js";
 import { recordCommand } from "../../matrix/record.js";
+import { toUtc } from "../../matrix/sources/timestamp.js";
 import { parseWindow } from "../../matrix/window.js";
 import { assertOutsideEvidence, matrixFiles, writeMatrix } from "../../matrix/write-matrix.js";
 
@@ -28,7 +29,7 @@ export async function matrixBuild(opts: MatrixCli): Promise<number> {
   if (opts.claims === undefined) throw new AssayError("usage", "--claims <file> is required");
   if (opts.evidence === undefined) throw new AssayError("usage", "--evidence <dir...> is required");
   if (opts.out === undefined) throw new AssayError("usage", "--out <dir> is required");
-  if (opts.now !== undefined && !(RFC3339_UTC.test(opts.now) && Number.isFinite(Date.parse(opts.now)))) {
+  if (opts.now !== undefined && !(RFC3339_UTC.test(opts.now) && toUtc(opts.now) !== undefined)) {
     throw new AssayError(
       "usage",
       `--now \`${opts.now}\` is not an RFC 3339 UTC time like \`2026-12-06T12:00:00Z\``,

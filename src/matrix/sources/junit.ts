@@ -142,13 +142,17 @@ class JunitReader {
     };
   }
 
+  // A count the element declares never hides what its cases show: the larger of the two is kept
+  // (a file saying failures="0" around a failed case has a failure).
   counts(el: XmlElement | undefined, cases: Counted[]): Counts {
     const of = (s: JunitStatus) => cases.filter((c) => c.junit.status === s).length;
+    const most = (attr: keyof Counts, counted: number) =>
+      Math.max((el && this.count(el, attr)) ?? 0, counted);
     return {
-      tests: (el && this.count(el, "tests")) ?? cases.length,
-      failures: (el && this.count(el, "failures")) ?? of("fail"),
-      errors: (el && this.count(el, "errors")) ?? of("error"),
-      skipped: (el && this.count(el, "skipped")) ?? of("skipped"),
+      tests: most("tests", cases.length),
+      failures: most("failures", of("fail")),
+      errors: most("errors", of("error")),
+      skipped: most("skipped", of("skipped")),
     };
   }
 }
