@@ -60,6 +60,9 @@ export const VALIDATOR_SPECS = {
     options: { strict: true },
     formats: true,
   },
+  // The --json results of `assay evidence verify` and `assay audit-kit verify`, read by the matrix.
+  "evidence-verify-result": { schema: "evidence-verify-result.schema.json", options: { strict: true } },
+  "audit-kit-verify-result": { schema: "audit-kit-verify-result.schema.json", options: { strict: true } },
   "in-toto-statement": { schema: "in-toto-statement.schema.json", options: { strict: true } },
   "policy-pack": {
     schema: "policy-pack.schema.json",

@@ -86,10 +86,14 @@ describe("command outputs: bench, audit_kit_verify, evidence_verify", () => {
     await refused("bench", dir, "x2.json", out.kitValid as object, "x2.json#/valid");
     await refused("bench", dir, "x3.json", [1, 2], "x3.json#");
     await refused("bench", dir, "x4.json", { note: "no figures" }, "x4.json#");
-    await refused("evidence_verify", dir, "x5.json", BENCH, "x5.json#/valid");
-    await refused("evidence_verify", dir, "x6.json", out.kitValid as object, "x6.json#/bundle_id");
-    await refused("audit_kit_verify", dir, "x7.json", out.evidenceValid as object, "x7.json#/verdict");
-    await refused("audit_kit_verify", dir, "x8.json", BENCH, "x8.json#/valid");
+    // A missing property is reported at the object that lacks it (schemas/*-verify-result.schema.json).
+    const e5 = await refused("evidence_verify", dir, "x5.json", BENCH, "x5.json#");
+    assert.match(e5.message, /required property `valid`/);
+    const e6 = await refused("evidence_verify", dir, "x6.json", out.kitValid as object, "x6.json#");
+    assert.match(e6.message, /required property `bundle_id`/);
+    const e7 = await refused("audit_kit_verify", dir, "x7.json", out.evidenceValid as object, "x7.json#");
+    assert.match(e7.message, /required property `dir`/);
+    await refused("audit_kit_verify", dir, "x8.json", BENCH, "x8.json#");
     await refused(
       "audit_kit_verify",
       dir,
