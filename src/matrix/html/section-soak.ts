@@ -37,7 +37,7 @@ function runsTable(runs: readonly SoakRun[]): Html {
       html`<code>${r.run_id}</code>`,
       html`<code>${r.bundle_id}</code>`,
       r.started_at_utc,
-      r.trials,
+      r.trials ?? "not reported",
       pct(r.pass_rate),
       interval(r.ci_95),
       html`<code>${r.path}</code>`,
