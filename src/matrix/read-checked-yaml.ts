@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { ValidateFunction } from "ajv/dist/2020.js";
-import { AssayError, type Diagnostic, type MatrixCode } from "../lib/errors.js";
+import { AssayError, type MatrixCode } from "../lib/errors.js";
 import { parseStrictYaml, type StrictYaml } from "../lib/strict-yaml.js";
-import { pointerSegments, pointerToPath } from "../policy/json-pointer.js";
-import { schemaErrorText } from "../policy/schema-error-text.js";
+import { pointerSegments } from "../policy/json-pointer.js";
+import { schemaErrorDiagnostics } from "../policy/schema-diagnostics.js";
 
 /**
  * A YAML or JSON input of the matrix (the registry, the disclosures file): read within `maxBytes`,
@@ -43,18 +43,11 @@ export function checkYaml<T>(
   opts: { code: MatrixCode; what: string; validate: ValidateFunction<T> },
 ): { value: T; parsed: StrictYaml } {
   const parsed = parseStrictYaml(text, display, opts.code);
-  const { validate } = opts;
-  if (!validate(parsed.value)) {
-    const seen = new Set<string>();
-    const out: Diagnostic[] = [];
-    for (const e of validate.errors ?? []) {
-      const { pointer, message } = schemaErrorText(e);
-      const line = `${pointerToPath(pointer) || opts.what}: ${message}`;
-      if (seen.has(line)) continue;
-      seen.add(line);
-      out.push({ code: opts.code, message: line, where: parsed.at(pointerSegments(pointer)) });
-    }
-    throw AssayError.fromDiagnostics(out);
+  if (!opts.validate(parsed.value)) {
+    const locate = (pointer: string) => parsed.at(pointerSegments(pointer));
+    throw AssayError.fromDiagnostics(
+      schemaErrorDiagnostics(opts.validate.errors, opts.code, locate, opts.what),
+    );
   }
   return { value: parsed.value, parsed };
 }

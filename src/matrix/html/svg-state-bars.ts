@@ -1,8 +1,8 @@
 import { CLAIM_STATES, type ClaimState } from "../matrix-doc.js";
 import { coord, textWidth, truncate } from "./format.js";
 import { type Html, html } from "./html.js";
-import { GRID, INK, MUTED, STATE_STYLE } from "./palette.js";
-import { countTicks, scale, svgChart } from "./svg.js";
+import { INK, MUTED, STATE_STYLE } from "./palette.js";
+import { countGrid, countTicks, scale, svgChart } from "./svg.js";
 
 export interface GroupCounts {
   title: string;
@@ -25,10 +25,7 @@ export function stateBarsSvg(id: string, groups: readonly GroupCounts[]): Html {
   const bottom = top + groups.length * ROW_H;
   const height = bottom + 34;
 
-  const axis = ticks.map(
-    (t) =>
-      html`<line x1="${coord(x(t))}" y1="${top - 4}" x2="${coord(x(t))}" y2="${bottom}" stroke="${GRID}"/><text x="${coord(x(t))}" y="${bottom + 16}" text-anchor="middle" fill="${MUTED}">${t}</text>`,
-  );
+  const axis = countGrid(ticks, x, top - 4, bottom);
   const rows = groups.map((g, i) => {
     const y = top + i * ROW_H + (ROW_H - BAR_H) / 2;
     let at = 0;

@@ -1,8 +1,8 @@
 import type { SoakRun } from "../matrix-doc.js";
 import { coord, truncate } from "./format.js";
 import { type Html, html } from "./html.js";
-import { GRID, INK, MUTED } from "./palette.js";
-import { countTicks, scale, svgChart } from "./svg.js";
+import { INK, MUTED } from "./palette.js";
+import { countGrid, countTicks, scale, svgChart } from "./svg.js";
 
 export interface RuleCount {
   rule_id: string;
@@ -33,10 +33,7 @@ export function violationsSvg(id: string, totals: readonly RuleCount[]): Html {
   const bottom = top + totals.length * ROW_H;
   const height = bottom + 34;
 
-  const grid = ticks.map(
-    (t) =>
-      html`<line x1="${coord(x(t))}" y1="${top}" x2="${coord(x(t))}" y2="${bottom}" stroke="${GRID}"/><text x="${coord(x(t))}" y="${bottom + 16}" text-anchor="middle" fill="${MUTED}">${t}</text>`,
-  );
+  const grid = countGrid(ticks, x, top, bottom);
   const bars = totals.map((t, i) => {
     const y = top + i * ROW_H + (ROW_H - BAR_H) / 2;
     const w = x(t.count) - x(0);

@@ -69,6 +69,19 @@ export function proportionGrid(
   )}</g>`;
 }
 
+/** Vertical grid lines from `y0` to `y1` at count ticks, each labelled below the plot. */
+export function countGrid(
+  ticks: readonly number[],
+  x: (v: number) => number,
+  y0: number,
+  y1: number,
+): Html[] {
+  return ticks.map(
+    (t) =>
+      html`<line x1="${coord(x(t))}" y1="${y0}" x2="${coord(x(t))}" y2="${y1}" stroke="${GRID}"/><text x="${coord(x(t))}" y="${y1 + 16}" text-anchor="middle" fill="${MUTED}">${t}</text>`,
+  );
+}
+
 /** A series marker centred on (x, y). */
 export function marker(s: SeriesStyle, x: number, y: number, r = 4): Html {
   const [cx, cy] = [coord(x), coord(y)];

@@ -1,9 +1,9 @@
-import { AssayError, type Diagnostic } from "../../lib/errors.js";
+import { AssayError } from "../../lib/errors.js";
 import { readTextFile } from "../../lib/read-text.js";
 import { schemaValidator } from "../../lib/schema-validator.js";
 import { parseStrictYaml } from "../../lib/strict-yaml.js";
 import { pointerSegments, pointerToPath } from "../../policy/json-pointer.js";
-import { schemaErrorText } from "../../policy/schema-error-text.js";
+import { schemaErrorDiagnostics } from "../../policy/schema-diagnostics.js";
 
 /** The numbers `assay sim readiness` judges a history by (docs/readiness.md). */
 export interface ReadinessThresholds {
@@ -85,17 +85,7 @@ export function parseReadinessPolicy(text: string, source: string): ReadinessPol
   const locate = (pointer: string): string => parsed.at(pointerSegments(pointer));
   if (value === null || value === undefined) value = {};
   if (!validatePolicy(value)) {
-    const seen = new Set<string>();
-    const out: Diagnostic[] = [];
-    for (const e of validatePolicy.errors ?? []) {
-      if (e.keyword === "if") continue;
-      const { pointer, message } = schemaErrorText(e);
-      const line = `${pointerToPath(pointer)}: ${message}`;
-      if (seen.has(line)) continue;
-      seen.add(line);
-      out.push({ code: "input_invalid", message: line, where: locate(pointer) });
-    }
-    throw AssayError.fromDiagnostics(out);
+    throw AssayError.fromDiagnostics(schemaErrorDiagnostics(validatePolicy.errors, "input_invalid", locate));
   }
 
   const policy =
