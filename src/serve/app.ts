@@ -7,16 +7,18 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { PlanCache } from "../adapt/plan-cache.js";
-import type { Authenticator } from "./auth/authenticator.js";
+import type { Authenticator, AuthResult } from "./auth/authenticator.js";
 import type { Permission, ServeConfig } from "./config-types.js";
 import { HttpError, sendError } from "./http-error.js";
 import type { Outcome, RouteName, ServeMetrics } from "./metrics.js";
 import type { PolicyStore } from "./policy-store.js";
+import { lazyChildLogger } from "./request-logger.js";
 import { registerAdaptRoute } from "./routes/adapt.js";
 import { registerPolicyRoutes } from "./routes/policies.js";
 import { registerProbeRoutes } from "./routes/probes.js";
 import { registerVerifyRoute } from "./routes/verify.js";
 import { checkClientCertificate } from "./tls/client-certificate.js";
+import { createWriteBatch } from "./write-batch.js";
 
 /** What the routes share: built once per service. */
 export interface ServeDeps {
@@ -97,6 +99,7 @@ export async function buildApp(deps: ServeDeps, opts: BuildAppOptions = {}): Pro
       redact: { paths: REDACT, censor: "[redacted]" },
       ...(opts.logStream ? { stream: opts.logStream } : {}),
     },
+    childLoggerFactory: lazyChildLogger,
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "request_id" }),
     bodyLimit: config.limits.body_bytes,
     requestIdHeader: "x-request-id",
@@ -157,36 +160,39 @@ export async function buildApp(deps: ServeDeps, opts: BuildAppOptions = {}): Pro
     ),
   );
 
-  app.addHook("onRequest", async (request, reply) => {
+  // Callback style, like onResponse: a token verified before is checked without a promise.
+  app.addHook("onRequest", (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     reply.header("x-request-id", request.id);
     const meta = request.routeOptions.config.assay;
-    if (meta === undefined) return;
+    if (meta === undefined) return done();
     const mtls = config.tls?.mtls;
     if (mtls?.enabled) {
       const check = checkClientCertificate(request.raw.socket as TLSSocket, mtls);
       if (!check.ok) {
         metrics.authFailure(check.reason);
         request.logFields = { auth_failure: check.reason };
-        throw new HttpError(403, check.reason, check.message);
+        return done(new HttpError(403, check.reason, check.message));
       }
     }
-    const result = await deps.auth.authenticate(request.headers.authorization, meta.permission);
-    if (!result.ok) {
+    const admit = (result: AuthResult) => {
+      if (result.ok) {
+        request.subject = result.subject;
+        return done();
+      }
       request.logFields = { auth_failure: result.reason };
-      throw new HttpError(
-        result.status,
-        result.status === 503 ? "unavailable" : result.reason,
-        result.message,
-        {
+      done(
+        new HttpError(result.status, result.status === 503 ? "unavailable" : result.reason, result.message, {
           headers: {
             "www-authenticate": result.wwwAuthenticate,
             // Fail closed while keys are unavailable; a client may try again shortly.
             ...(result.status === 503 ? { "retry-after": "5" } : {}),
           },
-        },
+        }),
       );
-    }
-    request.subject = result.subject;
+    };
+    const result = deps.auth.authenticate(request.headers.authorization, meta.permission);
+    if (result instanceof Promise) result.then(admit, done);
+    else admit(result);
   });
 
   const minLevel = LOG_LEVELS[config.log_level];
@@ -210,6 +216,8 @@ export async function buildApp(deps: ServeDeps, opts: BuildAppOptions = {}): Pro
     }
     done();
   });
+
+  app.addHook("onSend", createWriteBatch());
 
   if (config.limits.rate.max > 0) {
     // Global, so one store counts a client's requests over every /v1 route together (route-level

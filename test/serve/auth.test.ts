@@ -284,6 +284,29 @@ describe("verified tokens are reused only while they would verify again", () => 
   });
 });
 
+describe("a token verified before is answered without a promise", () => {
+  test("the first check is jose's (a promise); the next ones are immediate, scopes and expiry included", async () => {
+    const { auth, clock } = await authenticator();
+    const token = bearer(await idp.sign("assay.read", { expiresIn: 60 }));
+    const first = auth.authenticate(token, "read");
+    assert.ok(first instanceof Promise, "an unseen token goes through the signature check");
+    assert.equal((await first).ok, true);
+    const again = auth.authenticate(token, "read");
+    assert.ok(!(again instanceof Promise), "a verified token is answered at once");
+    assert.deepEqual(again, { ok: true, subject: "agent-1", client_id: "agent-1", scopes: ["assay.read"] });
+    // The scope check still runs on the immediate path.
+    const denied = auth.authenticate(token, "compile");
+    assert.ok(!(denied instanceof Promise));
+    assertRefused(denied, 403, "insufficient_scope");
+    // Past `exp`, the cached answer no longer counts: jose checks again and refuses.
+    clock.advance(120);
+    const late = auth.authenticate(token, "read");
+    assert.ok(late instanceof Promise);
+    assertRefused(await late, 401, "expired");
+    auth.close();
+  });
+});
+
 describe("the dev token", () => {
   const dev = { issuer: undefined, audience: undefined, jwks_uri: undefined, dev_token: "dev-secret-0123" };
 

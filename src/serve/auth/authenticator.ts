@@ -4,9 +4,9 @@ import type { ServeMetrics } from "../metrics.js";
 import { looksLikeJwt, parseBearer } from "./bearer.js";
 import { scopesOf, subjectOf } from "./claims.js";
 import { devTokenCheck } from "./dev-token.js";
-import { type AuthLogger, JwksCache } from "./jwks-cache.js";
+import { type AuthLogger, JwksCache, type KeySnapshot } from "./jwks-cache.js";
 import { type AuthResult, type BearerFailureReason, refuse } from "./result.js";
-import { type VerifyOutcome, verifyJwt } from "./verify-token.js";
+import { type VerifyOptions, type VerifyOutcome, verifyJwt } from "./verify-token.js";
 
 export type { AuthLogger } from "./jwks-cache.js";
 export type { AuthFailure, AuthResult, AuthSuccess } from "./result.js";
@@ -14,8 +14,12 @@ export type { AuthFailure, AuthResult, AuthSuccess } from "./result.js";
 export interface Authenticator {
   /** Fetch the JWKS once at start (failure is not fatal: readiness stays false and requests get 503 until a fetch succeeds). */
   start(): Promise<void>;
-  /** Check an `Authorization` header value for a permission. Never throws. Counts failures via metrics.authFailure(reason). */
-  authenticate(authorization: string | undefined, need: Permission): Promise<AuthResult>;
+  /**
+   * Check an `Authorization` header value for a permission. Never throws or rejects. Counts
+   * failures via metrics.authFailure(reason). The answer is immediate (no promise) when it needs no
+   * signature check: a refusal of the header's shape, the dev token, or a token verified before.
+   */
+  authenticate(authorization: string | undefined, need: Permission): AuthResult | Promise<AuthResult>;
   /**
    * True when no IdP is configured (dev token only) or keys are in cache and fresh (age < cache_ttl)
    * or the last fetch succeeded. A call also starts a background refresh when keys are missing or
@@ -40,6 +44,15 @@ const FORBIDDEN_ALG = /^(none|HS\d+)$/i;
 
 // Verified tokens kept: a few thousand clients' tokens of ~1 KiB each.
 const VERIFIED_TOKENS = 4096;
+
+/** A token whose signature and claims were checked, with what the checks found. */
+interface Verified {
+  /** The key set version it was verified with. */
+  readonly version: number;
+  readonly payload: JWTPayload;
+  readonly who: { subject: string; client_id?: string };
+  readonly scopes: readonly string[];
+}
 
 /** The token's `exp`, `nbf` and `iat` still hold at `nowMs`, with the clock skew (as jose and verifyJwt check them). */
 function stillValid(payload: JWTPayload, nowMs: number, skew: number): boolean {
@@ -77,8 +90,8 @@ export function createAuthenticator(
   // (bench:serve), and a client sends the same token until it expires. A hit still needs the
   // same key set version (a JWKS refresh or rotation checks again), fresh keys (checked above it),
   // and time claims that still hold; scopes are checked per request. Failures are never kept.
-  const verified = new Map<string, { version: number; payload: JWTPayload }>();
-  const remember = (token: string, entry: { version: number; payload: JWTPayload }) => {
+  const verified = new Map<string, Verified>();
+  const remember = (token: string, entry: Verified) => {
     verified.delete(token);
     verified.set(token, entry);
     if (verified.size > VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string);
@@ -89,76 +102,95 @@ export function createAuthenticator(
     return refuse(reason, o);
   };
 
-  const checkJwt = async (token: string, need: Permission): Promise<AuthResult> => {
-    if (cache === undefined || issuer === undefined) {
-      return fail("wrong_issuer", { detail: "no issuer is configured, only the dev token is accepted" });
+  /** A verified token's answer for one permission: its scopes decide. */
+  const grant = (entry: Verified, need: Permission): AuthResult => {
+    const needed = cfg.scopes[need];
+    if (needed === undefined || !entry.scopes.includes(needed)) {
+      return fail("insufficient_scope", { detail: `the token lacks the scope \`${needed}\``, scope: needed });
     }
-    // Without an audience, jose would skip the check: refuse instead of accepting any IdP token.
-    if (cfg.audience === undefined) return fail("wrong_audience", { detail: "no audience is configured" });
-    const options = () => ({
-      issuer,
-      audience: cfg.audience as string,
-      algorithms,
-      clockSkewSeconds: cfg.clock_skew_seconds,
-      now: now(),
-    });
-    let keys = cache.fresh();
+    return { ok: true, ...entry.who, scopes: entry.scopes };
+  };
+
+  const options = (): VerifyOptions => ({
+    issuer: issuer as string,
+    audience: cfg.audience as string,
+    algorithms,
+    clockSkewSeconds: cfg.clock_skew_seconds,
+    now: now(),
+  });
+
+  /** The signature and claims checked by jose (and a key refetch when the keys are stale or lack the token's `kid`). */
+  const verifyAndGrant = async (
+    token: string,
+    need: Permission,
+    fresh: KeySnapshot | undefined,
+  ): Promise<AuthResult> => {
+    let keys = fresh;
     if (keys === undefined) {
-      await cache.refresh("expired");
-      keys = cache.fresh();
+      await cache?.refresh("expired");
+      keys = cache?.fresh();
       if (keys === undefined) return fail("idp_unavailable");
-    } else {
-      cache.maintain();
     }
-    let out: VerifyOutcome;
-    const hit = verified.get(token);
-    if (
-      hit !== undefined &&
-      hit.version === keys.version &&
-      stillValid(hit.payload, now(), cfg.clock_skew_seconds)
-    ) {
-      out = { ok: true, payload: hit.payload };
-    } else {
-      let version = keys.version;
-      out = await verifyJwt(token, keys.keys, options());
-      if (!out.ok && out.reason === "unknown_kid") {
-        // Key rotation: one refetch (rate limited, shared), then one more try if it brought new keys.
-        await cache.refresh("unknown_kid");
-        const next = cache.fresh();
-        if (next !== undefined && next.version !== keys.version) {
-          version = next.version;
-          out = await verifyJwt(token, next.keys, options());
-        }
+    let version = keys.version;
+    let out: VerifyOutcome = await verifyJwt(token, keys.keys, options());
+    if (!out.ok && out.reason === "unknown_kid") {
+      // Key rotation: one refetch (rate limited, shared), then one more try if it brought new keys.
+      await cache?.refresh("unknown_kid");
+      const next = cache?.fresh();
+      if (next !== undefined && next.version !== keys.version) {
+        version = next.version;
+        out = await verifyJwt(token, next.keys, options());
       }
-      if (out.ok) remember(token, { version, payload: out.payload });
     }
     if (!out.ok) return fail(out.reason);
     const who = subjectOf(out.payload);
     if (who === undefined)
       return fail("malformed", { detail: "the token names no subject (`sub`, `client_id`)" });
-    const scopes = scopesOf(out.payload);
-    const needed = cfg.scopes[need];
-    if (needed === undefined || !scopes.includes(needed)) {
-      return fail("insufficient_scope", { detail: `the token lacks the scope \`${needed}\``, scope: needed });
-    }
-    return { ok: true, ...who, scopes };
+    const entry: Verified = { version, payload: out.payload, who, scopes: scopesOf(out.payload) };
+    remember(token, entry);
+    return grant(entry, need);
   };
+
+  // Synchronous when the token was verified before with the current keys (the common case: a
+  // client reuses its token), so such a request costs no promise; otherwise jose's check.
+  const checkJwt = (token: string, need: Permission): AuthResult | Promise<AuthResult> => {
+    if (cache === undefined || issuer === undefined) {
+      return fail("wrong_issuer", { detail: "no issuer is configured, only the dev token is accepted" });
+    }
+    // Without an audience, jose would skip the check: refuse instead of accepting any IdP token.
+    if (cfg.audience === undefined) return fail("wrong_audience", { detail: "no audience is configured" });
+    const keys = cache.fresh();
+    if (keys !== undefined) {
+      cache.maintain();
+      const hit = verified.get(token);
+      if (
+        hit !== undefined &&
+        hit.version === keys.version &&
+        stillValid(hit.payload, now(), cfg.clock_skew_seconds)
+      )
+        return grant(hit, need);
+    }
+    return verifyAndGrant(token, need, keys);
+  };
+
+  // INVARIANT: nothing in the checks throws; should it ever, refuse the request rather than crash or pass it.
+  const uncheckable = () => fail("malformed", { detail: "the bearer token could not be checked" });
 
   return {
     async start() {
       await cache?.refresh("start");
     },
-    async authenticate(authorization, need) {
+    authenticate(authorization, need) {
       try {
         const bearer = parseBearer(authorization);
         if (!bearer.ok) return fail(bearer.reason, { detail: bearer.detail });
         if (isDevToken?.(bearer.token)) return { ok: true, subject: "dev", scopes: devScopes };
         if (!looksLikeJwt(bearer.token))
           return fail("malformed", { detail: "the bearer token is not a JWT" });
-        return await checkJwt(bearer.token, need);
+        const result = checkJwt(bearer.token, need);
+        return result instanceof Promise ? result.catch(uncheckable) : result;
       } catch {
-        // INVARIANT: nothing above throws; should it ever, refuse the request rather than crash or pass it.
-        return fail("malformed", { detail: "the bearer token could not be checked" });
+        return uncheckable();
       }
     },
     ready() {

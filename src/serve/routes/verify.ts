@@ -21,7 +21,8 @@ interface VerifyRequest {
  * `adaptive`, only the plan's active rules run; decide() guarantees the same verdict either way.
  */
 export function registerVerifyRoute(app: FastifyInstance, deps: ServeDeps): void {
-  app.post("/v1/verify", { config: { assay: { name: "verify", permission: "verify" } } }, async (request) => {
+  // Not async: an answer that needs no await costs no promise.
+  app.post("/v1/verify", { config: { assay: { name: "verify", permission: "verify" } } }, (request) => {
     const raw = request.body as Record<string, unknown> | null;
     if (raw && typeof raw === "object" && !Array.isArray(raw) && "call" in raw === "trace" in raw) {
       throw new HttpError(400, "body_invalid", "/: send exactly one of `call` and `trace`", {
