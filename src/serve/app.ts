@@ -191,8 +191,9 @@ export async function buildApp(deps: ServeDeps, opts: BuildAppOptions = {}): Pro
       );
     };
     const result = deps.auth.authenticate(request.headers.authorization, meta.permission);
-    if (result instanceof Promise) result.then(admit, done);
-    else admit(result);
+    if (typeof (result as Partial<PromiseLike<AuthResult>>).then === "function")
+      (result as PromiseLike<AuthResult>).then(admit, done);
+    else admit(result as AuthResult);
   });
 
   const minLevel = LOG_LEVELS[config.log_level];

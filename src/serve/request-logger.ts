@@ -9,8 +9,9 @@ type ParentLogger = FastifyBaseLogger & { isLevelEnabled?(level: Level): boolean
 
 /**
  * A request's logger that makes pino's child logger (its bindings serialized, redaction set up)
- * only when a line is written. fastify makes one per request; at the service's usual `warn` most
- * requests write nothing, and the child cost several µs of each (bench:serve's profile).
+ * only when a line is written. fastify makes one per request; at `log_level: warn` or above most
+ * requests write nothing, and the child cost several µs of each (bench:serve's profile). At the
+ * default `info` every /v1 request writes its `request` line, so nothing is saved there.
  */
 class LazyChildLogger {
   readonly #parent: ParentLogger;
@@ -65,11 +66,16 @@ class LazyChildLogger {
   }
 }
 
-/** fastify's `childLoggerFactory`: the request's logger, made lazily (see LazyChildLogger). */
+/**
+ * fastify's `childLoggerFactory`: the request's logger, made lazily (see LazyChildLogger). A route
+ * or plugin with a level of its own (`logLevel`) gets pino's child at once: the lazy one judges
+ * lines by the service's level.
+ */
 export function lazyChildLogger(
   logger: FastifyBaseLogger,
   bindings: Bindings,
   opts: ChildOptions,
 ): FastifyBaseLogger {
+  if (opts?.level !== undefined) return logger.child(bindings, opts);
   return new LazyChildLogger(logger, bindings, opts) as unknown as FastifyBaseLogger;
 }

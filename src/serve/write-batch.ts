@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 
-type Release = () => void;
+type OnSendDone = (err: Error | null, payload?: unknown) => void;
 
 /**
  * An onSend hook that holds each answer until the end of the event loop's current turn, then
@@ -12,21 +12,31 @@ type Release = () => void;
  * of the bare peer's). Written together, the first answer wakes the client and the rest find it
  * awake. The hold lasts until setImmediate's turn (after the poll phase that read the requests),
  * so an answer waits for at most the other requests read in the same turn, never for a timer.
+ * The time an answer is held counts in its `duration_ms` and `assay_verify_duration_seconds`.
  */
 export function createWriteBatch(): (
   request: FastifyRequest,
   reply: FastifyReply,
   payload: unknown,
-  done: (err: Error | null, payload?: unknown) => void,
+  done: OnSendDone,
 ) => void {
-  let held: Release[] = [];
+  let held: { reply: FastifyReply; payload: unknown; done: OnSendDone }[] = [];
   const flush = (): void => {
     const now = held;
     held = [];
-    for (const release of now) release();
+    for (const { reply, payload, done } of now) {
+      // Released outside fastify's own try/catch: a throw while writing one answer (a header
+      // value node refuses) must not crash the service or keep the turn's other answers back.
+      try {
+        done(null, payload);
+      } catch (err) {
+        reply.log.error({ err: (err as Error).message }, "an answer could not be written");
+        reply.raw.destroy(err as Error);
+      }
+    }
   };
-  return (_request, _reply, payload, done) => {
-    held.push(() => done(null, payload));
+  return function holdAnswerToTurnEnd(_request, reply, payload, done) {
+    held.push({ reply, payload, done });
     if (held.length === 1) setImmediate(flush);
   };
 }

@@ -71,3 +71,13 @@ test("a level set on the request's logger applies to it alone", async () => {
     ["now shown"],
   );
 });
+
+test("a route's own level (fastify's logLevel) is honoured: that request's logger is pino's child at once", async () => {
+  const { parent, lines, children } = logger("warn");
+  const log = lazyChildLogger(parent, { request_id: "r-4" }, { level: "debug" });
+  assert.equal(children(), 1);
+  log.debug("route detail");
+  await flushed();
+  assert.equal(lines[0]?.msg, "route detail");
+  assert.equal(lines[0]?.request_id, "r-4");
+});

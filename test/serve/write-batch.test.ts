@@ -23,11 +23,21 @@ test("answers sent in one turn are held, then released together, in order, with 
   assert.deepEqual(released[3], [null, "d"]);
 });
 
-test("an answer is held no longer than the event loop's turn: timers due later do not run first", async () => {
+test("an answer that cannot be written is dropped alone: its connection is destroyed, the others go out", async () => {
   const hook = createWriteBatch();
-  const order: string[] = [];
-  setTimeout(() => order.push("timer 5 ms"), 5);
-  hook(request, reply, "x", () => order.push("answer"));
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.deepEqual(order, ["answer", "timer 5 ms"]);
+  const events: string[] = [];
+  const failing = {
+    log: { error: (_o: unknown, msg: string) => events.push(`log: ${msg}`) },
+    raw: { destroy: (err: Error) => events.push(`destroyed: ${err.message}`) },
+  } as unknown as FastifyReply;
+  hook(request, failing, "bad", () => {
+    throw new TypeError("Invalid character in header content");
+  });
+  hook(request, reply, "good", (_err, p) => events.push(`written: ${p}`));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(events, [
+    "log: an answer could not be written",
+    "destroyed: Invalid character in header content",
+    "written: good",
+  ]);
 });
