@@ -294,6 +294,19 @@ describe("a token verified before is answered without a promise", () => {
     const again = auth.authenticate(token, "read");
     assert.ok(!(again instanceof Promise), "a verified token is answered at once");
     assert.deepEqual(again, { ok: true, subject: "agent-1", client_id: "agent-1", scopes: ["assay.read"] });
+    // Other spellings of the header (scheme in lower case, spaces around the token) take the full
+    // shape checks first, then the same cached answer.
+    for (const header of [
+      token.replace("Bearer ", "bearer "),
+      `${token}  `,
+      token.replace("Bearer ", "Bearer  "),
+    ]) {
+      const r = auth.authenticate(header, "read");
+      assert.ok(!(r instanceof Promise));
+      assert.equal(r.ok, true);
+    }
+    // A header that only starts like a known one is not taken for it.
+    assertRefused(await auth.authenticate(`${token}x`, "read"), 401, "bad_signature");
     // The scope check still runs on the immediate path.
     const denied = auth.authenticate(token, "compile");
     assert.ok(!(denied instanceof Promise));

@@ -40,22 +40,28 @@ export function registerVerifyRoute(app: FastifyInstance, deps: ServeDeps): void
       const plan = planned && "plan" in planned ? planned.plan : undefined;
       const decision = decide(compiled, body.call, context, plan ? { plan: toRulePlan(plan) } : {});
       request.outcome = decision.effect;
-      request.logFields = {
+      // Built field by field rather than with conditional spreads: spreading into an object
+      // literal took V8's slow path, about 5 µs of each answer under bench:serve's load. The keys
+      // and their order are the same as the spread forms would give.
+      const logFields: Record<string, unknown> = {
         policy_digest: summary.digest,
         verdict: decision.effect,
         rule_id: decision.rule_id,
         reason_code: decision.reason_code,
-        ...(plan
-          ? { adaptive: true, context_digest: plan.context_digest, active_rules: plan.active_rules }
-          : {}),
-        ...(planned && "why" in planned ? { adaptive: true, adaptive_fallback: planned.why } : {}),
       };
-      return {
-        ...head,
-        verdict: decision.effect,
-        decision,
-        ...(plan ? { plan: planBrief(plan) } : {}),
-      };
+      if (plan) {
+        logFields.adaptive = true;
+        logFields.context_digest = plan.context_digest;
+        logFields.active_rules = plan.active_rules;
+      }
+      if (planned && "why" in planned) {
+        logFields.adaptive = true;
+        logFields.adaptive_fallback = planned.why;
+      }
+      request.logFields = logFields;
+      const answer: Record<string, unknown> = { policy: head.policy, verdict: decision.effect, decision };
+      if (plan) answer.plan = planBrief(plan);
+      return answer;
     }
 
     const trace = body.trace as VerifyRequest["trace"] & object;
