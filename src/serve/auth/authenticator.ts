@@ -5,7 +5,7 @@ import { looksLikeJwt, parseBearer } from "./bearer.js";
 import { scopesOf, subjectOf } from "./claims.js";
 import { devTokenCheck } from "./dev-token.js";
 import { type AuthLogger, JwksCache, type KeySnapshot } from "./jwks-cache.js";
-import { type AuthResult, type BearerFailureReason, refuse } from "./result.js";
+import { type AuthResult, type AuthSuccess, type BearerFailureReason, refuse } from "./result.js";
 import { type VerifyOptions, type VerifyOutcome, verifyJwt } from "./verify-token.js";
 
 export type { AuthLogger } from "./jwks-cache.js";
@@ -50,8 +50,9 @@ interface Verified {
   /** The key set version it was verified with. */
   readonly version: number;
   readonly payload: JWTPayload;
-  readonly who: { subject: string; client_id?: string };
   readonly scopes: readonly string[];
+  /** The answer when its scopes hold, made once (frozen: every request with the token shares it). */
+  readonly granted: AuthSuccess;
 }
 
 /** The token's `exp`, `nbf` and `iat` still hold at `nowMs`, with the clock skew (as jose and verifyJwt check them). */
@@ -108,7 +109,7 @@ export function createAuthenticator(
     if (needed === undefined || !entry.scopes.includes(needed)) {
       return fail("insufficient_scope", { detail: `the token lacks the scope \`${needed}\``, scope: needed });
     }
-    return { ok: true, ...entry.who, scopes: entry.scopes };
+    return entry.granted;
   };
 
   const options = (): VerifyOptions => ({
@@ -146,7 +147,9 @@ export function createAuthenticator(
     const who = subjectOf(out.payload);
     if (who === undefined)
       return fail("malformed", { detail: "the token names no subject (`sub`, `client_id`)" });
-    const entry: Verified = { version, payload: out.payload, who, scopes: scopesOf(out.payload) };
+    const scopes = Object.freeze(scopesOf(out.payload));
+    const granted: AuthSuccess = Object.freeze({ ok: true, ...who, scopes });
+    const entry: Verified = { version, payload: out.payload, scopes, granted };
     remember(token, entry);
     return grant(entry, need);
   };
