@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { suiteTempDir } from "../temp-dir.js";
-import { sample } from "./fixtures-idp.js";
+import { sample, until } from "./fixtures-idp.js";
 import { call, DEV_TOKEN, devYaml, ROOT, startFromYaml } from "./service-harness.js";
 
 const responses = JSON.parse(readFileSync(join(ROOT, "schemas/serve-responses.schema.json"), "utf8"));
@@ -30,6 +30,60 @@ describe("assay serve: routes (dev profile)", () => {
     svc = await startFromYaml(dir, devYaml("limits: { body_bytes: 4096 }"));
   });
   after(() => svc.close());
+
+  test("verify's answer and log line keep their keys in one order: plain, planned, and a context that cannot be planned", async () => {
+    const LOG_ORDER = [
+      "policy_digest",
+      "verdict",
+      "rule_id",
+      "reason_code",
+      "adaptive",
+      "context_digest",
+      "active_rules",
+      "adaptive_fallback",
+    ];
+    const cases = [
+      {
+        body: '{"policy":"mcp-baseline","call":{"tool":"read_file","arguments":{"path":"/workspace/a"}}}',
+        answer: ["policy", "verdict", "decision"],
+        logged: ["policy_digest", "verdict", "reason_code"],
+      },
+      {
+        body: JSON.stringify({
+          policy: "lksg.v1",
+          context: contexts[0],
+          adaptive: true,
+          call: { tool: "approve_supplier", arguments: { audit_age_days: 10 } },
+        }),
+        answer: ["policy", "verdict", "decision", "plan"],
+        logged: ["policy_digest", "verdict", "reason_code", "adaptive", "context_digest", "active_rules"],
+      },
+      {
+        body: '{"policy":"mcp-baseline","call":{"tool":"read_file","arguments":{"path":"/workspace/a"}},"context":{"x":1e400},"adaptive":true}',
+        answer: ["policy", "verdict", "decision"],
+        logged: ["policy_digest", "verdict", "reason_code", "adaptive", "adaptive_fallback"],
+      },
+    ];
+    for (const c of cases) {
+      const res = await call(svc, "POST", "/v1/verify", c.body);
+      assert.equal(res.status, 200, res.text);
+      const answer = JSON.parse(res.text) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(answer), c.answer, c.body);
+      // The bytes are JSON.stringify's of those keys in that order: no other encoder in between.
+      assert.equal(res.text, JSON.stringify(answer));
+      const id = res.headers.get("x-request-id");
+      const find = () => svc.logs().find((l) => l.request_id === id && l.msg === "request");
+      await until(() => find() !== undefined);
+      const line = find() as Record<string, unknown>;
+      const keys = Object.keys(line).filter((k) => LOG_ORDER.includes(k));
+      for (const k of c.logged) assert.ok(keys.includes(k), `${k} in ${JSON.stringify(line)}`);
+      assert.deepEqual(
+        keys,
+        LOG_ORDER.filter((k) => keys.includes(k)),
+        `log fields out of order: ${JSON.stringify(line)}`,
+      );
+    }
+  });
 
   test("verify decides a call: allow, and deny naming the rule that fired", async () => {
     const ok = await call(svc, "POST", "/v1/verify", {

@@ -52,7 +52,7 @@ interface Verified {
   readonly payload: JWTPayload;
   readonly scopes: readonly string[];
   /** The answer when its scopes hold, made once (frozen: every request with the token shares it). */
-  readonly granted: AuthSuccess;
+  readonly granted: Readonly<AuthSuccess>;
 }
 
 /** The token's `exp`, `nbf` and `iat` still hold at `nowMs`, with the clock skew (as jose and verifyJwt check them). */
@@ -148,7 +148,7 @@ export function createAuthenticator(
     if (who === undefined)
       return fail("malformed", { detail: "the token names no subject (`sub`, `client_id`)" });
     const scopes = Object.freeze(scopesOf(out.payload));
-    const granted: AuthSuccess = Object.freeze({ ok: true, ...who, scopes });
+    const granted: Readonly<AuthSuccess> = Object.freeze({ ok: true, ...who, scopes });
     const entry: Verified = { version, payload: out.payload, scopes, granted };
     remember(token, entry);
     return grant(entry, need);

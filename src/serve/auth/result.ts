@@ -14,7 +14,12 @@ export type AuthFailure = {
   wwwAuthenticate: string;
 };
 
-export type AuthSuccess = { ok: true; subject: string; scopes: readonly string[]; client_id?: string };
+export type AuthSuccess = {
+  readonly ok: true;
+  readonly subject: string;
+  readonly scopes: readonly string[];
+  readonly client_id?: string;
+};
 
 export type AuthResult = AuthSuccess | AuthFailure;
 
