@@ -50,7 +50,6 @@ interface Verified {
   /** The key set version it was verified with. */
   readonly version: number;
   readonly payload: JWTPayload;
-  readonly scopes: readonly string[];
   /** The answer when its scopes hold, made once (frozen: every request with the token shares it). */
   readonly granted: Readonly<AuthSuccess>;
 }
@@ -106,7 +105,7 @@ export function createAuthenticator(
   /** A verified token's answer for one permission: its scopes decide. */
   const grant = (entry: Verified, need: Permission): AuthResult => {
     const needed = cfg.scopes[need];
-    if (needed === undefined || !entry.scopes.includes(needed)) {
+    if (needed === undefined || !entry.granted.scopes.includes(needed)) {
       return fail("insufficient_scope", { detail: `the token lacks the scope \`${needed}\``, scope: needed });
     }
     return entry.granted;
@@ -149,7 +148,7 @@ export function createAuthenticator(
       return fail("malformed", { detail: "the token names no subject (`sub`, `client_id`)" });
     const scopes = Object.freeze(scopesOf(out.payload));
     const granted: Readonly<AuthSuccess> = Object.freeze({ ok: true, ...who, scopes });
-    const entry: Verified = { version, payload: out.payload, scopes, granted };
+    const entry: Verified = { version, payload: out.payload, granted };
     remember(token, entry);
     return grant(entry, need);
   };
