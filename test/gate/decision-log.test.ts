@@ -30,9 +30,9 @@ const validate = new Ajv2020({ strict: true, allowUnionTypes: true }).compile(SC
 async function diskFullAfter100Bytes(fn: () => Promise<void>): Promise<void> {
   const real = fs.writeSync;
   let calls = 0;
-  fs.writeSync = ((fd: number, buf: Buffer, off: number, len: number) => {
+  fs.writeSync = ((fd: number, data: string | Buffer, off?: number, len?: number) => {
     calls++;
-    if (calls === 1) return real(fd, buf, off, Math.min(len, 100));
+    if (calls === 1) return writePrefix(real, fd, data, off, len, 100);
     throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
   }) as typeof fs.writeSync;
   syncBuiltinESMExports();
@@ -42,6 +42,25 @@ async function diskFullAfter100Bytes(fn: () => Promise<void>): Promise<void> {
     fs.writeSync = real;
     syncBuiltinESMExports();
   }
+}
+
+/**
+ * Write at most `max` bytes of what writeSync was given (text, or a Buffer from `off` for `len`
+ * bytes), as a write that comes up short does.
+ */
+function writePrefix(
+  real: typeof fs.writeSync,
+  fd: number,
+  data: string | Buffer,
+  off: number | undefined,
+  len: number | undefined,
+  max: number,
+): number {
+  const bytes =
+    typeof data === "string"
+      ? Buffer.from(data, "utf8")
+      : data.subarray(off ?? 0, (off ?? 0) + (len ?? data.length));
+  return real(fd, bytes, 0, Math.min(bytes.length, max));
 }
 
 function rejectedEvent(seq: number): FrameRejectedEvent {
@@ -166,8 +185,9 @@ describe("FileDecisionLog", () => {
       fs.writeSync = real;
       syncBuiltinESMExports();
     }
-    fs.writeSync = ((fd: number, buf: Buffer, off: number, len: number) => {
-      if (len > 200) return real(fd, buf, off, 200);
+    let cut = 0;
+    fs.writeSync = ((fd: number, data: string | Buffer, off?: number, len?: number) => {
+      if (cut++ === 0) return writePrefix(real, fd, data, off, len, 200);
       throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
     }) as typeof fs.writeSync;
     syncBuiltinESMExports();
