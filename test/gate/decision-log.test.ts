@@ -162,6 +162,47 @@ describe("FileDecisionLog", () => {
     );
   });
 
+  test("a write that comes up short inside a multi-byte character goes on from that byte: the log holds the exact UTF-8 lines", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "log.ndjson");
+    const log = await FileDecisionLog.open(path);
+    const events = [
+      decisionEvent(0, { message: "café ☕ déjà vu 🙂" }),
+      decisionEvent(1, { message: "naïve 🙂🙂 fin" }),
+    ];
+    const text = events.map((e) => `${JSON.stringify(e)}\n`).join("");
+    const utf8 = Buffer.from(text, "utf8");
+    // The first write stops one byte into the first 4-byte character; the rest go to the file.
+    const stop = utf8.indexOf(Buffer.from("🙂", "utf8")) + 1;
+    const real = fs.writeSync;
+    let calls = 0;
+    fs.writeSync = ((fd: number, data: string | Buffer, off?: number, len?: number) => {
+      calls++;
+      if (calls === 1) return writePrefix(real, fd, data, off, len, stop);
+      return (real as (...a: unknown[]) => number)(fd, data, off, len);
+    }) as typeof fs.writeSync;
+    syncBuiltinESMExports();
+    try {
+      log.appendSync(events);
+    } finally {
+      fs.writeSync = real;
+      syncBuiltinESMExports();
+    }
+    assert.ok(calls >= 2, "the short write was followed by another");
+    assert.deepEqual(await readFile(path), utf8, "every byte once, in order");
+    // The size the log keeps is the file's: a later cut record is removed exactly.
+    await assert.rejects(
+      diskFullAfter100Bytes(() => log.append(decisionEvent(2))),
+      /ENOSPC/,
+    );
+    log.appendSync([decisionEvent(3)]);
+    await log.close();
+    assert.deepEqual(
+      parseDecisionLog(await readFile(path, "utf8")).map((e) => e.id),
+      [0, 1, 3].map((i) => decisionEvent(i).id),
+    );
+  });
+
   test("appendSync stores a batch in one write, or (a record off-schema, a failed write) none of it", async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, "log.ndjson");
