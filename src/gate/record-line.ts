@@ -46,8 +46,8 @@ const MAX_REMEMBERED = 256;
 
 // What schemas/decision-event.schema.json says of the values that change on every call
 // (test/gate/record-line.test.ts pins these against the schema).
-const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/u;
-const DIGEST = /^sha256:[0-9a-f]{64}$/u;
+export const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/u;
+export const DIGEST = /^sha256:[0-9a-f]{64}$/u;
 /** A character JSON.stringify would escape, or any surrogate (left to JSON.stringify too). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the controls JSON escapes are what it looks for
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -114,7 +114,7 @@ export class RecordLines {
     if (id === undefined || time === undefined || callId === undefined || requestId === undefined)
       return undefined;
     if (typeof latency !== "number" || !Number.isFinite(latency) || latency < 0) return undefined;
-    if (digest !== null && (typeof digest !== "string" || !DIGEST.test(digest))) return undefined;
+    if (digest !== null && (typeof digest !== "string" || !isDigest(digest))) return undefined;
     // A finite number and a digest (hex) are written by JSON.stringify as they are.
     return (
       `${seg.head}${id}${seg.source}${time}${seg.decision}${callId},"request_id":${requestId}` +
@@ -211,7 +211,7 @@ export class RecordLines {
   /** The JSON of a `time` the schema accepts (it changes once a millisecond). */
   private time(value: unknown): string | undefined {
     if (value === this.lastTime) return this.lastTimeJson;
-    if (typeof value !== "string" || !TIME.test(value)) return undefined;
+    if (typeof value !== "string" || !(isClockTime(value) || TIME.test(value))) return undefined;
     this.lastTime = value;
     // Digits, `-`, `T`, `:`, `.`, `Z`, `+`: nothing JSON escapes.
     this.lastTimeJson = `"${value}"`;
@@ -250,6 +250,34 @@ function sameKeys(obj: Record<string, unknown>, keys: readonly string[]): boolea
 
 function nonEmptyString(v: unknown): string | undefined {
   return typeof v === "string" && v.length > 0 ? quote(v) : undefined;
+}
+
+// The two checks below run on every record. Written as loops rather than regex runs, a record's
+// line took ~17 µs instead of ~23 µs in a micro-benchmark that evicts the caches between calls, as
+// happens to the gate between calls made one at a time (warm, both take ~1 µs).
+
+/** `DIGEST`, checked character by character. */
+export function isDigest(v: string): boolean {
+  if (v.length !== 71 || !v.startsWith("sha256:")) return false;
+  for (let i = 7; i < 71; i++) {
+    const c = v.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** The one form the gate's clock writes a time in (`0` for a digit): one of the forms `TIME` accepts. */
+const CLOCK_TIME_SHAPE = "0000-00-00T00:00:00.000Z";
+
+/** Whether `v` is written as the gate's clock writes a time. */
+export function isClockTime(v: string): boolean {
+  if (v.length !== CLOCK_TIME_SHAPE.length) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    const want = CLOCK_TIME_SHAPE.charCodeAt(i);
+    if (want === 0x30 ? !(c >= 0x30 && c <= 0x39) : c !== want) return false;
+  }
+  return true;
 }
 
 /** `$defs/requestId`: a string, a (finite) number or null. */

@@ -3,7 +3,13 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
-import { RecordLines } from "../../src/gate/record-line.js";
+import {
+  DIGEST as DIGEST_PATTERN,
+  isClockTime,
+  isDigest,
+  RecordLines,
+  TIME,
+} from "../../src/gate/record-line.js";
 import { TEST_DIGEST as DIGEST, decisionEvent } from "./decision-records.js";
 
 const SCHEMA = JSON.parse(
@@ -117,6 +123,14 @@ describe("RecordLines", () => {
         {},
         "2026-01-02T03:04:05Z",
         "2026-01-02 03:04:05Z",
+        "2026-01-02T03:04:05.678Z",
+        "2026-01-02T03:04:05.678z",
+        "2026-01-02T03:04:05,678Z",
+        "2026-01-02T03:04:0\uff15.678Z",
+        "+02026-01-02T03:04:05.67Z",
+        `sha256:${"a".repeat(63)}`,
+        `sha256:${"a".repeat(63)}g`,
+        `SHA256:${"a".repeat(64)}`,
         "\ud800",
         'quo"te',
         "line\nbreak",
@@ -189,5 +203,52 @@ describe("RecordLines", () => {
     assert.equal(lines.line({ data, ...rest }), undefined, "members in another order");
     const withJson = { ...record(1), toJSON: () => ({}) };
     assert.equal(lines.line(withJson), undefined);
+  });
+});
+
+describe("record field checks without a regex", () => {
+  const hexish = fc.constantFrom(..."0123456789abcdefABCDEFgz:\u0660\uff10");
+  const hex = fc.array(fc.constantFrom(..."0123456789abcdef"), { minLength: 64, maxLength: 64 });
+  // A digest with up to two characters replaced, or one character more or fewer.
+  const nearDigest = fc.oneof(
+    fc.tuple(hex, fc.array(fc.tuple(fc.nat(63), hexish), { maxLength: 2 })).map(([cs, swaps]) => {
+      for (const [i, c] of swaps) cs[i] = c;
+      return `sha256:${cs.join("")}`;
+    }),
+    fc
+      .tuple(hex, fc.boolean())
+      .map(([cs, longer]) => `sha256:${cs.join("")}${longer ? "a" : ""}`.slice(0, longer ? 72 : 70)),
+    fc.string(),
+    fc.constantFrom(DIGEST, `${DIGEST}\n`, `sha256:${"0".repeat(64)}`, `sha25:${"0".repeat(65)}`),
+  );
+  test("isDigest accepts exactly what the schema's digest pattern accepts", () => {
+    fc.assert(
+      fc.property(nearDigest, (v) => {
+        assert.equal(isDigest(v), DIGEST_PATTERN.test(v), JSON.stringify(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  const timeChar = fc.constantFrom(..."0123456789-T:.Z+z ,\u0660\uff15");
+  const nearTime = fc.oneof(
+    fc
+      .integer({ min: -62_167_219_200_000, max: 253_402_300_799_999 })
+      .map((ms) => new Date(ms).toISOString()),
+    fc.array(timeChar, { minLength: 20, maxLength: 28 }).map((cs) => cs.join("")),
+    fc.tuple(fc.integer({ min: 0, max: 253_402_300_799_999 }), fc.nat(23), timeChar).map(([ms, i, c]) => {
+      const t = new Date(ms).toISOString();
+      return `${t.slice(0, i)}${c}${t.slice(i + 1)}`;
+    }),
+  );
+  test("isClockTime accepts the clock's form and nothing the schema's time pattern refuses", () => {
+    fc.assert(
+      fc.property(nearTime, (v) => {
+        if (isClockTime(v)) assert.ok(TIME.test(v), JSON.stringify(v));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const ms of [0, Date.UTC(2026, 11, 7, 1, 2, 3, 4), 253_402_300_799_999])
+      assert.ok(isClockTime(new Date(ms).toISOString()));
   });
 });
