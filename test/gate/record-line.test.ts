@@ -7,6 +7,7 @@ import {
   DIGEST as DIGEST_PATTERN,
   isClockTime,
   isDigest,
+  quote,
   RecordLines,
   TIME,
 } from "../../src/gate/record-line.js";
@@ -251,4 +252,18 @@ describe("record field checks without a regex", () => {
     for (const ms of [0, Date.UTC(2026, 11, 7, 1, 2, 3, 4), 253_402_300_799_999])
       assert.ok(isClockTime(new Date(ms).toISOString()));
   });
+});
+
+test("quote writes any string exactly as JSON.stringify does", () => {
+  // Every UTF-16 code unit, lone surrogates included, and the characters JSON escapes.
+  const unit = fc.oneof(
+    fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+    fc.constantFrom('"', "\\", "\u0000", "\u001f", "\u007f", "\u2028", "\ud800", "\udfff", "a"),
+  );
+  fc.assert(
+    fc.property(fc.string({ unit, maxLength: 40 }), (s) => {
+      assert.equal(quote(s), JSON.stringify(s));
+    }),
+    { numRuns: 3000 },
+  );
 });
