@@ -19,6 +19,8 @@ export interface CelProgram {
   readonly source: string;
   /** What it reads (found at compile time): the planner keeps a condition that reads the call per call. */
   readonly reads: CelReads;
+  /** Reads no variable but `tool`: evaluated once per tool name, then answered from memory. */
+  readonly perTool: boolean;
   run(bindings: Record<string, unknown>): unknown;
 }
 
@@ -89,14 +91,35 @@ export class CelCompiler {
     if (checked.type !== "bool" && checked.type !== "dyn") {
       return fail(`it gives ${checked.type}, but a policy expression must give a bool`);
     }
-    return Object.freeze({
-      source,
-      reads: Object.freeze(celReads(evaluate.ast, CEL_VARIABLES)),
-      run(bindings: Record<string, unknown>): unknown {
-        return evaluate(bindings);
-      },
-    });
+    const reads = Object.freeze(celReads(evaluate.ast, CEL_VARIABLES));
+    const run = (bindings: Record<string, unknown>): unknown => evaluate(bindings);
+    const perTool = reads.variables.every((v) => v === "tool");
+    return Object.freeze({ source, reads, perTool, run: perTool ? byTool(run) : run });
   }
+}
+
+/** Tool names whose results one program remembers; past it the memo starts over. */
+const MAX_MEMO_TOOLS = 4096;
+
+/**
+ * `run` for a program that reads no variable but `tool` (`!(tool in [...])`, a common `when`): its
+ * result depends on the tool name alone, so it is evaluated once per name. The evaluation is the
+ * costliest part of such a condition, most of all when the gate wakes with cold caches. Only
+ * booleans are kept; anything else (an error) is evaluated again each time.
+ */
+function byTool(run: (bindings: Record<string, unknown>) => unknown) {
+  const memo = new Map<unknown, boolean>();
+  return (bindings: Record<string, unknown>): unknown => {
+    const tool = bindings.tool;
+    const known = memo.get(tool);
+    if (known !== undefined) return known;
+    const result = run(bindings);
+    if (typeof result === "boolean") {
+      if (memo.size >= MAX_MEMO_TOOLS) memo.clear();
+      memo.set(tool, result);
+    }
+    return result;
+  };
 }
 
 const VARIABLES_HINT = `expressions see ${CEL_VARIABLES.map((v) => `\`${v}\``).join(", ")}`;
