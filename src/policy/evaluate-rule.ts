@@ -19,6 +19,10 @@ export interface RuleOutcome {
 }
 
 const PASS: RuleOutcome = Object.freeze({ violations: [], mentioned: false, allowed: false }) as RuleOutcome;
+const ALLOWED: RuleOutcome = Object.freeze({ violations: [], mentioned: true, allowed: true }) as RuleOutcome;
+/** Per `tools` rule, the outcome for each tool name it does not deny (PASS or ALLOWED). */
+const notDenied = new WeakMap<CompiledRule, Map<string, RuleOutcome>>();
+const MAX_MEMO_TOOLS = 4096;
 const MAX_SCHEMA_VIOLATIONS = 8;
 // How deep JSON re-parsed from a string may nest (the default call depth bound).
 const MAX_REPARSED_DEPTH = 64;
@@ -45,6 +49,10 @@ export function evaluateRule(
 ): RuleOutcome {
   switch (rule.kind) {
     case "tools": {
+      // A tool the rule does not deny gets the same outcome on every call: remembered per name.
+      let memo = notDenied.get(rule);
+      const known = memo?.get(call.tool);
+      if (known !== undefined) return known;
       const denied =
         matchAnyToolPattern(rule.deny, call.tool) ?? matchAnyFolded(rule.denyFolded, scratch.foldedTool());
       if (denied) {
@@ -55,8 +63,12 @@ export function evaluateRule(
           false,
         );
       }
-      const allowed = matchAnyToolPattern(rule.allow, call.tool) !== undefined;
-      return allowed ? { violations: [], mentioned: true, allowed: true } : PASS;
+      const result = matchAnyToolPattern(rule.allow, call.tool) !== undefined ? ALLOWED : PASS;
+      if (memo === undefined) notDenied.set(rule, (memo = new Map()));
+      // Bounded: tool names come from the client.
+      if (memo.size >= MAX_MEMO_TOOLS) memo.clear();
+      memo.set(call.tool, result);
+      return result;
     }
     case "args":
       return argsOutcome(rule, call.arguments);
