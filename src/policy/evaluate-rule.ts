@@ -64,7 +64,10 @@ export function evaluateRule(
         );
       }
       const result = matchAnyToolPattern(rule.allow, call.tool) !== undefined ? ALLOWED : PASS;
-      if (memo === undefined) notDenied.set(rule, (memo = new Map()));
+      if (memo === undefined) {
+        memo = new Map();
+        notDenied.set(rule, memo);
+      }
       // Bounded: tool names come from the client.
       if (memo.size >= MAX_MEMO_TOOLS) memo.clear();
       memo.set(call.tool, result);
