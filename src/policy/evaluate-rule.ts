@@ -18,8 +18,10 @@ export interface RuleOutcome {
   allowed: boolean;
 }
 
-const PASS: RuleOutcome = Object.freeze({ violations: [], mentioned: false, allowed: false }) as RuleOutcome;
-const ALLOWED: RuleOutcome = Object.freeze({ violations: [], mentioned: true, allowed: true }) as RuleOutcome;
+// Shared by every call that gets them: frozen through, so no caller can add to them.
+const NO_VIOLATIONS = Object.freeze([]) as unknown as Violation[];
+const PASS: RuleOutcome = Object.freeze({ violations: NO_VIOLATIONS, mentioned: false, allowed: false });
+const ALLOWED: RuleOutcome = Object.freeze({ violations: NO_VIOLATIONS, mentioned: true, allowed: true });
 /** Per `tools` rule, the outcome for each tool name it does not deny (PASS or ALLOWED). */
 const notDenied = new WeakMap<CompiledRule, Map<string, RuleOutcome>>();
 const MAX_MEMO_TOOLS = 4096;

@@ -23,6 +23,11 @@ const NAMES = [
   "fs_write",
   "fetch",
   "",
+  // Names both rules reach: one allows what the other denies.
+  "read_command",
+  "list_command",
+  "shell_write",
+  "readCommand",
 ];
 
 test("a tools rule decides a tool the same on every call, whatever came before, past its memo's bound", () => {
@@ -42,5 +47,15 @@ test("a tools rule decides a tool the same on every call, whatever came before, 
     const tool = i % 4 === 0 ? (NAMES[i % NAMES.length] as string) : `tool_${i}`;
     const got = decide(warm, { tool, arguments: {} });
     if (i % 97 === 0 || i % 4 === 0) assert.deepEqual(got, decide(compile(), { tool, arguments: {} }), tool);
+  }
+});
+
+test("each tools rule keeps its own outcomes: a name one rule allows and another denies stays denied", () => {
+  const policy = compile();
+  for (let i = 0; i < 3; i++) {
+    const d = decide(policy, { tool: "read_command", arguments: {} });
+    assert.equal(d.effect, "deny", `call ${i + 1}`);
+    assert.equal(d.rule_id, "shell");
+    assert.equal(decide(policy, { tool: "read_file", arguments: {} }).effect, "allow");
   }
 });
