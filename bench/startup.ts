@@ -15,7 +15,11 @@
  *   package.json's version. `version_ratio` = version_ms / node_ms.
  * - eval_ms: `./bin/assay policy eval --pack packs/mcp-baseline.yaml --call <file>` of one benign
  *   call (`read_text_file` of /workspace/README.md, written to a temp dir), spawn to exit; it must
- *   exit 0 and print an `allow` decision. `eval_ratio` = eval_ms / node_ms.
+ *   exit 0 and print an `allow` decision. `eval_ratio` = eval_ms / node_ms. Every assay child runs
+ *   with ASSAY_CACHE_DIR set to a pack cache of this run's own (docs/cli.md, "The pack cache"),
+ *   which the warm-up round fills: what every run after a user's first one costs.
+ * - eval_cold_ms: the same with ASSAY_NO_CACHE=1 (the pack compiled afresh, as on a first run);
+ *   `eval_cold_ratio` = eval_cold_ms / node_ms. No target.
  * - verify_ms: `./bin/assay evidence verify <bundle>` of a 3-event evidence bundle, spawn to
  *   exit; it must exit 0 and print `valid:`. The bundle is written once before the runs by
  *   `./bin/assay evidence bundle` from three synthetic gate decision records.
@@ -26,6 +30,8 @@
  * - wrap_init_ms: the same server behind `./bin/assay mcp wrap --policy packs/mcp-baseline.yaml
  *   -- <node> <server> <dir>`, timed the same way. `wrap_init_added_ms` = wrap_init_ms −
  *   direct_init_ms (a difference of medians): what the gate adds to an MCP session's start.
+ * - wrap_init_cold_ms: the same launch with ASSAY_NO_CACHE=1; `wrap_init_cold_added_ms` =
+ *   wrap_init_cold_ms − direct_init_ms. No target.
  * - wrap_rss_mb: in the wrap run, after the initialize answer the client sends
  *   notifications/initialized and tools/list; when the tools/list answer (a non-empty list)
  *   arrives, VmRSS of the gate process alone from /proc/<pid>/status (the server child is another
@@ -36,7 +42,7 @@
  *   ready line.
  *
  * MB means MiB (2^20 bytes) here. After one warm-up round (not counted), the runs go in RUNS
- * rounds (`--runs N`, at least 7, default 9); each round runs every one of the seven things above
+ * rounds (`--runs N`, at least 7, default 9); each round runs every one of the nine things above
  * once, in an order that rotates from round to round, so noise on this shared machine lands on
  * all of them alike. Every figure is the median of its runs; ratios are ratios of medians. Each
  * child has a bounded timeout and is killed (its whole process group) on timeout and on exit.
@@ -69,7 +75,14 @@ const IDLE_SETTLE_MS = 200;
 
 const TARGETS = { version_ratio: 1.5, eval_ratio: 2.5, wrap_init_added_ms: 150, wrap_rss_added_mb: 25 };
 
-const ENV = { ...process.env, PATH: `${dirname(NODE)}${delimiter}${process.env.PATH ?? ""}` };
+/** The children's environment; main() points ASSAY_CACHE_DIR at a pack cache of this run's own. */
+const ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  PATH: `${dirname(NODE)}${delimiter}${process.env.PATH ?? ""}`,
+};
+delete ENV.ASSAY_NO_CACHE;
+/** The same, with the pack cache off: every pack compiled afresh, as on a first run. */
+const coldEnv = (): NodeJS.ProcessEnv => ({ ...ENV, ASSAY_NO_CACHE: "1" });
 
 function usage(message: string): never {
   console.error(`bench:startup: ${message}`);
@@ -99,11 +112,11 @@ function parseArgs(argv: readonly string[]): { json: boolean; runs: number } {
 
 const live = new Set<ChildProcess>();
 
-function launch(argv: readonly string[]): ChildProcess {
+function launch(argv: readonly string[], env: NodeJS.ProcessEnv = ENV): ChildProcess {
   const [command, ...args] = argv;
   const child = spawn(command as string, args, {
     cwd: ROOT,
-    env: ENV,
+    env,
     stdio: ["pipe", "pipe", "pipe"],
     detached: true,
   });
@@ -140,14 +153,14 @@ interface Exited {
 }
 
 /** Spawn `argv`, time it from just before spawn() to its exit, and collect its output. */
-function runToExit(argv: readonly string[]): Promise<Exited> {
+function runToExit(argv: readonly string[], env?: NodeJS.ProcessEnv): Promise<Exited> {
   return new Promise((resolve, reject) => {
     let stdout = "";
     let stderr = "";
     let ms = Number.NaN;
     let code: number | null = null;
     const t0 = process.hrtime.bigint();
-    const child = launch(argv);
+    const child = launch(argv, env);
     child.stdin?.end();
     child.stdout?.setEncoding("utf8").on("data", (c: string) => {
       stdout += c;
@@ -175,8 +188,13 @@ function runToExit(argv: readonly string[]): Promise<Exited> {
 }
 
 /** Run `argv` to exit; fail unless it exits 0 and its stdout passes `ok`. */
-async function timedCommand(name: string, argv: readonly string[], ok: (stdout: string) => boolean) {
-  const r = await runToExit(argv);
+async function timedCommand(
+  name: string,
+  argv: readonly string[],
+  ok: (stdout: string) => boolean,
+  env?: NodeJS.ProcessEnv,
+) {
+  const r = await runToExit(argv, env);
   if (r.code !== 0 || !ok(r.stdout))
     throw new Error(
       `${name}: expected exit 0 and the expected output, got exit ${r.code}: ${(r.stdout + r.stderr).trim().slice(0, 600)}`,
@@ -283,9 +301,10 @@ async function timedInitialize(
   name: string,
   argv: readonly string[],
   rss: boolean,
+  env?: NodeJS.ProcessEnv,
 ): Promise<{ ms: number; rssMb: number }> {
   const t0 = process.hrtime.bigint();
-  const child = launch(argv);
+  const child = launch(argv, env);
   try {
     const rpc = rpcReader(name, child);
     const init = rpc.answer(1);
@@ -393,7 +412,16 @@ function decisionLog(): string {
   return out;
 }
 
-type Key = "node" | "version" | "eval" | "verify" | "direct_init" | "wrap_init" | "node_idle";
+type Key =
+  | "node"
+  | "version"
+  | "eval"
+  | "eval_cold"
+  | "verify"
+  | "direct_init"
+  | "wrap_init"
+  | "wrap_init_cold"
+  | "node_idle";
 
 async function main(): Promise<void> {
   const { json, runs } = parseArgs(process.argv.slice(2));
@@ -402,6 +430,9 @@ async function main(): Promise<void> {
     console.error("warning: dist/ is older than src/; run `npm run build` to measure the current code");
 
   const tmp = mkdtempSync(join(tmpdir(), "assay-bench-startup-"));
+  // The warm-up round fills it, as a user's first run would; eval_cold and wrap_init_cold run
+  // without it (ASSAY_NO_CACHE), as that first run does.
+  ENV.ASSAY_CACHE_DIR = join(tmp, "pack-cache");
   try {
     const call = join(tmp, "call.json");
     writeFileSync(
@@ -423,9 +454,11 @@ async function main(): Promise<void> {
       node: [],
       version: [],
       eval: [],
+      eval_cold: [],
       verify: [],
       direct_init: [],
       wrap_init: [],
+      wrap_init_cold: [],
       wrap_rss: [],
       node_idle: [],
     };
@@ -448,6 +481,16 @@ async function main(): Promise<void> {
           ),
         );
       },
+      eval_cold: async () => {
+        samples.eval_cold.push(
+          await timedCommand(
+            "assay policy eval (pack cache off)",
+            [ASSAY, "policy", "eval", "--pack", PACK, "--call", call],
+            (o) => /^allow\b/.test(o),
+            coldEnv(),
+          ),
+        );
+      },
       verify: async () => {
         samples.verify.push(
           await timedCommand("assay evidence verify", [ASSAY, "evidence", "verify", bundle], (o) =>
@@ -467,6 +510,15 @@ async function main(): Promise<void> {
         samples.wrap_init.push(r.ms);
         samples.wrap_rss.push(r.rssMb);
       },
+      wrap_init_cold: async () => {
+        const r = await timedInitialize(
+          "assay mcp wrap (pack cache off)",
+          [ASSAY, "mcp", "wrap", "--policy", PACK, "--", ...server],
+          false,
+          coldEnv(),
+        );
+        samples.wrap_init_cold.push(r.ms);
+      },
       node_idle: async () => {
         samples.node_idle.push(await idleNodeRss());
       },
@@ -483,6 +535,8 @@ async function main(): Promise<void> {
     const nodeMs = m("node");
     const versionMs = m("version");
     const evalMs = m("eval");
+    const evalColdMs = m("eval_cold");
+    const wrapInitCold = m("wrap_init_cold");
     const verifyMs = m("verify");
     const directInit = m("direct_init");
     const wrapInit = m("wrap_init");
@@ -532,6 +586,8 @@ async function main(): Promise<void> {
           mark(judged.eval_ratio.met),
         ],
         ["  eval_ratio", `${evalRatio.toFixed(2)}×`, "", "", ""],
+        ["assay policy eval, pack cache off", ms(evalColdMs), spread("eval_cold", ms), "", ""],
+        ["  eval_cold_ratio", `${(evalColdMs / nodeMs).toFixed(2)}×`, "", "", ""],
         ["assay evidence verify (3 events)", ms(verifyMs), spread("verify", ms), "", ""],
         ["server-filesystem initialize, direct", ms(directInit), spread("direct_init", ms), "", ""],
         ["server-filesystem initialize, assay mcp wrap", ms(wrapInit), spread("wrap_init", ms), "", ""],
@@ -542,6 +598,14 @@ async function main(): Promise<void> {
           `≤ ${TARGETS.wrap_init_added_ms} ms`,
           mark(judged.wrap_init_added_ms.met),
         ],
+        [
+          "server-filesystem initialize, wrap, pack cache off",
+          ms(wrapInitCold),
+          spread("wrap_init_cold", ms),
+          "",
+          "",
+        ],
+        ["  wrap_init_cold_added (cold wrap − direct)", ms(wrapInitCold - directInit), "", "", ""],
         [
           "gate RSS after tools/list",
           mb(wrapRss),
@@ -567,10 +631,14 @@ async function main(): Promise<void> {
           version_ratio: round(versionRatio, 2),
           eval_ms: round(evalMs, 1),
           eval_ratio: round(evalRatio, 2),
+          eval_cold_ms: round(evalColdMs, 1),
+          eval_cold_ratio: round(evalColdMs / nodeMs, 2),
           verify_ms: round(verifyMs, 1),
           direct_init_ms: round(directInit, 1),
           wrap_init_ms: round(wrapInit, 1),
           wrap_init_added_ms: round(added, 1),
+          wrap_init_cold_ms: round(wrapInitCold, 1),
+          wrap_init_cold_added_ms: round(wrapInitCold - directInit, 1),
           wrap_rss_mb: round(wrapRss, 1),
           node_rss_mb: round(nodeRss, 1),
           targets: judged,

@@ -7,6 +7,11 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Replace an existing file (default true); false fails with `output_unwritable` when it exists. */
   overwrite?: boolean;
+  /**
+   * fsync before the rename (default true), so the new content survives a power cut. A cache,
+   * which checks what it reads back, can skip it.
+   */
+  sync?: boolean;
 }
 
 /**
@@ -27,7 +32,7 @@ export async function writeFileAtomic(
       // umask may have cleared bits; chmod makes the mode exactly what was asked (never looser).
       await fh.chmod(mode);
       await fh.writeFile(data);
-      await fh.sync();
+      if (opts.sync !== false) await fh.sync();
     } finally {
       await fh.close();
     }

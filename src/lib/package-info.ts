@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 
@@ -11,3 +12,18 @@ export const PACKAGE = Object.freeze({ name: pkg.name, version: pkg.version });
 
 /** `bin/assay` of this package. */
 export const ASSAY_BIN = fileURLToPath(new URL("../../bin/assay", import.meta.url));
+
+/**
+ * What this build of the package was built from (the digest scripts/build.mjs stamps into
+ * dist/ once a build has finished), or undefined when running from src/ (tsx; dist/ may be
+ * older than the code running) or while dist/ is being rebuilt. Caches key their entries by it.
+ */
+export function buildId(): string | undefined {
+  if (!import.meta.url.includes("/dist/")) return undefined;
+  try {
+    const stamp = readFileSync(new URL("../../dist/.build-inputs", import.meta.url), "utf8").trim();
+    return /^[0-9a-f]{64}$/.test(stamp) ? `${pkg.version}+${stamp}` : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -5,11 +5,10 @@ import { readTextFile } from "../lib/read-text.js";
 import { parseStrictYaml } from "../lib/strict-yaml.js";
 import { pointerSegments, pointerToPath } from "./json-pointer.js";
 import { packSchemaErrors } from "./pack-schema.js";
-import type { PackDoc } from "./pack-types.js";
+import { MAX_PACK_BYTES, type PackDoc } from "./pack-types.js";
 import { schemaErrorText } from "./schema-error-text.js";
 
-/** Packs larger than this are refused before they are read. */
-export const MAX_PACK_BYTES = 10 * 1024 * 1024;
+export { MAX_PACK_BYTES };
 
 /** A pack that passed the schema, with a way to turn a JSON pointer into `file:line:col`. */
 export interface LoadedPack {

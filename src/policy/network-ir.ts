@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 import { AssayError } from "../lib/errors.js";
-import { ipBits, v4Mask, v6Mask } from "./ip-bits.js";
+import { ipBits, isIpLiteral, v4Mask, v6Mask } from "./ip-bits.js";
 import type { NetworkCheck } from "./pack-types.js";
 
 /** A CIDR set that can also say which of its entries matched (for the deny message). */
@@ -94,7 +94,7 @@ export function normalizeHost(host: string): string {
 /** A host entry as written in a pack, in the ASCII (punycode) form URLs use. */
 function asciiHost(host: string): string {
   const h = normalizeHost(host);
-  return isIP(h) ? h : domainToASCII(h) || h;
+  return isIpLiteral(h) ? h : domainToASCII(h) || h;
 }
 
 function hosts(list: string[] | undefined): HostSet | null {

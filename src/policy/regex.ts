@@ -18,7 +18,7 @@ export function compileRegex(pattern: string, where?: string): Matcher {
     // ajv caches compiled patterns by `toString()`: it must be unique per pattern.
     const name = () => `re2:${pattern}`;
     const native = linearNativeRegex(pattern);
-    if (native) return { test: (text: string) => native.test(text), toString: name };
+    if (native) return nativeMatcher(pattern, native);
     return { test: (text: string) => re.test(text), toString: name };
   } catch (err) {
     const reason = (err as Error).message;
@@ -34,4 +34,19 @@ export function compileRegex(pattern: string, where?: string): Matcher {
       { ...(where ? { where } : {}), cause: err },
     );
   }
+}
+
+/**
+ * The matcher compileRegex gives for a pattern it has accepted before (the pack cache's
+ * validators, compiled by this same build): V8's engine where it has the same meaning, without
+ * RE2 checking the pattern again; RE2 otherwise.
+ */
+export function compileAcceptedRegex(pattern: string): Matcher {
+  const native = linearNativeRegex(pattern);
+  return native ? nativeMatcher(pattern, native) : compileRegex(pattern);
+}
+
+function nativeMatcher(pattern: string, native: RegExp): Matcher {
+  // ajv caches compiled patterns by `toString()`: it must be unique per pattern.
+  return { test: (text: string) => native.test(text), toString: () => `re2:${pattern}` };
 }

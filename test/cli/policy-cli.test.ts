@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ASSAY_BIN } from "../run-assay.js";
+import { tempDir } from "../temp-dir.js";
 
 const FIX = "test/fixtures/cli";
 const PACK = `${FIX}/pack.yaml`;
@@ -140,5 +143,38 @@ describe("assay policy test", () => {
     const r = assay(["policy", "test", `${FIX}/invalid.test.yaml`]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /invalid\.test\.yaml: not a policy test file/);
+  });
+});
+
+describe("the pack cache, from the CLI", () => {
+  // Judged by the pack's args schema (a validator the cache keeps) and denied by it.
+  const CALL = '{"tool":"read_file","arguments":{"path":"/etc/passwd"}}';
+  function evalWith(env: Record<string, string>) {
+    const r = spawnSync(process.execPath, [ASSAY_BIN, "policy", "eval", "--pack", PACK, "--call", "-"], {
+      input: CALL,
+      encoding: "utf8",
+      timeout: 60_000,
+      env: { ...process.env, ASSAY_NO_CACHE: "", ...env },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+  const cached = (dir: string) => (existsSync(join(dir, "packs")) ? readdirSync(join(dir, "packs")) : []);
+
+  test("ASSAY_CACHE_DIR holds one entry per pack text, and the cached run prints the same", (t) => {
+    const dir = tempDir("assay-cli-cache-", t);
+    const first = evalWith({ ASSAY_CACHE_DIR: dir });
+    assert.equal(first.code, 1, first.stderr);
+    assert.match(first.stdout, /^deny +rule: workspace-paths +reason: args_invalid\n/);
+    assert.equal(cached(dir).length, 1);
+    const second = evalWith({ ASSAY_CACHE_DIR: dir });
+    assert.deepEqual(second, first);
+    assert.equal(cached(dir).length, 1);
+  });
+
+  test("ASSAY_NO_CACHE=1 compiles afresh and writes nothing", (t) => {
+    const dir = tempDir("assay-cli-cache-", t);
+    const r = evalWith({ ASSAY_CACHE_DIR: dir, ASSAY_NO_CACHE: "1" });
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(cached(dir), []);
   });
 });

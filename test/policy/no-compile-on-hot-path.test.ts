@@ -49,6 +49,11 @@ const ALLOWED_HELPERS = [
 /** Modules that compile or parse: an evaluation module must not import them (types excepted). */
 const COMPILE_MODULES = [
   "policy/compile.ts",
+  "policy/compile-ir.ts",
+  "policy/compile-packs.ts",
+  "policy/args-schema.ts",
+  "policy/re2-engine.ts",
+  "policy/pack-cache.ts",
   "policy/cel.ts",
   "policy/regex.ts",
   "policy/regex-linear.ts",

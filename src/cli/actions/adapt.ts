@@ -6,6 +6,7 @@ import { AssayError, EXIT } from "../../lib/errors.js";
 import { readTextFile } from "../../lib/read-text.js";
 import { compilePacks } from "../../policy/compile-packs.js";
 import { readJsonInput } from "../io.js";
+import { packCacheFromEnv } from "../pack-cache.js";
 
 export interface AdaptCli {
   policy: string[];
@@ -25,7 +26,7 @@ export async function adapt(opts: AdaptCli): Promise<number> {
   if (opts.weights !== undefined && selector !== "weighted") {
     throw new AssayError("usage", "--weights needs --selector weighted");
   }
-  const policy = await compilePacks(opts.policy);
+  const policy = await compilePacks(opts.policy, { cache: packCacheFromEnv() });
   const context = await readContext(opts.context);
   const weights =
     opts.weights === undefined

@@ -4,10 +4,11 @@ import { AssayError } from "../../lib/errors.js";
 import { compilePacks } from "../../policy/compile-packs.js";
 import { readJsonInput } from "../io.js";
 import type { GateCliOptions } from "../mcp-wrap.js";
+import { packCacheFromEnv } from "../pack-cache.js";
 
 /** Compile packs and open the log, pins and context a gate needs, from CLI options. */
 export async function gateSetup(opts: GateCliOptions, defaultLabel: string, existingPins?: PinsDoc) {
-  const policy = await compilePacks(opts.policy);
+  const policy = await compilePacks(opts.policy, { cache: packCacheFromEnv() });
   let context: Record<string, unknown> = {};
   if (opts.context !== undefined) {
     const c = await readJsonInput(opts.context, "context");

@@ -1,10 +1,11 @@
 import { compilePacks } from "../../policy/compile-packs.js";
 import { CHECK_KINDS, DIMENSIONS } from "../../policy/pack-types.js";
 import { printJson } from "../io.js";
+import { packCacheFromEnv } from "../pack-cache.js";
 
 /** `assay policy check`: compile packs, print rule counts and the policy digest. */
 export async function policyCheck(packs: string[], opts: { json?: boolean }): Promise<number> {
-  const compiled = await compilePacks(packs);
+  const compiled = await compilePacks(packs, { cache: packCacheFromEnv() });
   const byKind = Object.fromEntries(
     CHECK_KINDS.map((k) => [k, compiled.rules.filter((r) => r.kind === k).length]),
   );

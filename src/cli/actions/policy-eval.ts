@@ -2,6 +2,7 @@ import { AssayError, EXIT } from "../../lib/errors.js";
 import { compilePacks } from "../../policy/compile-packs.js";
 import { decide } from "../../policy/decide.js";
 import { printJson, readJsonInput } from "../io.js";
+import { packCacheFromEnv } from "../pack-cache.js";
 
 export interface PolicyEvalCli {
   pack: string[];
@@ -13,7 +14,7 @@ export interface PolicyEvalCli {
 
 /** `assay policy eval`: decide one call and print the decision. */
 export async function policyEval(opts: PolicyEvalCli): Promise<number> {
-  const compiled = await compilePacks(opts.pack);
+  const compiled = await compilePacks(opts.pack, { cache: packCacheFromEnv() });
   const call = await readJsonInput(opts.call, "call");
   const context = opts.context === undefined ? {} : await readJsonInput(opts.context, "context");
   if (context === null || typeof context !== "object" || Array.isArray(context)) {
