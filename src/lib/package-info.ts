@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // INVARIANT: this module sits two levels below the package root in src/, dist/ and the CLI
@@ -19,7 +20,8 @@ export const ASSAY_BIN = fileURLToPath(new URL("../../bin/assay", import.meta.ur
  * older than the code running) or while dist/ is being rebuilt. Caches key their entries by it.
  */
 export function buildId(): string | undefined {
-  if (!import.meta.url.includes("/dist/")) return undefined;
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  if (relative(root, fileURLToPath(import.meta.url)).split(sep)[0] !== "dist") return undefined;
   try {
     const stamp = readFileSync(new URL("../../dist/.build-inputs", import.meta.url), "utf8").trim();
     return /^[0-9a-f]{64}$/.test(stamp) ? `${pkg.version}+${stamp}` : undefined;

@@ -1,9 +1,9 @@
-import { readFile, stat } from "node:fs/promises";
 import { type CompileOptions, compileLoaded } from "./compile-ir.js";
 import type { CompiledPolicy } from "./ir.js";
 import type { LoadedPack } from "./load-pack.js";
 import { type PackCache, packCacheKey, readCachedPacks, writeCachedPacks } from "./pack-cache.js";
-import { MAX_PACK_BYTES, type PackDoc } from "./pack-types.js";
+import type { PackDoc } from "./pack-types.js";
+import { readPackText } from "./read-pack.js";
 
 export interface CompilePacksOptions extends CompileOptions {
   /**
@@ -14,24 +14,18 @@ export interface CompilePacksOptions extends CompileOptions {
 }
 
 /**
- * Load and compile pack files: the shared first step of every command that decides. The YAML
- * parser and ajv are loaded only when a pack has to be compiled, not when it comes from the cache.
+ * Load and compile pack files: the shared first step of every command that decides. Each file
+ * is read once. The YAML parser and ajv are loaded only when a pack has to be compiled, not when
+ * it comes from the cache.
  */
 export async function compilePacks(
   paths: readonly string[],
   options: CompilePacksOptions = {},
 ): Promise<CompiledPolicy> {
   const { cache, ...compileOptions } = options;
-  const texts = cache ? await readPackTexts(paths) : undefined;
-  if (cache === undefined || texts === undefined) {
-    const [{ loadPack }, { ajvSchemas }] = await Promise.all([
-      import("./load-pack.js"),
-      import("./args-schema.js"),
-    ]);
-    return compileLoaded(await Promise.all(paths.map((p) => loadPack(p))), ajvSchemas(), compileOptions);
-  }
-  const key = packCacheKey(cache.buildId, texts);
-  const hit = await readCachedPacks(cache, key, paths.length);
+  const texts = await Promise.all(paths.map((p) => readPackText(p)));
+  const key = cache ? packCacheKey(cache.buildId, texts) : undefined;
+  const hit = cache && key ? await readCachedPacks(cache, key, paths.length) : undefined;
   if (hit) {
     try {
       return compileLoaded(
@@ -43,34 +37,18 @@ export async function compilePacks(
       // An entry this build cannot use (damaged past its checksum's reach): compile afresh below.
     }
   }
-  const [{ parsePack }, { recordingSchemas }] = await Promise.all([
+  const [{ parsePack }, { ajvSchemas, recordingSchemas }] = await Promise.all([
     import("./load-pack.js"),
     import("./args-schema.js"),
   ]);
   const packs = texts.map((t, i) => parsePack(t, paths[i] as string));
+  if (!cache || !key) return compileLoaded(packs, ajvSchemas(), compileOptions);
   const docs = packs.map((p) => p.doc);
   const recorder = recordingSchemas();
   const policy = compileLoaded(packs, recorder.compile, compileOptions);
   const code = recorder.code();
   if (code) await writeCachedPacks(cache, key, docs, code);
   return policy;
-}
-
-/**
- * Each pack's text, read as loadPack reads it; undefined when one cannot be read or is too
- * large, so that loadPack reports it with its usual error.
- */
-async function readPackTexts(paths: readonly string[]): Promise<string[] | undefined> {
-  try {
-    return await Promise.all(
-      paths.map(async (p) => {
-        if ((await stat(p)).size > MAX_PACK_BYTES) throw new Error("too large");
-        return readFile(p, "utf8");
-      }),
-    );
-  } catch {
-    return undefined;
-  }
 }
 
 /** A pack from the cache: it compiled before, so no error will need its line and column. */

@@ -1,11 +1,10 @@
-import { stat } from "node:fs/promises";
 import type { ErrorObject } from "ajv";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
-import { readTextFile } from "../lib/read-text.js";
 import { parseStrictYaml } from "../lib/strict-yaml.js";
 import { pointerSegments, pointerToPath } from "./json-pointer.js";
 import { packSchemaErrors } from "./pack-schema.js";
-import { MAX_PACK_BYTES, type PackDoc } from "./pack-types.js";
+import type { PackDoc } from "./pack-types.js";
+import { MAX_PACK_BYTES, readPackText } from "./read-pack.js";
 import { schemaErrorText } from "./schema-error-text.js";
 
 export { MAX_PACK_BYTES };
@@ -19,26 +18,7 @@ export interface LoadedPack {
 
 /** Read, parse and schema-check a pack file (YAML or JSON). Throws an AssayError listing every problem. */
 export async function loadPack(path: string): Promise<LoadedPack> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (err) {
-    throw new AssayError(
-      "pack_unreadable",
-      `cannot read pack: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      {
-        where: path,
-        cause: err,
-      },
-    );
-  }
-  if (size > MAX_PACK_BYTES) {
-    throw new AssayError("pack_too_large", `pack is ${size} bytes, over the ${MAX_PACK_BYTES} byte limit`, {
-      where: path,
-    });
-  }
-  const text = await readTextFile(path, "pack_unreadable", "pack");
-  return parsePack(text, path);
+  return parsePack(await readPackText(path), path);
 }
 
 /** Parse and schema-check pack text. `source` names it in error locations. */

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { ValidateFunction } from "ajv";
 import { writeFileAtomic } from "../lib/atomic-write.js";
@@ -27,8 +28,14 @@ export interface CachedPacks {
 const FORMAT = "assay-pack-cache/1";
 /** Entries beyond this many, oldest written first, are removed whenever one is written. */
 export const MAX_CACHE_ENTRIES = 64;
-/** ajv's generated code requires only its own runtime helpers (ucs2length, equal, uri, ...). */
-const RUNTIME_MODULE = /^ajv\/dist\/runtime\/[a-z_]+$/;
+/**
+ * ajv's generated code requires only its own runtime helpers (ucs2length, equal, uri, ...): code
+ * that asks for anything else is not what ajv wrote, and is not run. A check of shape, not a
+ * sandbox: what keeps others' code out is where entries are read from (entryText).
+ */
+const RUNTIME_MODULE = /^ajv\/dist\/runtime\/[a-z0-9_]+$/;
+/** Entry files, and the temporary files their writers rename into place: all that prune removes. */
+const ENTRY_NAME = /^[0-9a-f]{64}\.json(\.\d+\.[0-9a-f]+\.tmp)?$/;
 const requireRuntime = createRequire(import.meta.url);
 
 /**
@@ -55,13 +62,8 @@ export async function readCachedPacks(
   key: string,
   count: number,
 ): Promise<CachedPacks | undefined> {
-  let text: string;
-  try {
-    if (!(await ownFolder(join(cache.dir, "packs")))) return undefined;
-    text = await readFile(entryPath(cache, key), "utf8");
-  } catch {
-    return undefined;
-  }
+  const text = await entryText(cache, key).catch(() => undefined);
+  if (text === undefined) return undefined;
   const nl = text.indexOf("\n");
   const body = text.slice(nl + 1);
   if (nl !== 64 || createHash("sha256").update(body).digest("hex") !== text.slice(0, nl)) return undefined;
@@ -95,16 +97,52 @@ export async function readCachedPacks(
   return { docs: e.docs as PackDoc[], schemas };
 }
 
+const uid = process.getuid?.();
+
+/** Owned by this user (or, for a folder above the entries, root) and writable by no one else. */
+function isPrivate(s: { uid: number; mode: number }, rootToo = false): boolean {
+  return uid === undefined || ((s.uid === uid || (rootToo && s.uid === 0)) && (s.mode & 0o022) === 0);
+}
+
 /**
- * Entries hold code the gate runs, so they are read from, and written to, only a folder this
- * user owns and no one else can write to (as ssh treats ~/.ssh). Where there are no uids
- * (Windows), the folder's ACLs decide.
+ * Entries hold code the gate runs, so one is used only when no one else could have written it,
+ * as ssh treats ~/.ssh: the cache folder owned by this user (or root) and writable by no one
+ * else; `packs/` in it a real folder (not a symlink), this user's, and as private; and the entry
+ * itself, opened without following a symlink and checked on the open file (so nothing swapped in
+ * between the checks and the read is read), a regular file of this user's that no one else can
+ * write. Where there are no uids (Windows) none of this is checked: the folder's ACLs decide.
  */
-async function ownFolder(dir: string): Promise<boolean> {
-  const s = await stat(dir);
-  if (!s.isDirectory()) return false;
-  const uid = process.getuid?.();
-  return uid === undefined || (s.uid === uid && (s.mode & 0o022) === 0);
+async function entryText(cache: PackCache, key: string): Promise<string | undefined> {
+  if (!(await privateFolders(cache))) return undefined;
+  const fh = await open(entryPath(cache, key), constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+  try {
+    const s = await fh.stat();
+    if (!s.isFile() || !isPrivate(s)) return undefined;
+    return await fh.readFile("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
+async function privateFolders(cache: PackCache): Promise<boolean> {
+  const [top, packs] = await Promise.all([stat(cache.dir), lstat(join(cache.dir, "packs"))]);
+  return top.isDirectory() && isPrivate(top, true) && packs.isDirectory() && isPrivate(packs);
+}
+
+/**
+ * Whether this process may create the cache's missing folders: the nearest one that exists is
+ * its own (or root's). Not another user's home, as under `sudo` with that user's HOME, which
+ * would leave root's folders there.
+ */
+async function mayCreateIn(dir: string): Promise<boolean> {
+  for (let d = dir; ; d = dirname(d)) {
+    const s = await stat(d).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return undefined;
+      throw err;
+    });
+    if (s !== undefined) return s.isDirectory() && (uid === undefined || s.uid === uid || s.uid === 0);
+    if (dirname(d) === d) return false;
+  }
 }
 
 /** Run a validator's standalone code (CommonJS, as ajv writes it) and return the validator. */
@@ -140,9 +178,10 @@ export async function writeCachedPacks(
   if (!isDeepStrictEqual((JSON.parse(body) as { docs: unknown }).docs, docs)) return false;
   const dir = join(cache.dir, "packs");
   try {
+    if (!(await mayCreateIn(dir))) return false;
     // The entry holds code the next process runs: only its owner may write the folder.
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (!(await ownFolder(dir))) return false;
+    if (!(await privateFolders(cache))) return false;
     const digest = createHash("sha256").update(body).digest("hex");
     await writeFileAtomic(entryPath(cache, key), `${digest}\n${body}`, { mode: 0o600, sync: false });
     await prune(dir);
@@ -152,9 +191,12 @@ export async function writeCachedPacks(
   }
 }
 
-/** Remove the oldest entries beyond MAX_CACHE_ENTRIES (and temporary files a killed writer left). */
+/**
+ * Remove the oldest entries beyond MAX_CACHE_ENTRIES (and temporary files a killed writer left):
+ * only files named as entries are, whatever else the folder holds.
+ */
 async function prune(dir: string): Promise<void> {
-  const names = await readdir(dir);
+  const names = (await readdir(dir)).filter((n) => ENTRY_NAME.test(n));
   if (names.length <= MAX_CACHE_ENTRIES) return;
   const aged = await Promise.all(
     names.map(async (n) => ({

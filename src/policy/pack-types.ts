@@ -5,8 +5,6 @@ export type Dimension = "correctness" | "safety" | "security" | "control";
 export type Severity = "info" | "low" | "medium" | "high" | "critical";
 export const DIMENSIONS: readonly Dimension[] = ["correctness", "safety", "security", "control"];
 export const SEVERITIES: readonly Severity[] = ["info", "low", "medium", "high", "critical"];
-/** Packs larger than this are refused before they are read. */
-export const MAX_PACK_BYTES = 10 * 1024 * 1024;
 export const CHECK_KINDS = ["tools", "args", "expr", "network", "sequence", "limit"] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ASSAY_BIN } from "../run-assay.js";
@@ -166,9 +166,16 @@ describe("the pack cache, from the CLI", () => {
     assert.equal(first.code, 1, first.stderr);
     assert.match(first.stdout, /^deny +rule: workspace-paths +reason: args_invalid\n/);
     assert.equal(cached(dir).length, 1);
+    const [entry] = cached(dir);
+    const inode = statSync(join(dir, "packs", entry as string)).ino;
     const second = evalWith({ ASSAY_CACHE_DIR: dir });
     assert.deepEqual(second, first);
-    assert.equal(cached(dir).length, 1);
+    assert.deepEqual(cached(dir), [entry]);
+    assert.equal(
+      statSync(join(dir, "packs", entry as string)).ino,
+      inode,
+      "read, not compiled and written again",
+    );
   });
 
   test("ASSAY_NO_CACHE=1 compiles afresh and writes nothing", (t) => {

@@ -54,6 +54,7 @@ const COMPILE_MODULES = [
   "policy/args-schema.ts",
   "policy/re2-engine.ts",
   "policy/pack-cache.ts",
+  "policy/read-pack.ts",
   "policy/cel.ts",
   "policy/regex.ts",
   "policy/regex-linear.ts",

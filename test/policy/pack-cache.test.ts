@@ -1,6 +1,18 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
@@ -48,6 +60,45 @@ function rewriteEntry(cache: PackCache, edit: (entry: { validators: Record<strin
   writeFileSync(file, `${createHash("sha256").update(body).digest("hex")}\n${body}`);
 }
 
+/** The inode of the one entry: a rewrite (temporary file, then rename) gives a new one; a read does not. */
+function entryInode(cache: PackCache): number {
+  const [name] = entries(cache);
+  assert.ok(name, "an entry was written");
+  return statSync(join(cache.dir, "packs", name)).ino;
+}
+
+/** Make every validator in the one entry refuse everything: a decision shows whether it ran. */
+function plantRefusingValidators(cache: PackCache): void {
+  rewriteEntry(cache, (e) => {
+    for (const k of Object.keys(e.validators))
+      e.validators[k] =
+        `"use strict";module.exports = function v(){ v.errors = [{instancePath:"",schemaPath:"#/x",keyword:"x",params:{},message:"refused by the test"}]; return false; };`;
+  });
+}
+
+/** The application allow-list of bench:gate: `echo` with a `maxLength` (ajv's ucs2length helper). */
+const APP_PACK = `id: app
+version: "1.0.0"
+defaults: deny
+rules:
+  - id: app-tools
+    dimension: safety
+    severity: high
+    tools: { allow: [echo] }
+  - id: echo-args
+    dimension: correctness
+    severity: medium
+    args:
+      tools: [echo]
+      schema:
+        type: object
+        properties: { message: { type: string, maxLength: 8 } }
+        required: [message]
+        additionalProperties: false
+`;
+
+const isRoot = process.getuid?.() === 0;
+
 const READ = { tool: "read_text_file", arguments: { path: "/workspace/README.md" } };
 const ESCAPE = { tool: "read_text_file", arguments: { path: "/workspace/../etc/passwd" } };
 
@@ -62,13 +113,12 @@ describe("the pack cache (compilePacks with a cache)", () => {
     assert.equal(entries(cache).length, 1);
     assert.equal(effect(first, READ), "allow");
     assert.equal(effect(first, ESCAPE), "deny");
+    const inode = entryInode(cache);
+    assert.equal((await compilePacks([BASELINE], { cache })).digest, first.digest);
+    assert.equal(entryInode(cache), inode, "read back, not compiled and written again");
     // The entry's validators are what the next compile runs: make every one refuse, and a call
     // the pack allows is denied. That is what shows the entry was used, not recompiled.
-    rewriteEntry(cache, (e) => {
-      for (const k of Object.keys(e.validators))
-        e.validators[k] =
-          `"use strict";module.exports = function v(){ v.errors = [{instancePath:"",schemaPath:"#/x",keyword:"x",params:{},message:"refused by the test"}]; return false; };`;
-    });
+    plantRefusingValidators(cache);
     const second = await compilePacks([BASELINE], { cache });
     assert.equal(second.digest, first.digest);
     assert.equal(effect(second, READ), "deny");
@@ -80,7 +130,9 @@ describe("the pack cache (compilePacks with a cache)", () => {
     for (const path of PACKS) {
       const fresh = compilePolicy([await loadPack(path)]);
       await compilePacks([path], { cache }); // writes the entry
+      const inode = entryInode(cache);
       const cached = await compilePacks([path], { cache }); // reads it
+      assert.equal(entryInode(cache), inode, `${path}: read back, not compiled again`);
       assert.equal(cached.digest, fresh.digest, path);
       const tools = [...fresh.byTool.keys(), "unknown_tool", "exec", "read_file", "fetch"];
       const value = fc.oneof(
@@ -112,8 +164,32 @@ describe("the pack cache (compilePacks with a cache)", () => {
         }),
         { numRuns: 150, seed: 16 },
       );
+      // One entry at a time in packs/ (entryInode reads the one there).
+      for (const name of entries(cache)) renameSync(join(cache.dir, "packs", name), join(cache.dir, name));
     }
-    assert.equal(entries(cache).length, PACKS.length);
+    assert.equal(readdirSync(cache.dir).filter((n) => n.endsWith(".json")).length, PACKS.length);
+  });
+
+  test("several packs, and ajv's runtime helpers (maxLength), come from the cache together", async (t) => {
+    const cache = cacheIn(tempDir("assay-pack-cache-", t));
+    const app = join(tempDir("assay-pack-cache-packs-", t), "app.yaml");
+    writeFileSync(app, APP_PACK);
+    const fresh = compilePolicy([await loadPack(BASELINE), await loadPack(app)]);
+    await compilePacks([BASELINE, app], { cache });
+    const inode = entryInode(cache);
+    const cached = await compilePacks([BASELINE, app], { cache });
+    assert.equal(entryInode(cache), inode, "read back, not compiled and written again");
+    assert.equal(cached.digest, fresh.digest);
+    for (const message of ["hi", "too long a message", "ünïcödé", "😀😀😀😀😀😀😀😀", "😀😀😀😀😀😀😀😀😀"]) {
+      const call = { tool: "echo", arguments: { message } };
+      assert.deepEqual(decide(cached, call), decide(fresh, call), message);
+    }
+    assert.equal(effect(cached, { tool: "echo", arguments: { message: "😀😀😀😀😀😀😀😀" } }), "allow");
+    assert.equal(effect(cached, { tool: "echo", arguments: { message: "😀😀😀😀😀😀😀😀😀" } }), "deny");
+    // In the other order: another entry, the same decisions.
+    const swapped = await compilePacks([app, BASELINE], { cache });
+    assert.equal(entries(cache).length, 2);
+    assert.equal(effect(swapped, { tool: "echo", arguments: { message: "hi" } }), "allow");
   });
 
   test("a damaged entry is compiled afresh and written again; it never changes a decision", async (t) => {
@@ -136,7 +212,7 @@ describe("the pack cache (compilePacks with a cache)", () => {
       assert.equal(effect(again, ESCAPE), "deny", what);
       assert.equal(readFileSync(file, "utf8"), intact, `${what}: rewritten whole`);
     }
-    // Code that reaches for anything but ajv's runtime helpers is not run: compiled afresh instead.
+    // Code that requires anything but ajv's runtime helpers is not what ajv wrote: compiled afresh.
     rewriteEntry(cache, (e) => {
       for (const k of Object.keys(e.validators))
         e.validators[k] = `"use strict";const fs = require("node:fs");module.exports = () => true;`;
@@ -163,6 +239,14 @@ describe("the pack cache (compilePacks with a cache)", () => {
     assert.equal(entries(cacheIn(dir)).length, 3);
     assert.equal(effect(edited, { tool: "echo", arguments: {} }), "deny");
     assert.notEqual(packCacheKey("b", [text]), packCacheKey("b", [`${text} `]));
+    const here = packCacheKey("b", [text]);
+    const version = Object.getOwnPropertyDescriptor(process, "version") as PropertyDescriptor;
+    Object.defineProperty(process, "version", { ...version, value: "v99.0.0" });
+    try {
+      assert.notEqual(packCacheKey("b", [text]), here, "another Node, another key");
+    } finally {
+      Object.defineProperty(process, "version", version);
+    }
     assert.notEqual(packCacheKey("a", [text, text]), packCacheKey("a", [`${text}${text}`]));
   });
 
@@ -186,6 +270,61 @@ describe("the pack cache (compilePacks with a cache)", () => {
       "allow",
       "read once the folder is private",
     );
+  });
+
+  test("an entry others could have written is not read: its mode, a symlinked folder, its owner", async (t) => {
+    const cache = cacheIn(tempDir("assay-pack-cache-", t));
+    await compilePacks([BASELINE], { cache });
+    plantRefusingValidators(cache);
+    const [name] = entries(cache);
+    const file = join(cache.dir, "packs", name as string);
+    // Read while private: the planted validators refuse the allowed call.
+    assert.equal(effect(await compilePacks([BASELINE], { cache }), READ), "deny");
+    chmodSync(file, 0o666);
+    assert.equal(
+      effect(await compilePacks([BASELINE], { cache }), READ),
+      "allow",
+      "entry writable by others",
+    );
+    // That compile wrote the entry afresh; plant again, then reach it through a symlinked folder.
+    plantRefusingValidators(cache);
+    const elsewhere = join(cache.dir, "elsewhere");
+    renameSync(join(cache.dir, "packs"), elsewhere);
+    symlinkSync(elsewhere, join(cache.dir, "packs"));
+    assert.equal(effect(await compilePacks([BASELINE], { cache }), READ), "allow", "packs/ is a symlink");
+    if (!isRoot) return t.diagnostic("owners not checked: only root can give a file to another user");
+    // Back to a real folder with the planted entry, then give the entry, and then the cache
+    // folder, to another user.
+    rmSync(join(cache.dir, "packs"));
+    renameSync(elsewhere, join(cache.dir, "packs"));
+    assert.equal(effect(await compilePacks([BASELINE], { cache }), READ), "deny", "planted, and read");
+    chownSync(file, 12345, 12345);
+    assert.equal(effect(await compilePacks([BASELINE], { cache }), READ), "allow", "another user's entry");
+    plantRefusingValidators(cache);
+    chownSync(cache.dir, 12345, 12345);
+    assert.equal(effect(await compilePacks([BASELINE], { cache }), READ), "allow", "another user's folder");
+  });
+
+  test("no folder is created in another user's folder (root under sudo with that user's HOME)", async (t) => {
+    if (!isRoot) return t.diagnostic("not checked: only root can make a folder another user's");
+    const home = tempDir("assay-pack-cache-home-", t);
+    chownSync(home, 12345, 12345);
+    const policy = await compilePacks([BASELINE], { cache: cacheIn(join(home, ".cache", "assay")) });
+    assert.equal(effect(policy, ESCAPE), "deny");
+    assert.deepEqual(readdirSync(home), []);
+  });
+
+  test("pruning removes only files named as entries", async (t) => {
+    const cache = cacheIn(tempDir("assay-pack-cache-", t));
+    const packs = join(cache.dir, "packs");
+    mkdirSync(packs);
+    chmodSync(packs, 0o700);
+    for (let i = 0; i <= MAX_CACHE_ENTRIES; i++) writeFileSync(join(packs, `keep-${i}.txt`), "");
+    const pack = join(tempDir("assay-pack-cache-packs-", t), "p.yaml");
+    writeFileSync(pack, 'id: p\nversion: "1"\ndefaults: allow\nrules: []\n');
+    await compilePacks([pack], { cache });
+    assert.equal(readdirSync(packs).filter((n) => n.startsWith("keep-")).length, MAX_CACHE_ENTRIES + 1);
+    assert.equal(readdirSync(packs).filter((n) => n.endsWith(".json")).length, 1);
   });
 
   test("a cache that cannot be written costs nothing but the write", async (t) => {
@@ -238,12 +377,15 @@ describe("the pack cache (compilePacks with a cache)", () => {
   test(`keeps at most ${MAX_CACHE_ENTRIES} entries, the newest`, async (t) => {
     const cache = cacheIn(tempDir("assay-pack-cache-", t));
     const packDir = tempDir("assay-pack-cache-packs-", t);
-    mkdirSync(join(cache.dir, "packs"), { recursive: true });
+    const written: string[] = [];
     for (let i = 0; i < MAX_CACHE_ENTRIES + 3; i++) {
       const pack = join(packDir, `p${i}.yaml`);
+      const before = new Set(entries(cache));
       writeFileSync(pack, `id: p${i}\nversion: "1"\ndefaults: allow\nrules: []\n`);
       await compilePacks([pack], { cache });
+      written.push(...entries(cache).filter((n) => !before.has(n)));
     }
-    assert.equal(entries(cache).length, MAX_CACHE_ENTRIES);
+    assert.equal(written.length, MAX_CACHE_ENTRIES + 3);
+    assert.deepEqual(entries(cache), written.slice(3).sort(), "the three written first are gone");
   });
 });
