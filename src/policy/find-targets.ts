@@ -1,9 +1,9 @@
 import { type KeyRole, keyRole } from "./host-keys.js";
-import { type IpBits, ipBits, isIpLiteral } from "./ip-bits.js";
+import { type IpBits, ipBits } from "./ip-bits.js";
 import { escapeSegment } from "./json-pointer.js";
 import { looksLikeJsonContainer, parseJsonText } from "./json-text.js";
 import type { NetworkIR } from "./network-ir.js";
-import { readDestination } from "./read-destination.js";
+import { isIpLiteral, readDestination } from "./read-destination.js";
 import { mayHoldUrl, type SpanSink, scanUrlSpans } from "./text-urls.js";
 
 /** A network destination found in a call's arguments. */

@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import ipaddr from "ipaddr.js";
 
 /** How an IPv6 address carries an IPv4 address. */
@@ -103,10 +102,4 @@ export function v4Mask(prefix: number): number {
 const ALL128 = (1n << 128n) - 1n;
 export function v6Mask(prefix: number): bigint {
   return ALL128 ^ ((1n << BigInt(128 - prefix)) - 1n);
-}
-
-/** `isIP`, skipping its regexes for what cannot be an address: IPv4 starts with a digit, IPv6 has a colon. */
-export function isIpLiteral(value: string): boolean {
-  const c = value.charCodeAt(0);
-  return ((c >= 0x30 && c <= 0x39) || value.includes(":")) && isIP(value) !== 0;
 }

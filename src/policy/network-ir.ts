@@ -1,8 +1,9 @@
 import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 import { AssayError } from "../lib/errors.js";
-import { ipBits, isIpLiteral, v4Mask, v6Mask } from "./ip-bits.js";
+import { ipBits, v4Mask, v6Mask } from "./ip-bits.js";
 import type { NetworkCheck } from "./pack-types.js";
+import { isIpLiteral } from "./read-destination.js";
 
 /** A CIDR set that can also say which of its entries matched (for the deny message). */
 export interface CidrEntry {

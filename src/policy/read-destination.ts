@@ -1,4 +1,4 @@
-import { isIpLiteral } from "./ip-bits.js";
+import { isIP } from "node:net";
 
 /** What one value names: a destination, nothing, or something no single reading can be given to. */
 export type Reading =
@@ -147,6 +147,12 @@ function destination(scheme: string | null, hostIn: string, port: number | null)
 /** The host WHATWG reads from an authority, for messages. */
 function hostText(authority: string): string {
   return authority.slice(authority.lastIndexOf("@") + 1);
+}
+
+/** `isIP`, skipping its regexes for what cannot be an address: IPv4 starts with a digit, IPv6 has a colon. */
+export function isIpLiteral(value: string): boolean {
+  const c = value.charCodeAt(0);
+  return ((c >= 0x30 && c <= 0x39) || value.includes(":")) && isIP(value) !== 0;
 }
 
 /** The value as WHATWG URL parsers read it: C0 controls and spaces trimmed, tabs and newlines dropped. */
