@@ -15,11 +15,9 @@ export interface Matcher {
 export function compileRegex(pattern: string, where?: string): Matcher {
   try {
     const re = RE2JS.compile(pattern);
-    // ajv caches compiled patterns by `toString()`: it must be unique per pattern.
-    const name = () => `re2:${pattern}`;
     const native = linearNativeRegex(pattern);
     if (native) return nativeMatcher(pattern, native);
-    return { test: (text: string) => re.test(text), toString: name };
+    return { test: (text: string) => re.test(text), toString: () => matcherName(pattern) };
   } catch (err) {
     const reason = (err as Error).message;
     const unsafe =
@@ -47,6 +45,10 @@ export function compileAcceptedRegex(pattern: string): Matcher {
 }
 
 function nativeMatcher(pattern: string, native: RegExp): Matcher {
-  // ajv caches compiled patterns by `toString()`: it must be unique per pattern.
-  return { test: (text: string) => native.test(text), toString: () => `re2:${pattern}` };
+  return { test: (text: string) => native.test(text), toString: () => matcherName(pattern) };
+}
+
+/** ajv caches compiled patterns by `toString()`: it must be unique per pattern. */
+function matcherName(pattern: string): string {
+  return `re2:${pattern}`;
 }

@@ -99,6 +99,14 @@ rules:
 
 const isRoot = process.getuid?.() === 0;
 
+/** What a compile reported, `where: message` per problem, or "compiled". */
+function problems(compiled: Promise<CompiledPolicy>): Promise<string> {
+  return compiled.then(
+    () => "compiled",
+    (e: AssayError) => e.diagnostics.map((d) => `${d.where}: ${d.message}`).join("; "),
+  );
+}
+
 const READ = { tool: "read_text_file", arguments: { path: "/workspace/README.md" } };
 const ESCAPE = { tool: "read_text_file", arguments: { path: "/workspace/../etc/passwd" } };
 
@@ -342,23 +350,14 @@ describe("the pack cache (compilePacks with a cache)", () => {
       pack,
       'id: bad\nversion: "1"\nrules:\n  - id: r\n    dimension: safety\n    severity: low\n    expr: { tools: ["a"], assert: "size(" }\n',
     );
-    const withCache = await compilePacks([pack], { cache }).then(
-      () => "compiled",
-      (e: AssayError) => e.diagnostics.map((d) => `${d.where}: ${d.message}`).join("; "),
-    );
-    const without = await compilePacks([pack]).then(
-      () => "compiled",
-      (e: AssayError) => e.diagnostics.map((d) => `${d.where}: ${d.message}`).join("; "),
-    );
+    const withCache = await problems(compilePacks([pack], { cache }));
+    const without = await problems(compilePacks([pack]));
     assert.notEqual(withCache, "compiled");
     assert.equal(withCache, without);
     assert.match(withCache, /bad\.yaml:7:\d+/);
     assert.deepEqual(entries(cache), []);
     // A missing file too: loadPack's error, naming it.
-    const missing = await compilePacks([join(cache.dir, "nope.yaml")], { cache }).then(
-      () => "compiled",
-      (e: AssayError) => e.diagnostics.map((d) => `${d.where}: ${d.message}`).join("; "),
-    );
+    const missing = await problems(compilePacks([join(cache.dir, "nope.yaml")], { cache }));
     assert.match(missing, /cannot read pack: ENOENT/);
   });
 
