@@ -6,7 +6,7 @@
  *
  * What is measured, all in one run on this machine, against one real MCP server:
  * @modelcontextprotocol/server-everything (`dist/index.js stdio`, tool `echo`), started by
- * `node` once per setup. Six setups are up at the same time, each with its own server process:
+ * `node` once per setup. Seven setups are up at the same time, each with its own server process:
  *
  * - direct: our client talks to the server's stdio.
  * - gated: the same server behind `assay mcp wrap` (bin/assay, so the build in dist/), with
@@ -29,6 +29,12 @@
  *   each server message is parsed (a gate must see tool lists) and passed on as its own bytes.
  *   Everything the gate does beyond that (decide, digest the arguments, check its records, track
  *   requests) is what the targets below bound.
+ * - decide hop: the record hop plus the two things no gate that enforces these packs and keeps the
+ *   record's `arguments_digest` can skip (the same fixture with `--decide`): each tools/call is
+ *   decided by the library's decide() (dist/index.js) against the gated setup's packs, and its
+ *   arguments digested (RFC 8785 + sha256), both written into its record. No session state, no
+ *   message checks, no request tracking: a floor under any deciding gate, shown for reference
+ *   (no target), to tell the gate's bookkeeping apart from the work any gate must do.
  * - embedded: the gate in this process (createGate, the library's gate) around a connection to
  *   the server's stdio: the same packs, a decision log of its own, no extra process. The client
  *   hands it the message it would have written (the request line, parsed) and the connection
@@ -71,6 +77,10 @@
  * calls alternate between the two for EMBED_ROUNDS rounds after a warm-up; process.cpuUsage()
  * around each block. The figure is the median over rounds of (gated block CPU − plain block
  * CPU) / calls: what the gate adds to a call, decision log write included.
+ *
+ * The decide hop's figures against the record hop (`decide_hop_vs_record_hop_throughput`,
+ * `decide_hop_minus_record_hop_p50_us`, `decide_hop_vs_record_hop_cpu_pipelined`) are printed the
+ * same way as the gate's, with no target: they say what the targets leave once a call is decided.
  *
  * Targets, all relative to references measured in the same run (the machine is shared: client,
  * proxy and server are three processes on however many cores there are, 2 here, so absolute
@@ -523,7 +533,7 @@ async function embeddedCost(policy: CompiledPolicy, logPath: string) {
 // ---------------------------------------------------------------------------------------------
 
 interface Setup {
-  key: "direct" | "gated" | "peer" | "pipe" | "record" | "embedded";
+  key: "direct" | "gated" | "peer" | "pipe" | "record" | "decide" | "embedded";
   label: string;
   peer: StdioPeer;
   samples: Float64Array;
@@ -551,6 +561,7 @@ async function main(): Promise<void> {
   const log = join(tmp, "decisions.ndjson");
   const profDir = join(tmp, "cpu-prof");
   const recordLog = join(tmp, "record-hop.ndjson");
+  const decideLog = join(tmp, "decide-hop.ndjson");
   writeFileSync(appPack, APP_PACK);
 
   const gateNode = CPU_PROF
@@ -575,6 +586,14 @@ async function main(): Promise<void> {
     peer: [process.execPath, join(ROOT, "bench/fixtures/mcp-proxy-stdio.mjs"), ...SERVER],
     pipe: [process.execPath, "-e", PIPE_HOP, ...SERVER],
     record: [process.execPath, join(ROOT, "bench/fixtures/record-hop.mjs"), recordLog, ...SERVER],
+    decide: [
+      process.execPath,
+      join(ROOT, "bench/fixtures/record-hop.mjs"),
+      "--decide",
+      `${join(ROOT, "packs/mcp-baseline.yaml")},${appPack}`,
+      decideLog,
+      ...SERVER,
+    ],
     embedded: SERVER,
   };
   const labels: Record<Setup["key"], string> = {
@@ -583,6 +602,7 @@ async function main(): Promise<void> {
     peer: `peer (mcp-proxy ${MCP_PROXY_VERSION})`,
     pipe: "pipe hop (reference)",
     record: "record hop (reference)",
+    decide: "decide hop (reference)",
     embedded: "embedded gate (createGate)",
   };
   const policy = await compilePacks([join(ROOT, "packs/mcp-baseline.yaml"), appPack]);
@@ -665,6 +685,23 @@ async function main(): Promise<void> {
     throw new Error(
       `embedded decision log: expected ${gatedCalls} forwarded echo decisions with distinct ids, found ${embeddedRecords.length} records, ${embeddedIds.size} distinct`,
     );
+  // The decide hop's log: one record per tools/call, each decided by the allow-list's rule and
+  // with its arguments' digest (so both really ran), besides a record per other message.
+  const decideRecords = readFileSync(decideLog, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as { rule_id?: unknown; arguments_digest?: unknown });
+  const decided = decideRecords.filter((e) => e.rule_id !== undefined);
+  const allowed = decided.filter(
+    (e) =>
+      e.rule_id === "app-tools" &&
+      typeof e.arguments_digest === "string" &&
+      /^sha256:[0-9a-f]{64}$/.test(e.arguments_digest),
+  ).length;
+  if (decided.length !== gatedCalls || allowed !== gatedCalls)
+    throw new Error(
+      `decide hop log: expected ${gatedCalls} tools/call records allowed by app-tools with a digest, found ${decided.length} decided, ${allowed} so`,
+    );
   const logBytes = statSync(log).size;
 
   if (CPU_PROF) console.error(`gate CPU profile written to ${profDir}`);
@@ -692,6 +729,9 @@ async function main(): Promise<void> {
   const roundVsRecord = byKey("gated").roundP50.map(
     (g, i) => (g - (byKey("record").roundP50[i] ?? 0)) / 1000,
   );
+  const roundDecideVsRecord = byKey("decide").roundP50.map(
+    (g, i) => (g - (byKey("record").roundP50[i] ?? 0)) / 1000,
+  );
   const cps = (k: Setup["key"]) => (THROUGHPUT_ROUNDS * THROUGHPUT_PER_ROUND) / (byKey(k).throughputNs / 1e9);
   const ratio = cps("gated") / cps("direct");
   const embedded = st("embedded");
@@ -709,6 +749,11 @@ async function main(): Promise<void> {
   const gateCpu = round(cpuPipelined("gated"), 1);
   const recordCpu = round(cpuPipelined("record"), 1);
   const cpuRatio = round(gateCpu / recordCpu, 2);
+  // The decide hop against the record hop, figured as the targets are (no target of its own).
+  const decideVsRecordThroughput = round(cps("decide") / cps("record"), 2);
+  const decideMinusRecordP50 = round(st("decide").p50 - st("record").p50, 1);
+  const decideCpu = round(cpuPipelined("decide"), 1);
+  const decideCpuRatio = round(decideCpu / recordCpu, 2);
   const embeddedAdded = round(inProcess.addedUs, 1);
   const targets = {
     gated_vs_record_hop_throughput: {
@@ -816,6 +861,11 @@ async function main(): Promise<void> {
     table([
       ["reference figure (no target)", "value"],
       ["gated − record hop p50 per round (min / median / max)", spread(roundVsRecord)],
+      [
+        "decide hop / record hop: throughput; p50 gap; pipelined CPU",
+        `${decideVsRecordThroughput.toFixed(2)}×; ${us(decideMinusRecordP50)}; ${decideCpuRatio.toFixed(2)}× (${us(decideCpu)} / ${us(recordCpu)})`,
+      ],
+      ["decide hop − record hop p50 per round (min / median / max)", spread(roundDecideVsRecord)],
       ["added p50 / p99 (gated − direct)", `${us(addedP50)} / ${us(addedP99)}`],
       ["added p50 per round (min / median / max)", spread(roundAdded)],
       ["gated / direct throughput", `${ratio.toFixed(2)}×`],
@@ -867,6 +917,11 @@ async function main(): Promise<void> {
         record_hop_p99_us: round(st("record").p99, 1),
         calls_per_sec_record_hop: Math.round(cps("record")),
         record_hop_throughput_ratio: round(recordRatio, 2),
+        decide_hop_p50_us: round(st("decide").p50, 1),
+        decide_hop_p99_us: round(st("decide").p99, 1),
+        calls_per_sec_decide_hop: Math.round(cps("decide")),
+        decide_hop_vs_record_hop_throughput: decideVsRecordThroughput,
+        decide_hop_minus_record_hop_p50_us: decideMinusRecordP50,
         gated_vs_record_hop_throughput: vsRecordThroughput,
         gated_minus_record_hop_p50_us: minusRecordP50,
         gate_decision_p50_us: round(percentile(decideUs, 0.5), 1),
@@ -876,6 +931,9 @@ async function main(): Promise<void> {
         pipe_cpu_us_per_call_pipelined: round(cpuPipelined("pipe"), 1),
         record_hop_cpu_us_per_call_seq: round(cpuSeq("record"), 1),
         record_hop_cpu_us_per_call_pipelined: recordCpu,
+        decide_hop_cpu_us_per_call_seq: round(cpuSeq("decide"), 1),
+        decide_hop_cpu_us_per_call_pipelined: decideCpu,
+        decide_hop_vs_record_hop_cpu_pipelined: decideCpuRatio,
         embedded_p50_us: round(embedded.p50, 1),
         embedded_p99_us: round(embedded.p99, 1),
         embedded_added_p50_us: round(embedded.p50 - direct.p50, 1),
