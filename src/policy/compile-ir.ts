@@ -37,15 +37,6 @@ export interface CompileOptions {
  */
 export type SchemaCompiler = (schema: unknown, at: { pack: number; rule: number }) => ValidateFunction;
 
-/** Where the packs come from: `cached` when this build compiled them before (the pack cache). */
-export interface PackOrigin {
-  /**
-   * Checks they passed then are not run again where they cost start-up time: node's IPv6 regex,
-   * compiled on its first use, took 4-11 ms of every cached `assay policy eval`.
-   */
-  cached: boolean;
-}
-
 const RESERVED_RULE_IDS = new Set(["defaults"]);
 const BARE_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
 
@@ -58,7 +49,6 @@ export function compileLoaded(
   packs: readonly LoadedPack[],
   schemas: SchemaCompiler,
   options: CompileOptions = {},
-  origin: PackOrigin = { cached: false },
 ): CompiledPolicy {
   if (packs.length === 0) throw new AssayError("policy_empty", "no policy pack given");
   const normalized = packs.map((p) => normalizePack(p.doc));
@@ -165,14 +155,7 @@ export function compileLoaded(
         whenNames: Object.freeze((rule.when ?? []).filter((_, k) => when[k] !== undefined)),
       };
       const compiled = attempt(() =>
-        compileRule(rule, base, {
-          schemas,
-          cel,
-          at,
-          place: { pack: packIndex, rule: ruleIndex },
-          counter,
-          cached: origin.cached,
-        }),
+        compileRule(rule, base, { schemas, cel, at, place: { pack: packIndex, rule: ruleIndex }, counter }),
       );
       if (!compiled) continue;
       if (compiled.kind === "tools")
@@ -214,8 +197,6 @@ interface RuleCompileContext {
   /** The rule's pack index and index in its pack (what SchemaCompiler is told). */
   place: { pack: number; rule: number };
   counter: (pattern: ToolPattern) => number;
-  /** The pack comes from the pack cache (PackOrigin). */
-  cached: boolean;
 }
 
 function compileRule(rule: RuleDoc, base: Omit<RuleBase, "scope">, ctx: RuleCompileContext): CompiledRule {
@@ -251,7 +232,7 @@ function compileRule(rule: RuleDoc, base: Omit<RuleBase, "scope">, ctx: RuleComp
     }
     case "network": {
       const check = rule.network as NonNullable<RuleDoc["network"]>;
-      const network = compileNetwork(check, ctx.at("/network"), ctx.cached);
+      const network = compileNetwork(check, ctx.at("/network"));
       return { ...base, kind: "network", network, scope: check.tools ? patterns(check.tools) : null };
     }
     case "sequence":

@@ -32,7 +32,6 @@ export async function compilePacks(
         hit.docs.map((doc, i) => cachedPack(paths[i] as string, doc)),
         hit.schemas,
         compileOptions,
-        { cached: true },
       );
     } catch {
       // An entry this build cannot use (damaged past its checksum's reach): compile afresh below.

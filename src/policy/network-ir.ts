@@ -36,20 +36,13 @@ export interface NetworkIR {
   readonly allowSchemes: ReadonlySet<string> | null;
 }
 
-/**
- * Compile a `network` check; `pointer` locates it in its pack for errors. `checked`: this build
- * compiled the check before (the pack cache), so its CIDRs are not validated by `isIP` again.
- */
-export function compileNetwork(check: NetworkCheck, pointer: string, checked = false): NetworkIR {
+/** Compile a `network` check; `pointer` locates it in its pack for errors. */
+export function compileNetwork(check: NetworkCheck, pointer: string): NetworkIR {
   const cidrs = (list: string[] | undefined, key: string): CidrSet | null => {
     if (!list) return null;
     const entries = list.map((cidr, i): CidrEntry => {
-      const { address, prefix, family } = parseCidr(cidr, `${pointer}/${key}/${i}`, checked);
+      const { address, prefix, family } = parseCidr(cidr, `${pointer}/${key}/${i}`);
       const bits = ipBits(address);
-      // A cache entry is trusted (it holds code the gate runs); this keeps a damaged one from
-      // denying the 0 network instead of its own: the pack is then compiled afresh.
-      if (checked && (bits === null || (family === "ipv4") !== (bits.v4 !== null)))
-        throw new Error(`cached CIDR \`${cidr}\` is not an address of its family`);
       if (family === "ipv4") {
         const mask = v4Mask(prefix);
         return Object.freeze({ cidr, family: 4, mask, base: ((bits?.v4 ?? 0) & mask) >>> 0 });
@@ -71,19 +64,13 @@ export function compileNetwork(check: NetworkCheck, pointer: string, checked = f
   });
 }
 
-/**
- * A CIDR's address, prefix and family. `checked`: `isIP` accepted the address before, so its
- * family is told by its colon (IPv6 addresses have one, IPv4 addresses none) without `isIP`, whose
- * IPv6 regex costs milliseconds to compile on its first use.
- */
 function parseCidr(
   text: string,
   where: string,
-  checked: boolean,
 ): { address: string; prefix: number; family: "ipv4" | "ipv6" } {
   const slash = text.indexOf("/");
   const address = slash < 0 ? text : text.slice(0, slash);
-  const version = checked ? (address.includes(":") ? 6 : 4) : isIP(address);
+  const version = isIP(address);
   const max = version === 4 ? 32 : 128;
   const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
