@@ -33,8 +33,8 @@
  *   record's `arguments_digest` can skip (the same fixture with `--decide`): each tools/call is
  *   decided by the library's decide() (dist/index.js) against the gated setup's packs, and its
  *   arguments digested (RFC 8785 + sha256), both written into its record. No session state, no
- *   message checks, no request tracking: a floor under any deciding gate, shown for reference
- *   (no target), to tell the gate's bookkeeping apart from the work any gate must do.
+ *   message checks, no request tracking: a floor under a gate built on today's decide(), shown
+ *   for reference (no target), to tell the gate's bookkeeping apart from deciding and digesting.
  * - embedded: the gate in this process (createGate, the library's gate) around a connection to
  *   the server's stdio: the same packs, a decision log of its own, no extra process. The client
  *   hands it the message it would have written (the request line, parsed) and the connection
