@@ -18,6 +18,8 @@ export function evaluateNetwork(
     }
     if (t.host === "") continue;
     if (t.ip) {
+      // Fail closed: an address that cannot be read cannot be checked against the denied ranges.
+      if (ir.denyCidrs && !t.bits) refuse(findings, t, "is an IP address that cannot be read");
       const denied = ir.denyCidrs && t.bits ? deniedBy(ir.denyCidrs, t.bits) : null;
       if (denied) refuse(findings, t, deniedText(denied));
       else if (ir.denyHosts?.exact.has(t.ip)) refuse(findings, t, "is a denied host");

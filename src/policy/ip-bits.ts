@@ -41,7 +41,7 @@ const LOW32 = 0xffffffffn;
 export function ipBits(ip: string): IpBits | null {
   let a: ipaddr.IPv4 | ipaddr.IPv6;
   try {
-    a = ipaddr.parse(ip);
+    a = ipaddr.parse(ipaddrText(ip));
   } catch {
     return null;
   }
@@ -49,6 +49,30 @@ export function ipBits(ip: string): IpBits | null {
   let v6 = 0n;
   for (const part of (a as ipaddr.IPv6).parts) v6 = (v6 << 16n) | BigInt(part);
   return { v4: null, v6, carried: carriedBy(v6) };
+}
+
+/** A dotted IPv4 address as node:net's isIP takes it: four decimal octets, no leading zeros. */
+const DOTTED_V4 =
+  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
+
+/**
+ * An IP literal as ipaddr.js reads it right. node:net's isIP, which says what is an address,
+ * takes two IPv6 forms that ipaddr.js 2.5 misreads: a zone id (`fe80::1%eth-0`) other than
+ * letters and digits, which ipaddr.js refuses (the address then went unchecked), and a trailing
+ * dotted IPv4 part, which it reads as IPv4-mapped even after `::` alone (`::127.0.0.1` is
+ * `::7f00:1`, as WHATWG and inet_pton read it, not `::ffff:7f00:1`). A zone names the interface
+ * to reach the address through, not part of it, so it is dropped; the IPv4 part is written as
+ * the two hex groups it stands for.
+ */
+function ipaddrText(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const zone = ip.indexOf("%");
+  const addr = zone < 0 ? ip : ip.slice(0, zone);
+  const lastColon = addr.lastIndexOf(":");
+  const v4 = DOTTED_V4.exec(addr.slice(lastColon + 1));
+  if (v4 === null) return addr;
+  const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+  return `${addr.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }
 
 /** The IPv4 addresses an IPv6 address carries (see ipBits). */

@@ -43,12 +43,17 @@ export function compileNetwork(check: NetworkCheck, pointer: string): NetworkIR 
     const entries = list.map((cidr, i): CidrEntry => {
       const { address, prefix, family } = parseCidr(cidr, `${pointer}/${key}/${i}`);
       const bits = ipBits(address);
+      // isIP accepted it, so this is a gap in reading it: refuse rather than range from 0.
+      if (bits === null)
+        throw new AssayError("pack_invalid_cidr", `CIDR \`${cidr}\` has an address Assay cannot read`, {
+          where: `${pointer}/${key}/${i}`,
+        });
       if (family === "ipv4") {
         const mask = v4Mask(prefix);
-        return Object.freeze({ cidr, family: 4, mask, base: ((bits?.v4 ?? 0) & mask) >>> 0 });
+        return Object.freeze({ cidr, family: 4, mask, base: ((bits.v4 ?? 0) & mask) >>> 0 });
       }
       const mask = v6Mask(prefix);
-      return Object.freeze({ cidr, family: 6, mask, base: (bits?.v6 ?? 0n) & mask });
+      return Object.freeze({ cidr, family: 6, mask, base: (bits.v6 ?? 0n) & mask });
     });
     return Object.freeze({ entries: Object.freeze(entries) });
   };

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import { isIP } from "node:net";
 import { describe, test } from "node:test";
+import fc from "fast-check";
+import { evaluateNetwork } from "../../src/policy/eval-network.js";
 import { ipBits, v4Text } from "../../src/policy/ip-bits.js";
+import { compileNetwork } from "../../src/policy/network-ir.js";
 import { allowed, denied, netPolicy, PRIVATE } from "./network-helpers.js";
 
 /** The IPv4 addresses an IPv6 address carries, as `form a.b.c.d`. */
@@ -72,5 +76,70 @@ describe("network: embedded IPv4 is checked against the IPv4 ranges", () => {
     denied(check4({ url: "http://[2001:0:c0a8:101::f5ff:fffe]/" })); // client 10.0.0.1
     const check6 = netPolicy({ allow_cidrs: ["2002::/16"] });
     allowed(check6({ url: "http://[2002:a00:1::1]/" }));
+  });
+});
+
+// node:net's isIP says what is an IP literal; ipaddr.js 2.5 refused zone ids other than letters
+// and digits (the address then went unchecked: `{"host":"fe80::1%eth-0"}` passed mcp-baseline)
+// and read `::a.b.c.d` as IPv4-mapped. WHATWG's URL parser is the oracle for the bits.
+describe("ip bits: every IPv6 literal isIP accepts is read as WHATWG reads it", () => {
+  const whatwg = (ip: string) => ipBits(new URL(`http://[${ip}]/`).hostname.slice(1, -1));
+  // The zone ids isIP takes: letters, digits, `-`, `.` and `:`.
+  const zone = fc.stringMatching(/^[A-Za-z0-9.:-]{1,12}$/);
+
+  test("with and without a zone id", () => {
+    fc.assert(
+      fc.property(fc.ipV6(), fc.option(zone, { nil: undefined }), (ip, z) => {
+        const text = z === undefined ? ip : `${ip}%${z}`;
+        assert.equal(isIP(text), 6, text);
+        assert.deepEqual(ipBits(text), whatwg(ip), text);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("a trailing dotted IPv4 part is the two hex groups it stands for", () => {
+    assert.deepEqual(carried("::127.0.0.1"), ["ipv4-compatible 127.0.0.1"]);
+    assert.deepEqual(carried("::ffff:127.0.0.1"), ["ipv4-mapped 127.0.0.1"]);
+    assert.deepEqual(ipBits("1:2:3:4:5:6:1.2.3.4"), whatwg("1:2:3:4:5:6:1.2.3.4"));
+    assert.deepEqual(ipBits("fe80::1%eth-0"), ipBits("fe80::1"));
+  });
+});
+
+describe("network: zone ids and dotted IPv4 parts in hosts and CIDRs", () => {
+  const check = netPolicy(PRIVATE);
+
+  test("a link-local or loopback host with a zone id of any spelling is denied", () => {
+    for (const host of ["fe80::1%eth-0", "fe80::1%br-1a2b3c", "fe80::1%en0.1", "::1%lo-1", "fe80::1%eth0"])
+      denied(check({ host }), "/arguments/host", /is in denied range/);
+    allowed(check({ host: "2606:4700::1%eth-0" }));
+  });
+
+  test("a CIDR's zone id is dropped and its dotted IPv4 part read as WHATWG reads it", () => {
+    const zoned = netPolicy({ deny_cidrs: ["fe80::1%eth-0/10"] });
+    denied(zoned({ host: "fe80::1" }));
+    allowed(zoned({ host: "::1" }));
+    const compat = netPolicy({ deny_cidrs: ["::127.0.0.1/128"] });
+    denied(compat({ url: "http://[::127.0.0.1]/" }));
+    allowed(compat({ host: "::ffff:127.0.0.1" }));
+  });
+
+  test("an IP literal that cannot be read is refused where ranges are denied (fail closed)", () => {
+    const ir = compileNetwork({ deny_cidrs: ["10.0.0.0/8"] }, "/n");
+    const target = {
+      pointer: "/arguments/host",
+      raw: "x",
+      note: "",
+      scheme: null,
+      host: "x",
+      ip: "x",
+      bits: null,
+      port: null,
+    };
+    const findings = evaluateNetwork(ir, {}, { targets: [target], unreadable: [], overflow: null });
+    assert.deepEqual(
+      findings.map((f) => f.message),
+      ["`x` is an IP address that cannot be read"],
+    );
   });
 });
