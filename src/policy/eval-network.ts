@@ -1,5 +1,5 @@
 import { type FoundTargets, findTargets, type NetFinding, type NetTarget, quote } from "./find-targets.js";
-import { type CarriedV4, type IpBits, v4Text } from "./ip-bits.js";
+import { type CarriedV4, type IpBits, ipKey, v4Text } from "./ip-bits.js";
 import type { CidrEntry, CidrSet, HostSet, NetworkIR } from "./network-ir.js";
 
 export { type FoundTargets, findTargets, type NetFinding, type NetTarget } from "./find-targets.js";
@@ -18,18 +18,18 @@ export function evaluateNetwork(
     }
     if (t.host === "") continue;
     if (t.ip) {
+      const denied = ir.denyCidrs && t.bits ? deniedBy(ir.denyCidrs, t.bits) : null;
       // Fail closed: an address that cannot be read cannot be checked against the denied ranges.
       if (ir.denyCidrs && !t.bits) refuse(findings, t, "is an IP address that cannot be read");
-      const denied = ir.denyCidrs && t.bits ? deniedBy(ir.denyCidrs, t.bits) : null;
-      if (denied) refuse(findings, t, deniedText(denied));
-      else if (ir.denyHosts?.exact.has(t.ip)) refuse(findings, t, "is a denied host");
+      else if (denied) refuse(findings, t, deniedText(denied));
+      else if (ir.denyHosts && ipNamed(ir.denyHosts, t)) refuse(findings, t, "is a denied host");
       if (
         ir.allowCidrs &&
         !(t.bits && allowedBy(ir.allowCidrs, t.bits)) &&
-        !(ir.allowHosts && inHosts(ir.allowHosts, t.ip))
+        !(ir.allowHosts && ipAllowed(ir.allowHosts, t))
       ) {
         refuse(findings, t, "is outside the allowed ranges");
-      } else if (!ir.allowCidrs && ir.allowHosts && !inHosts(ir.allowHosts, t.ip)) {
+      } else if (!ir.allowCidrs && ir.allowHosts && !ipAllowed(ir.allowHosts, t)) {
         refuse(findings, t, "is an address not in the allowed hosts");
       }
     } else {
@@ -104,6 +104,16 @@ function inV6(set: CidrSet, v6: bigint): CidrEntry | null {
     if (e.family === 6 && (v6 & (e.mask as bigint)) === e.base) return e;
   }
   return null;
+}
+
+/** An IP destination listed in `set` as it is written or as any spelling of its address. */
+function ipNamed(set: HostSet, t: NetTarget): boolean {
+  return set.exact.has(t.ip as string) || (t.bits !== null && set.ips.has(ipKey(t.bits)));
+}
+
+/** An IP destination an allow list lets through: named by it, or under one of its `*.suffix` entries. */
+function ipAllowed(set: HostSet, t: NetTarget): boolean {
+  return ipNamed(set, t) || inHosts(set, t.ip as string);
 }
 
 function inHosts(set: HostSet, host: string): boolean {

@@ -51,6 +51,11 @@ export function ipBits(ip: string): IpBits | null {
   return { v4: null, v6, carried: carriedBy(v6) };
 }
 
+/** One key per address, however it is written (`::1`, `0::1`, `::0:1`, `::1%lo`), for set lookups. */
+export function ipKey(bits: IpBits): string {
+  return bits.v4 !== null ? `4:${bits.v4}` : `6:${(bits.v6 as bigint).toString(16)}`;
+}
+
 /** A dotted IPv4 address as node:net's isIP takes it: four decimal octets, no leading zeros. */
 const DOTTED_V4 =
   /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;

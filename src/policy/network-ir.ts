@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 import { AssayError } from "../lib/errors.js";
-import { ipBits, v4Mask, v6Mask } from "./ip-bits.js";
+import { ipBits, ipKey, v4Mask, v6Mask } from "./ip-bits.js";
 import type { NetworkCheck } from "./pack-types.js";
 import { isIpLiteral } from "./read-destination.js";
 
@@ -21,6 +21,8 @@ export interface CidrSet {
 export interface HostSet {
   readonly exact: ReadonlySet<string>;
   readonly suffixes: readonly string[];
+  /** The IP literal entries by address (ipKey), so that any spelling of one matches it. */
+  readonly ips: ReadonlySet<string>;
 }
 
 /** The compiled form of a `network` check. */
@@ -107,9 +109,16 @@ function hosts(list: string[] | undefined): HostSet | null {
   if (!list) return null;
   const exact = new Set<string>();
   const suffixes: string[] = [];
+  const ips = new Set<string>();
   for (const raw of list) {
-    if (raw.startsWith("*.")) suffixes.push(`.${asciiHost(raw.slice(2))}`);
-    else exact.add(asciiHost(raw));
+    if (raw.startsWith("*.")) {
+      suffixes.push(`.${asciiHost(raw.slice(2))}`);
+      continue;
+    }
+    const host = asciiHost(raw);
+    exact.add(host);
+    const bits = isIpLiteral(host) ? ipBits(host) : null;
+    if (bits) ips.add(ipKey(bits));
   }
-  return Object.freeze({ exact, suffixes: Object.freeze(suffixes) });
+  return Object.freeze({ exact, suffixes: Object.freeze(suffixes), ips });
 }

@@ -124,6 +124,20 @@ describe("network: zone ids and dotted IPv4 parts in hosts and CIDRs", () => {
     allowed(compat({ host: "::ffff:127.0.0.1" }));
   });
 
+  test("an IP entry in deny_hosts or allow_hosts matches every spelling of its address", () => {
+    const deny = netPolicy({ deny_hosts: ["::1"] });
+    for (const host of ["::1", "::1%lo", "::0:1", "0:0:0:0:0:0:0:1"])
+      denied(deny({ host }), "/arguments/host", /is a denied host/);
+    denied(deny({ url: "http://[0::1]:8080/" }));
+    allowed(deny({ host: "::2" }));
+    denied(netPolicy({ deny_hosts: ["0::1"] })({ url: "http://[::1]/" }));
+    const allow = netPolicy({ allow_hosts: ["::1", "10.0.0.1"] });
+    allowed(allow({ host: "0::1%lo" }));
+    allowed(allow({ host: "10.0.0.1" }));
+    denied(allow({ host: "::2" }), "/arguments/host", /not in the allowed hosts/);
+    denied(allow({ host: "10.0.0.2" }));
+  });
+
   test("an IP literal that cannot be read is refused where ranges are denied (fail closed)", () => {
     const ir = compileNetwork({ deny_cidrs: ["10.0.0.0/8"] }, "/n");
     const target = {
