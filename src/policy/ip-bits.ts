@@ -56,13 +56,13 @@ export function ipKey(bits: IpBits): string {
   return bits.v4 !== null ? `4:${bits.v4}` : `6:${(bits.v6 as bigint).toString(16)}`;
 }
 
-/** A dotted IPv4 address as node:net's isIP takes it: four decimal octets, no leading zeros. */
+/** A dotted IPv4 address as ipVersion (and node:net's isIP) takes it: four decimal octets, no leading zeros. */
 const DOTTED_V4 =
   /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
 
 /**
- * An IP literal as ipaddr.js reads it right. node:net's isIP, which says what is an address,
- * takes two IPv6 forms that ipaddr.js 2.5 misreads: a zone id (`fe80::1%eth-0`) other than
+ * An IP literal as ipaddr.js reads it right. What counts as an address (ipVersion, which gives
+ * node:net isIP's answers) takes two IPv6 forms that ipaddr.js 2.5 misreads: a zone id (`fe80::1%eth-0`) other than
  * letters and digits, which ipaddr.js refuses (the address then went unchecked), and a trailing
  * dotted IPv4 part, which it reads as IPv4-mapped even after `::` alone (`::127.0.0.1` is
  * `::7f00:1`, as WHATWG and inet_pton read it, not `::ffff:7f00:1`). A zone names the interface

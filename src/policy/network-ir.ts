@@ -1,9 +1,8 @@
-import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 import { AssayError } from "../lib/errors.js";
 import { ipBits, ipKey, v4Mask, v6Mask } from "./ip-bits.js";
 import type { NetworkCheck } from "./pack-types.js";
-import { isIpLiteral } from "./read-destination.js";
+import { ipVersion, isIpLiteral } from "./read-destination.js";
 
 /** A CIDR set that can also say which of its entries matched (for the deny message). */
 export interface CidrEntry {
@@ -45,7 +44,7 @@ export function compileNetwork(check: NetworkCheck, pointer: string): NetworkIR 
     const entries = list.map((cidr, i): CidrEntry => {
       const { address, prefix, family } = parseCidr(cidr, `${pointer}/${key}/${i}`);
       const bits = ipBits(address);
-      // isIP accepted it, so this is a gap in reading it: refuse rather than range from 0.
+      // ipVersion accepted it, so this is a gap in reading it: refuse rather than range from 0.
       if (bits === null)
         throw new AssayError("pack_invalid_cidr", `CIDR \`${cidr}\` has an address Assay cannot read`, {
           where: `${pointer}/${key}/${i}`,
@@ -77,7 +76,7 @@ function parseCidr(
 ): { address: string; prefix: number; family: "ipv4" | "ipv6" } {
   const slash = text.indexOf("/");
   const address = slash < 0 ? text : text.slice(0, slash);
-  const version = isIP(address);
+  const version = ipVersion(address);
   const max = version === 4 ? 32 : 128;
   const prefixText = slash < 0 ? String(max) : text.slice(slash + 1);
   const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
