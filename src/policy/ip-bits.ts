@@ -1,4 +1,5 @@
 import ipaddr from "ipaddr.js";
+import { isDottedQuad } from "./read-destination.js";
 
 /** How an IPv6 address carries an IPv4 address. */
 export type CarriedForm =
@@ -56,10 +57,6 @@ export function ipKey(bits: IpBits): string {
   return bits.v4 !== null ? `4:${bits.v4}` : `6:${(bits.v6 as bigint).toString(16)}`;
 }
 
-/** A dotted IPv4 address as ipVersion (and node:net's isIP) takes it: four decimal octets, no leading zeros. */
-const DOTTED_V4 =
-  /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;
-
 /**
  * An IP literal as ipaddr.js reads it right. What counts as an address (ipVersion, which gives
  * node:net isIP's answers) takes two IPv6 forms that ipaddr.js 2.5 misreads: a zone id (`fe80::1%eth-0`) other than
@@ -74,9 +71,11 @@ function ipaddrText(ip: string): string {
   const zone = ip.indexOf("%");
   const addr = zone < 0 ? ip : ip.slice(0, zone);
   const lastColon = addr.lastIndexOf(":");
-  const v4 = DOTTED_V4.exec(addr.slice(lastColon + 1));
-  if (v4 === null) return addr;
-  const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+  if (!isDottedQuad(addr, lastColon + 1, addr.length)) return addr;
+  const [a, b, c, d] = addr
+    .slice(lastColon + 1)
+    .split(".")
+    .map(Number) as [number, number, number, number];
   return `${addr.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
 }
 

@@ -168,7 +168,7 @@ export function ipVersion(value: string): 0 | 4 | 6 {
 }
 
 /** `value[from, to)` is four decimal octets 0-255 without leading zeros, joined by dots. */
-function isDottedQuad(value: string, from: number, to: number): boolean {
+export function isDottedQuad(value: string, from: number, to: number): boolean {
   let octets = 0;
   let start = from;
   for (let i = from; i <= to; i++) {
@@ -197,19 +197,13 @@ function isIpv6(value: string): boolean {
   const end = pct < 0 ? value.length : pct;
   if (pct >= 0 && !isZone(value, pct + 1)) return false;
   const gap = value.indexOf("::");
-  if (gap >= end) return isGroups(value, 0, end, 8);
-  if (gap < 0) return isGroups(value, 0, end, 8);
+  if (gap < 0 || gap >= end) return countGroups(value, 0, end, true) === 8;
   // A second `::` (or `:::`) is not an address.
   const again = value.indexOf("::", gap + 1);
   if (again >= 0 && again < end) return false;
   const head = gap === 0 ? 0 : countGroups(value, 0, gap, false);
   const tail = gap + 2 === end ? 0 : countGroups(value, gap + 2, end, true);
   return head >= 0 && tail >= 0 && head + tail <= 7;
-}
-
-/** Whether `value[from, to)` is exactly `want` groups (a final dotted quad counting two). */
-function isGroups(value: string, from: number, to: number, want: number): boolean {
-  return countGroups(value, from, to, true) === want;
 }
 
 /**
