@@ -1,8 +1,9 @@
 import { type CallShape, shapeCall, type ToolCall } from "./call-shape.js";
+import type { CelProgram } from "./cel.js";
 import type { Decision, ReasonCode, Violation } from "./decision.js";
 import { type FoundTargets, findTargets } from "./eval-network.js";
 import { type DecisionScratch, evaluateRule, violation } from "./evaluate-rule.js";
-import type { CompiledPolicy, CompiledRule } from "./ir.js";
+import type { CompiledPack, CompiledPolicy, CompiledRule } from "./ir.js";
 import type { NetworkIR } from "./network-ir.js";
 import { type ResolvedPlan, type RulePlan, resolvePlan } from "./rule-plan.js";
 import { ruleConsultedFor } from "./rule-scope.js";
@@ -78,7 +79,9 @@ export function decideInState(
   }
   const call = shaped.call;
   const candidates = plan ? plannedCandidates(policy, plan, call.tool) : candidatesFor(policy, call.tool);
-  const mentioned = new Uint8Array(policy.packs.length);
+  // Which packs list the tool: bits while the packs are few (nothing allocated per call), bytes beyond.
+  let mentionedBits = 0;
+  const mentionedBytes = policy.packs.length > 31 ? new Uint8Array(policy.packs.length) : undefined;
   const violations: Violation[] = [];
   const scratch = new Scratch(policy, call, context);
   let allowedBy: CompiledRule | undefined;
@@ -86,14 +89,21 @@ export function decideInState(
   // policy order (which picks the deciding violation) can be restored.
   const owners: number[] | undefined = plan ? [] : undefined;
 
-  for (const rule of candidates) {
+  // Indexed loops here and below: this runs on every call, and for...of over an array allocates
+  // an iterator per loop wherever V8 does not optimise it away.
+  for (let c = 0; c < candidates.length; c++) {
+    const rule = candidates[c] as CompiledRule;
     try {
       if (rule.when.length > 0 && !scratch.whenHolds(rule)) continue;
       const out = evaluateRule(rule, call, scratch, state);
-      if (out.mentioned) mentioned[rule.packIndex] = 1;
+      if (out.mentioned) {
+        if (mentionedBytes) mentionedBytes[rule.packIndex] = 1;
+        else mentionedBits |= 1 << rule.packIndex;
+      }
       if (out.allowed && (allowedBy === undefined || rule.index < allowedBy.index)) allowedBy = rule;
-      for (const v of out.violations) {
-        violations.push(v);
+      const found = out.violations;
+      for (let i = 0; i < found.length; i++) {
+        violations.push(found[i] as Violation);
         owners?.push(rule.index);
       }
     } catch (err) {
@@ -114,8 +124,10 @@ export function decideInState(
   if (owners) restorePolicyOrder(violations, owners);
 
   let defaultAllowId: string | undefined;
-  for (const pack of policy.packs) {
-    if (mentioned[pack.index] === 1) continue;
+  for (let p = 0; p < policy.packs.length; p++) {
+    const pack = policy.packs[p] as CompiledPack;
+    if (mentionedBytes ? mentionedBytes[pack.index] === 1 : (mentionedBits & (1 << pack.index)) !== 0)
+      continue;
     if (pack.defaults === "allow") {
       defaultAllowId ??= pack.defaultsRuleId;
       continue;
@@ -214,11 +226,20 @@ function restorePolicyOrder(violations: Violation[], owners: readonly number[]):
   for (const [i, k] of keyed.entries()) violations[i] = k.v;
 }
 
-/** The lazily computed, per-decision work rules share: one object, no closures. */
+/**
+ * The lazily computed, per-decision work rules share: one object, no closures. Conditions and
+ * destination scans are memoised by key; the first key is kept in fields, since most policies have
+ * at most one of each per call, and a Map (which costs more to make than the rest of a decision
+ * allocates) is made only for a second.
+ */
 class Scratch implements DecisionScratch {
   private cel: Record<string, unknown> | undefined;
   private folded: readonly string[] | undefined;
+  private foundKey: unknown;
+  private foundFirst: FoundTargets | undefined;
   private found: Map<unknown, FoundTargets> | undefined;
+  private whenKey: unknown;
+  private whenFirst: boolean | undefined;
   private when: Map<unknown, boolean> | undefined;
 
   constructor(
@@ -238,26 +259,41 @@ class Scratch implements DecisionScratch {
   }
 
   targets(network: NetworkIR): FoundTargets {
-    this.found ??= new Map();
-    let found = this.found.get(network.paths);
+    const key = network.paths;
+    if (this.foundFirst !== undefined && this.foundKey === key) return this.foundFirst;
+    let found = this.found?.get(key);
     if (!found) {
       found = findTargets(network, this.call.arguments);
-      this.found.set(network.paths, found);
+      if (this.foundFirst === undefined) {
+        this.foundKey = key;
+        this.foundFirst = found;
+      } else {
+        this.found ??= new Map();
+        this.found.set(key, found);
+      }
     }
     return found;
   }
 
   /** Do all of the rule's conditions hold? Each condition runs at most once per decision. */
   whenHolds(rule: CompiledRule): boolean {
-    this.when ??= new Map();
-    for (const program of rule.when) {
-      let holds = this.when.get(program);
+    const programs = rule.when;
+    for (let i = 0; i < programs.length; i++) {
+      const program = programs[i] as CelProgram;
+      let holds =
+        this.whenFirst !== undefined && this.whenKey === program ? this.whenFirst : this.when?.get(program);
       if (holds === undefined) {
         const result = program.run(this.bindings());
         if (typeof result !== "boolean")
           throw new Error(`condition \`${program.source}\` gave ${typeof result}, not a bool`);
         holds = result;
-        this.when.set(program, holds);
+        if (this.whenFirst === undefined) {
+          this.whenKey = program;
+          this.whenFirst = holds;
+        } else {
+          this.when ??= new Map();
+          this.when.set(program, holds);
+        }
       }
       if (!holds) return false;
     }
@@ -273,7 +309,8 @@ function finish(
   call?: ToolCall,
 ): Decision {
   let deciding: Violation | undefined;
-  for (const v of violations) {
+  for (let i = 0; i < violations.length; i++) {
+    const v = violations[i] as Violation;
     if (v.effect === "deny") {
       deciding = v;
       break;

@@ -143,11 +143,12 @@ class Finder implements SpanSink {
           stack.push({ value: value[i], pointer: inJson ? pointer : `${pointer}/${i}`, role, level });
         }
       } else if (value !== null && typeof value === "object") {
-        const entries = Object.entries(value);
-        for (let i = entries.length - 1; i >= 0; i--) {
-          const [k, v] = entries[i] as [string, unknown];
+        // Keys, not entries: no [key, value] pair allocated per member.
+        const keys = Object.keys(value);
+        for (let i = keys.length - 1; i >= 0; i--) {
+          const k = keys[i] as string;
           stack.push({
-            value: v,
+            value: (value as Record<string, unknown>)[k],
             pointer: inJson ? pointer : `${pointer}/${escapeSegment(k)}`,
             role: role === "all" ? "all" : keyRole(k),
             level,

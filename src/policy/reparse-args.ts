@@ -20,11 +20,16 @@ export interface Reparsed {
 export function reparsedArguments(args: Record<string, unknown>, maxDepth: number): Reparsed | null {
   let out: Record<string, unknown> | undefined;
   let changed: Set<string> | undefined;
-  const tooDeep: string[] = [];
-  for (const [key, value] of Object.entries(args)) {
+  let tooDeep: string[] | undefined;
+  // Runs on every call an args rule checks: keys (no pair per member), and nothing allocated
+  // unless a string may re-parse.
+  const keys = Object.keys(args);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const value = args[key];
     if (typeof value !== "string" || !mayBeReparsed(value)) continue;
     const r = parseJsonText(value, maxDepth);
-    if (r.kind === "too_deep") tooDeep.push(key);
+    if (r.kind === "too_deep") (tooDeep ??= []).push(key);
     if (r.kind !== "value" || (r.value !== null && typeof r.value !== "object")) continue;
     out ??= { ...args };
     changed ??= new Set();
@@ -32,8 +37,8 @@ export function reparsedArguments(args: Record<string, unknown>, maxDepth: numbe
     Object.defineProperty(out, key, { value: r.value, enumerable: true, writable: true, configurable: true });
     changed.add(key);
   }
-  if (!out && tooDeep.length === 0) return null;
-  return { args: out ?? args, changed: changed ?? new Set(), tooDeep };
+  if (!out && tooDeep === undefined) return null;
+  return { args: out ?? args, changed: changed ?? new Set(), tooDeep: tooDeep ?? [] };
 }
 
 /** Could `json.loads` give an object, array or null here? (First non-whitespace `{`, `[` or `n`.) */

@@ -82,6 +82,27 @@ describe("compile: composing packs", () => {
     );
   });
 
+  test("per-pack defaults hold for every pack, past the first 31", () => {
+    // decide() tracks which packs list the tool in bits up to 31 packs and in bytes beyond.
+    for (const count of [31, 32, 40]) {
+      const listsX = (i: number) => pack(`p${i}`, [rule(`x${i}`, { tools: { allow: ["x"] } })]);
+      const all = Array.from({ length: count }, (_, i) => listsX(i));
+      const allowed = decide(compilePolicy(all), { tool: "x" });
+      assert.deepEqual([allowed.effect, allowed.rule_id, allowed.violations.length], ["allow", "x0", 0]);
+      for (const silent of [0, 30, count - 1]) {
+        const packs = all.map((p, i) =>
+          i === silent ? pack(`p${i}`, [rule(`y${i}`, { tools: { allow: ["y"] } })]) : p,
+        );
+        const d = decide(compilePolicy(packs), { tool: "x" });
+        assert.deepEqual(
+          [d.effect, d.rule_id, d.violations.map((v) => v.rule_id)],
+          ["deny", `p${silent}/defaults`, [`p${silent}/defaults`]],
+          `${count} packs, pack ${silent} silent`,
+        );
+      }
+    }
+  });
+
   test("deny beats warn beats allow, whatever the pack order", () => {
     const allow = pack("allow", [rule("allow-t", { tools: { allow: ["t"] } })]);
     const warn = pack("warn", [rule("warn-t", { effect: "warn", tools: { deny: ["t"] } })], {

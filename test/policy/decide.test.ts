@@ -105,6 +105,30 @@ describe("decide: details", () => {
     assert.equal(check(policy, { tool: "t" }, { level: false }).effect, "allow");
   });
 
+  test("each rule's conditions hold or not on their own, however many conditions a decision meets", () => {
+    // decide() keeps the first condition's result in fields and the others in a Map: both must count.
+    const policy = compilePolicy([
+      pack(
+        "w",
+        [
+          rule("on-a", { when: ["a"], tools: { deny: ["t"] } }),
+          rule("on-b", { when: ["b"], tools: { deny: ["t"] } }),
+          rule("on-a-and-b", { when: ["a", "b"], tools: { deny: ["t"] } }),
+          rule("on-b-again", { when: ["b"], tools: { deny: ["t"] } }),
+          rule("on-c", { when: ["context.c"], tools: { deny: ["t"] } }),
+        ],
+        { defaults: "allow", predicates: { a: "context.a", b: "context.b" } },
+      ),
+    ]);
+    const denying = (context: Record<string, unknown>) =>
+      check(policy, { tool: "t" }, context).violations.map((v) => v.rule_id);
+    assert.deepEqual(denying({ a: true, b: false, c: false }), ["on-a"]);
+    assert.deepEqual(denying({ a: false, b: true, c: false }), ["on-b", "on-b-again"]);
+    assert.deepEqual(denying({ a: true, b: true, c: false }), ["on-a", "on-b", "on-a-and-b", "on-b-again"]);
+    assert.deepEqual(denying({ a: false, b: false, c: true }), ["on-c"]);
+    assert.deepEqual(denying({ a: false, b: false, c: false }), []);
+  });
+
   test("an assertion that gives a non-bool denies with evaluation_error", () => {
     const policy = compilePolicy([
       pack("w", [rule("x", { expr: { tools: ["t"], assert: "args.n" } })], { defaults: "allow" }),
