@@ -29,6 +29,15 @@ export class LineSplitter {
   ) {}
 
   push(chunk: Buffer): void {
+    // The usual chunk (nothing pending, nothing that could be over the limit): its complete lines
+    // decoded in one go and split as text, rather than a view, a decode and an array per line.
+    if (this.buffered === 0 && this.skipping === undefined && chunk.length <= this.maxBytes) {
+      const last = chunk.lastIndexOf(0x0a);
+      if (last >= 0 && this.wholeLines(chunk.subarray(0, last))) {
+        if (last + 1 < chunk.length) this.take(chunk.subarray(last + 1));
+        return;
+      }
+    }
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(0x0a, start);
@@ -43,6 +52,31 @@ export class LineSplitter {
   /** The stream ended: a frame without its newline is still a frame. */
   end(): void {
     if (this.buffered > 0 || this.skipping) this.finishFrame();
+  }
+
+  /**
+   * Hand over the frames of `bytes`, complete lines without the last newline, as finishFrame
+   * would one by one; false (and nothing handed over) when they are not all valid UTF-8, for the
+   * caller to take them line by line so that only the bad frame is refused.
+   */
+  private wholeLines(bytes: Buffer): boolean {
+    let text: string;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return false;
+    }
+    // One UTF-16 unit per byte only when every byte is ASCII: a frame's size is then its length.
+    const ascii = text.length === bytes.length;
+    let start = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", start);
+      const raw = nl < 0 ? text.slice(start) : text.slice(start, nl);
+      const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+      if (line.trim() !== "") this.on.line(line, ascii ? raw.length : Buffer.byteLength(raw, "utf8"));
+      if (nl < 0) return true;
+      start = nl + 1;
+    }
   }
 
   private take(piece: Buffer): void {

@@ -4,14 +4,14 @@ import fc from "fast-check";
 import { LineSplitter } from "../../src/gate/line-splitter.js";
 
 type Event =
-  | { kind: "line"; text: string }
+  | { kind: "line"; text: string; bytes?: number }
   | { kind: "oversize"; prefix: string; bytes: number }
   | { kind: "undecodable"; prefix: string };
 
-function collect(maxBytes: number): { splitter: LineSplitter; events: Event[] } {
+function collect(maxBytes: number, withBytes = false): { splitter: LineSplitter; events: Event[] } {
   const events: Event[] = [];
   const splitter = new LineSplitter(maxBytes, {
-    line: (text) => events.push({ kind: "line", text }),
+    line: (text, bytes) => events.push(withBytes ? { kind: "line", text, bytes } : { kind: "line", text }),
     oversize: (prefix, bytes) => events.push({ kind: "oversize", prefix, bytes }),
     undecodable: (prefix) => events.push({ kind: "undecodable", prefix }),
   });
@@ -149,6 +149,76 @@ describe("LineSplitter", () => {
     splitter.end();
     assert.equal(events.length, 1);
     assert.equal(events[0]?.kind, "oversize");
+  });
+
+  test("each frame's size is its bytes on the wire, carriage return included, newline not", () => {
+    const text = '{"a":"x"}\r\n{"s":"é€𝄞"}\n\n{"b":1}\n';
+    const want = [
+      { kind: "line", text: '{"a":"x"}', bytes: 10 },
+      { kind: "line", text: '{"s":"é€𝄞"}', bytes: Buffer.byteLength('{"s":"é€𝄞"}') },
+      { kind: "line", text: '{"b":1}', bytes: 7 },
+    ];
+    // Whole (lines decoded together), one byte at a time (line by line), and ASCII alone.
+    const whole = collect(1024, true);
+    whole.splitter.push(Buffer.from(text));
+    assert.deepEqual(whole.events, want);
+    const bytewise = collect(1024, true);
+    for (const b of Buffer.from(text)) bytewise.splitter.push(Buffer.from([b]));
+    assert.deepEqual(bytewise.events, want);
+    const ascii = collect(1024, true);
+    ascii.splitter.push(Buffer.from('{"a":"x"}\r\n{"b":1}\n'));
+    assert.deepEqual(ascii.events, [want[0], want[2]]);
+  });
+
+  test("property: any bytes, any chunking: the frames of splitting the whole input at newlines", () => {
+    // Bytes of every kind, invalid UTF-8 included: a chunk that does not decode whole is taken
+    // line by line, so only its bad frames are refused.
+    const piece = fc.oneof(
+      fc.constantFrom("\n", "\r\n", "\r", " ", "{}", "é", "€", "𝄞", "\ufeff"),
+      fc.string({ maxLength: 6 }),
+      fc.uint8Array({ minLength: 1, maxLength: 3 }),
+    );
+    const reference = (bytes: Buffer): Event[] => {
+      const out: Event[] = [];
+      let start = 0;
+      while (start < bytes.length) {
+        const nl = bytes.indexOf(0x0a, start);
+        const end = nl < 0 ? bytes.length : nl;
+        const buf = bytes.subarray(start, end);
+        start = end + 1;
+        if (buf.length === 0) continue;
+        let text: string;
+        try {
+          text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(buf);
+        } catch {
+          out.push({ kind: "undecodable", prefix: buf.toString("utf8") });
+          continue;
+        }
+        if (text.endsWith("\r")) text = text.slice(0, -1);
+        if (text.trim() !== "") out.push({ kind: "line", text, bytes: buf.length });
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (pieces, cuts) => {
+          const bytes = Buffer.concat(
+            pieces.map((p) => (typeof p === "string" ? Buffer.from(p) : Buffer.from(p))),
+          );
+          const { splitter, events } = collect(1 << 20, true);
+          feed(
+            splitter,
+            bytes,
+            cuts.map((c) => (bytes.length === 0 ? 0 : c % bytes.length)),
+          );
+          splitter.end();
+          assert.deepEqual(events, reference(bytes));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   test("property: any chunking yields the same frames as splitting the whole text", () => {
