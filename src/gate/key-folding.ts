@@ -22,6 +22,18 @@ export function foldKey(key: string): string {
  * (`Method` for `method`). Undefined when there is none.
  */
 export function ambiguousKey(obj: object, fields: readonly string[] = NO_FIELDS): string | undefined {
+  // The common case, every key one seen before to be plain and no other field's fold, with one
+  // lookup a key and no array. for...in may also list inherited keys: those only send the object
+  // the long way, which reads its own keys.
+  const safe = safeKeys(fields);
+  let allSafe = true;
+  for (const k in obj) {
+    if (!safe.has(k)) {
+      allSafe = false;
+      break;
+    }
+  }
+  if (allSafe) return undefined;
   const keys = Object.keys(obj);
   const known = foldedFields(fields);
   // Most keys are lowercase ASCII, which fold to themselves: two of them cannot collide (JSON.parse
@@ -31,6 +43,10 @@ export function ambiguousKey(obj: object, fields: readonly string[] = NO_FIELDS)
       const field = known.get(k);
       if (field !== undefined && field !== k) return k;
     }
+    // Each key is fine whatever the others are (plain keys fold to themselves, and an object has
+    // no two equal keys): remembered for this list of fields.
+    if (safe.size + keys.length > MAX_PLAIN_KEYS) safe.clear();
+    for (const k of keys) safe.add(k);
     return undefined;
   }
   const seen = new Set<string>();
@@ -46,6 +62,17 @@ export function ambiguousKey(obj: object, fields: readonly string[] = NO_FIELDS)
 
 const NO_FIELDS: readonly string[] = [];
 const folded = new WeakMap<readonly string[], Map<string, string>>();
+/** Per list of fields: keys found plain that fold to no field but themselves (bounded). */
+const safeByFields = new WeakMap<readonly string[], Set<string>>();
+
+function safeKeys(fields: readonly string[]): Set<string> {
+  let s = safeByFields.get(fields);
+  if (!s) {
+    s = new Set();
+    safeByFields.set(fields, s);
+  }
+  return s;
+}
 
 /** Folded name → name, per (constant) list of field names. */
 function foldedFields(fields: readonly string[]): Map<string, string> {

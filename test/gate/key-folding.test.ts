@@ -33,3 +33,62 @@ test("property: an object is ambiguous exactly when two of its keys fold alike",
     }),
   );
 });
+
+test("keys found fine before still count against a key that comes with them later", () => {
+  // ambiguousKey remembers plain keys it has passed, per list of fields: an object with one of
+  // them and a new key must still be judged whole.
+  const fields = ["method", "params"] as const;
+  assert.equal(ambiguousKey({ method: "ping", params: {}, path: 1 }, fields), undefined);
+  assert.equal(ambiguousKey({ method: "ping", params: {}, path: 1 }, fields), undefined, "again");
+  assert.equal(ambiguousKey({ path: 1, PATH: 2, method: "x" }, fields), "PATH");
+  assert.equal(ambiguousKey({ method: "x", Method: "y" }, fields), "Method");
+  assert.equal(ambiguousKey({ params: {}, paramſ: 1 }, fields), "paramſ");
+  // A key plain for one list of fields is not thereby fine for another it folds onto.
+  assert.equal(ambiguousKey({ inputschema: 1 }), undefined);
+  assert.equal(ambiguousKey({ inputschema: 1 }, ["inputSchema"]), "inputschema");
+});
+
+test("property: the same answers in any order of calls, whatever was seen before", () => {
+  const key = fc.constantFrom(
+    "a",
+    "A",
+    "path",
+    "PATH",
+    "method",
+    "Method",
+    "ſ",
+    "s",
+    "S",
+    "k",
+    "\u212a",
+    "x_1",
+    "inputschema",
+    "inputSchema",
+  );
+  const call = fc.record({
+    keys: fc.uniqueArray(key, { maxLength: 5 }),
+    withFields: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(fc.array(call, { maxLength: 8 }), (calls) => {
+      for (const { keys, withFields } of calls) {
+        const obj = Object.fromEntries(keys.map((k) => [k, 1]));
+        const fields = withFields ? FIELDS : [];
+        const folds = new Map<string, string>();
+        let expected: string | undefined;
+        for (const k of Object.keys(obj)) {
+          const f = foldKey(k);
+          const field = fields.find((x) => foldKey(x) === f);
+          if (folds.has(f) || (field !== undefined && field !== k)) {
+            expected = k;
+            break;
+          }
+          folds.set(f, k);
+        }
+        assert.equal(ambiguousKey(obj, withFields ? FIELDS : undefined), expected, JSON.stringify(keys));
+      }
+    }),
+  );
+});
+
+const FIELDS = ["method", "s", "inputSchema"] as const;
