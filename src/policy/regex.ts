@@ -1,6 +1,7 @@
 import { RE2JS } from "re2js";
 import { AssayError } from "../lib/errors.js";
 import { linearNativeRegex } from "./regex-linear.js";
+import { holdsAny, requiredLiterals } from "./regex-literals.js";
 
 /** A compiled, linear-time matcher. Arguments are attacker-controlled, so no backtracking engine runs on them. */
 export interface Matcher {
@@ -17,6 +18,14 @@ export function compileRegex(pattern: string, where?: string): Matcher {
     const re = RE2JS.compile(pattern);
     const native = linearNativeRegex(pattern);
     if (native) return nativeMatcher(pattern, native);
+    // RE2 runs only on texts that hold one of the strings every match holds, when there are such.
+    const needles = requiredLiterals(pattern);
+    if (needles) {
+      return {
+        test: (text: string) => holdsAny(text, needles) && re.test(text),
+        toString: () => matcherName(pattern),
+      };
+    }
     return { test: (text: string) => re.test(text), toString: () => matcherName(pattern) };
   } catch (err) {
     const reason = (err as Error).message;
