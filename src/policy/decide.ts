@@ -334,10 +334,22 @@ function finish(
     effect: "allow",
     rule_id: allowRuleId ?? null,
     reason_code: allowReason,
-    message: call ? `tool \`${call.tool}\` is allowed` : "allowed",
+    message: call ? allowedMessage(call.tool) : "allowed",
     violations,
     policy_digest: policy.digest,
   };
+}
+
+// The same text for every allowed call of a tool, not a new one each time: a record compares it
+// with the last one's, which for a string built anew means flattening and comparing it.
+const allowedMessages = new Map<string, string>();
+function allowedMessage(tool: string): string {
+  let m = allowedMessages.get(tool);
+  if (m === undefined) {
+    m = `tool \`${tool}\` is allowed`;
+    if (allowedMessages.size < MAX_MEMO_TOOLS) allowedMessages.set(tool, m);
+  }
+  return m;
 }
 
 function errorText(err: unknown): string {

@@ -384,6 +384,13 @@ describe("decide: properties", () => {
 });
 
 describe("decision messages", () => {
+  test("an allowed call's message names its own tool, every time", () => {
+    const policy = compilePolicy([pack("m", [rule("ok", { tools: { allow: ["*"] } })])]);
+    for (const tool of ["read_file", "write_file", "read_file", "write_file", "x`y"]) {
+      assert.equal(decide(policy, { tool, arguments: {} }).message, `tool \`${tool}\` is allowed`);
+    }
+  });
+
   test("an evaluation error reports what failed, not the rule's advice", () => {
     const policy = compilePolicy([
       pack(
