@@ -29,7 +29,10 @@ export function reparsedArguments(args: Record<string, unknown>, maxDepth: numbe
     const value = args[key];
     if (typeof value !== "string" || !mayBeReparsed(value)) continue;
     const r = parseJsonText(value, maxDepth);
-    if (r.kind === "too_deep") (tooDeep ??= []).push(key);
+    if (r.kind === "too_deep") {
+      tooDeep ??= [];
+      tooDeep.push(key);
+    }
     if (r.kind !== "value" || (r.value !== null && typeof r.value !== "object")) continue;
     out ??= { ...args };
     changed ??= new Set();
