@@ -13,6 +13,8 @@
 
 /** At most this many strings in a set: past it, checking them would cost more than it saves. */
 const MAX_NEEDLES = 16;
+/** Groups nested deeper than this are not read (RE2 takes far deeper `(?:` nesting; the stack might not). */
+const MAX_GROUP_DEPTH = 64;
 
 /** A literal char, a set of strings one of which occurs, a zero-width assertion, or anything. */
 type Atom = { lit: string } | { need: readonly string[] | undefined } | "zero" | "other";
@@ -44,6 +46,7 @@ const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
 class LiteralParser {
   private readonly cps: string[];
   private i = 0;
+  private depth = 0;
 
   constructor(pattern: string) {
     this.cps = Array.from(pattern);
@@ -104,6 +107,7 @@ class LiteralParser {
     const c = this.next();
     switch (c) {
       case "(": {
+        if (++this.depth > MAX_GROUP_DEPTH) throw new Unknown();
         if (this.peek() === "?") {
           // `(?:` groups; `(?P<name>` and `(?<name>` capture. Flags change what matches: unknown.
           if (this.peek(1) === ":") this.i += 2;
@@ -113,6 +117,7 @@ class LiteralParser {
         }
         const need = this.alternation();
         if (this.next() !== ")") throw new Unknown();
+        this.depth--;
         return { need };
       }
       case "[":
@@ -157,11 +162,18 @@ class LiteralParser {
     if (c === "*" || c === "?") min = 0;
     else if (c === "+") min = 1;
     else if (c === "{") {
-      const rest = this.cps.slice(this.i).join("");
-      const m = /^\{(\d+)(?:,\d*)?\}/.exec(rest);
-      if (!m) throw new Unknown();
-      min = Number(m[1]);
-      this.i += m[0].length - 1;
+      // `{n}`, `{n,}` or `{n,m}`, read in place; RE2 reads anything else there as literal text.
+      let j = this.i + 1;
+      const digitsFrom = j;
+      while (isDigit(this.cps[j])) j++;
+      if (j === digitsFrom || j - digitsFrom > 4) throw new Unknown();
+      min = Number(this.cps.slice(digitsFrom, j).join(""));
+      if (this.cps[j] === ",") {
+        j++;
+        while (isDigit(this.cps[j])) j++;
+      }
+      if (this.cps[j] !== "}") throw new Unknown();
+      this.i = j;
     } else return undefined;
     this.i++;
     if (this.peek() === "?") this.i++;
@@ -188,12 +200,14 @@ class LiteralParser {
     }
   }
 
+  /** Past a group's name and its `>`: word chars only, so `(?<=` and `(?<!` (lookbehind, were RE2 ever asked to allow it) are unknown. */
   private skipName(from: number): void {
     this.i += from;
+    const start = this.i;
     for (;;) {
       const c = this.next();
-      if (c === undefined) throw new Unknown();
-      if (c === ">") return;
+      if (c === ">" && this.i - 1 > start) return;
+      if (c === undefined || !/^\w$/.test(c)) throw new Unknown();
     }
   }
 
@@ -204,6 +218,10 @@ class LiteralParser {
   private next(): string | undefined {
     return this.cps[this.i++];
   }
+}
+
+function isDigit(c: string | undefined): boolean {
+  return c !== undefined && c >= "0" && c <= "9";
 }
 
 /** Whether set `a` tells more texts apart than `b`: a longer shortest string, then fewer strings. */

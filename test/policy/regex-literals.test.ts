@@ -72,6 +72,19 @@ describe("literals every match of a pattern holds", () => {
     assert.deepEqual(requiredLiterals("(^|[/\\\\])\\.\\.([/\\\\]|$)"), [".."]);
     assert.deepEqual(requiredLiterals("ab+c?d"), ["a"]);
     assert.deepEqual(requiredLiterals("x(?:foo|bar)+y"), ["foo", "bar"]);
+    // Not a name: lookbehind syntax, which RE2 refuses unless asked, is never read as a group.
+    assert.equal(requiredLiterals("(?<!x>abc)def"), undefined);
+    assert.equal(requiredLiterals("(?<=x>abc)def"), undefined);
+    assert.deepEqual(requiredLiterals("(?<n1>abc)de"), ["abc"]);
+  });
+
+  test("nesting RE2 takes is not refused for the analysis's sake", () => {
+    // RE2 bounds capturing groups, not `(?:` ones: thousands of levels compile, and must still.
+    const deep = `${"(?:".repeat(3000)}ab${")".repeat(3000)}`;
+    assert.equal(requiredLiterals(deep), undefined);
+    assert.equal(compileRegex(deep).test("xaby"), true);
+    assert.equal(compileRegex(deep).test("xa"), false);
+    assert.deepEqual(requiredLiterals(`${"(?:".repeat(64)}ab${")".repeat(64)}`), ["ab"]);
   });
 
   test("property: a text RE2 matches always holds one of the pattern's literals", () => {
