@@ -227,20 +227,36 @@ function restorePolicyOrder(violations: Violation[], owners: readonly number[]):
 }
 
 /**
- * The lazily computed, per-decision work rules share: one object, no closures. Conditions and
- * destination scans are memoised by key; the first key is kept in fields, since most policies have
- * at most one of each per call, and a Map (which costs more to make than the rest of a decision
- * allocates) is made only for a second.
+ * Values by key for one decision: the first in fields, since most policies meet at most one
+ * condition and one destination scan per call, and a Map (which costs more to make than the rest
+ * of a decision allocates) only from the second on.
  */
+class FirstThenMap<K, V> {
+  private firstKey: K | undefined;
+  private firstValue: V | undefined;
+  private rest: Map<K, V> | undefined;
+
+  get(key: K): V | undefined {
+    return this.firstValue !== undefined && this.firstKey === key ? this.firstValue : this.rest?.get(key);
+  }
+
+  set(key: K, value: V): void {
+    if (this.firstValue === undefined) {
+      this.firstKey = key;
+      this.firstValue = value;
+    } else {
+      this.rest ??= new Map();
+      this.rest.set(key, value);
+    }
+  }
+}
+
+/** The lazily computed, per-decision work rules share: one object, no closures. */
 class Scratch implements DecisionScratch {
   private cel: Record<string, unknown> | undefined;
   private folded: readonly string[] | undefined;
-  private foundKey: unknown;
-  private foundFirst: FoundTargets | undefined;
-  private found: Map<unknown, FoundTargets> | undefined;
-  private whenKey: unknown;
-  private whenFirst: boolean | undefined;
-  private when: Map<unknown, boolean> | undefined;
+  private found: FirstThenMap<unknown, FoundTargets> | undefined;
+  private when: FirstThenMap<CelProgram, boolean> | undefined;
 
   constructor(
     private readonly policy: CompiledPolicy,
@@ -259,41 +275,28 @@ class Scratch implements DecisionScratch {
   }
 
   targets(network: NetworkIR): FoundTargets {
-    const key = network.paths;
-    if (this.foundFirst !== undefined && this.foundKey === key) return this.foundFirst;
-    let found = this.found?.get(key);
+    this.found ??= new FirstThenMap();
+    let found = this.found.get(network.paths);
     if (!found) {
       found = findTargets(network, this.call.arguments);
-      if (this.foundFirst === undefined) {
-        this.foundKey = key;
-        this.foundFirst = found;
-      } else {
-        this.found ??= new Map();
-        this.found.set(key, found);
-      }
+      this.found.set(network.paths, found);
     }
     return found;
   }
 
   /** Do all of the rule's conditions hold? Each condition runs at most once per decision. */
   whenHolds(rule: CompiledRule): boolean {
+    this.when ??= new FirstThenMap();
     const programs = rule.when;
     for (let i = 0; i < programs.length; i++) {
       const program = programs[i] as CelProgram;
-      let holds =
-        this.whenFirst !== undefined && this.whenKey === program ? this.whenFirst : this.when?.get(program);
+      let holds = this.when.get(program);
       if (holds === undefined) {
         const result = program.run(this.bindings());
         if (typeof result !== "boolean")
           throw new Error(`condition \`${program.source}\` gave ${typeof result}, not a bool`);
         holds = result;
-        if (this.whenFirst === undefined) {
-          this.whenKey = program;
-          this.whenFirst = holds;
-        } else {
-          this.when ??= new Map();
-          this.when.set(program, holds);
-        }
+        this.when.set(program, holds);
       }
       if (!holds) return false;
     }
