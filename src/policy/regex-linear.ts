@@ -37,8 +37,10 @@ const DIGIT: Ranges = [0x30, 0x39];
 const WORD: Ranges = [0x30, 0x39, 0x41, 0x5a, 0x5f, 0x5f, 0x61, 0x7a];
 const SPACE: Ranges = [0x09, 0x0a, 0x0c, 0x0d, 0x20, 0x20];
 const NEWLINE: Ranges = [0x0a, 0x0a];
-const CONTROL_ESCAPES: Record<string, number> = { t: 0x09, n: 0x0a, r: 0x0d, f: 0x0c };
-const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
+/** RE2 escapes of control characters that are read here (others are left unread). */
+export const CONTROL_ESCAPES: Record<string, number> = { t: 0x09, n: 0x0a, r: 0x0d, f: 0x0c };
+/** ASCII punctuation: escaped, each stands for itself in RE2. */
+export const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
 
 /**
  * The native RegExp for `pattern` (already accepted by RE2) when it provably runs in linear

@@ -1,3 +1,5 @@
+import { ASCII_PUNCTUATION, CONTROL_ESCAPES } from "./regex-linear.js";
+
 /**
  * Literal strings a pattern cannot match without: a set such that every match of the pattern
  * contains at least one of them. A text that holds none of them cannot match, and is told so by a
@@ -40,9 +42,6 @@ export function holdsAny(text: string, needles: readonly string[]): boolean {
   return false;
 }
 
-const ESCAPED_CONTROLS: Record<string, string> = { n: "\n", t: "\t", r: "\r", f: "\f", v: "\v", a: "\x07" };
-const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
-
 class LiteralParser {
   private readonly cps: string[];
   private i = 0;
@@ -79,27 +78,27 @@ class LiteralParser {
       if (need === undefined || need.length === 0) return;
       if (best === undefined || better(need, best)) best = need;
     };
+    // Unrepeated literal chars in a row, considered as one string when the row ends.
     let run = "";
+    const endRun = () => {
+      if (run !== "") consider([run]);
+      run = "";
+    };
     for (;;) {
       const c = this.peek();
       if (c === undefined || c === "|" || c === ")") break;
       const atom = this.atom();
       const min = this.quantifier();
-      if (min === undefined) {
-        if (typeof atom === "object" && "lit" in atom) {
-          run += atom.lit;
-          continue;
-        }
-        consider(run === "" ? undefined : [run]);
-        run = "";
-        if (typeof atom === "object") consider(atom.need);
+      if (min === undefined && typeof atom === "object" && "lit" in atom) {
+        run += atom.lit;
         continue;
       }
-      consider(run === "" ? undefined : [run]);
-      run = "";
-      if (min >= 1 && typeof atom === "object") consider("lit" in atom ? [atom.lit] : atom.need);
+      endRun();
+      if (typeof atom !== "object") continue;
+      // Unrepeated, or repeated at least once: the item occurs in every match.
+      if (min === undefined || min >= 1) consider("lit" in atom ? [atom.lit] : atom.need);
     }
-    consider(run === "" ? undefined : [run]);
+    endRun();
     return best;
   }
 
@@ -133,8 +132,8 @@ class LiteralParser {
         if (e === undefined) throw new Unknown();
         if ("dDwWsS".includes(e)) return "other";
         if ("bBAz".includes(e)) return "zero";
-        const control = ESCAPED_CONTROLS[e];
-        if (control !== undefined) return { lit: control };
+        const control = CONTROL_ESCAPES[e];
+        if (control !== undefined) return { lit: String.fromCharCode(control) };
         if (ASCII_PUNCTUATION.test(e)) return { lit: e };
         throw new Unknown();
       }
