@@ -31,6 +31,8 @@ export class FileDecisionLog implements DecisionSink {
   private broken: string | undefined;
   private readonly lines = new RecordLines();
   private readonly out = new ByteOut();
+  /** Whether a batch is being built in `out` (see appendSync). */
+  private building = false;
 
   private constructor(
     private readonly file: FileHandle,
@@ -69,16 +71,24 @@ export class FileDecisionLog implements DecisionSink {
     if (this.broken) throw new Error(`the decision log is unusable: ${this.broken}`);
     // Every record is checked before any is written (all or none): the usual ones by RecordLines,
     // the rest by the schema validator. They are written as bytes into one buffer, the batch's.
-    const out = this.out;
+    // A record's own toJSON (records built outside the gate) may append to this log while the
+    // batch is being built: that append builds its batch in a buffer of its own.
+    const nested = this.building;
+    const out = nested ? new ByteOut(1024) : this.out;
     out.reset();
-    for (let i = 0; i < events.length; i++) {
-      const e = events[i];
-      if (!this.lines.encode(e, out)) {
-        assertRecord(e);
-        this.lines.accepted(e);
-        out.utf8(JSON.stringify(e));
+    this.building = true;
+    try {
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i];
+        if (!this.lines.encode(e, out)) {
+          assertRecord(e);
+          this.lines.accepted(e);
+          out.utf8(JSON.stringify(e));
+        }
+        out.byte(0x0a);
       }
-      out.byte(0x0a);
+    } finally {
+      this.building = nested;
     }
     // Synchronous on purpose: the call waits for its record either way, and a trip through
     // libuv's thread pool per record halved the gate's throughput (bench:gate). A write that

@@ -247,6 +247,29 @@ describe("FileDecisionLog", () => {
     );
   });
 
+  test("a record whose toJSON appends to the same log: the nested record goes first, the batch stays whole", async (t) => {
+    const path = join(await tempDir(t), "log.ndjson");
+    const log = await FileDecisionLog.open(path);
+    let nested = false;
+    const args = {
+      toJSON() {
+        if (!nested) {
+          nested = true;
+          log.appendSync([decisionEvent(9)]);
+        }
+        return {};
+      },
+    };
+    const withArgs = decisionEvent(2);
+    (withArgs.data as unknown as Record<string, unknown>).arguments = args;
+    log.appendSync([decisionEvent(0), decisionEvent(1), withArgs, decisionEvent(3)]);
+    await log.close();
+    assert.deepEqual(
+      parseDecisionLog(await readFile(path, "utf8")).map((e) => e.id),
+      [9, 0, 1, 2, 3].map((i) => decisionEvent(i).id),
+    );
+  });
+
   test("a record that does not match the schema is not written, and append rejects", async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, "log.ndjson");
