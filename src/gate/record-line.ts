@@ -63,7 +63,7 @@ export class RecordLines {
   /** The repeated values of the last record written (by SLOT), and the bytes they make. */
   private readonly last: unknown[] = REPEATED.map(() => undefined);
   private segments: Segments | undefined;
-  private lastTime: unknown;
+  private lastTime: string | undefined;
 
   /** Write the JSON text of `event` (no newline) to `out`; false (nothing written) when it must go through the validator. */
   encode(event: unknown, out: ByteOut): boolean {
@@ -220,8 +220,10 @@ export class RecordLines {
 
   /** Whether `value` is a `time` the schema accepts (it changes once a millisecond). */
   private isTime(value: unknown): value is string {
+    // A string first: before any record, `lastTime` is undefined, and so may be a record's `time`.
+    if (typeof value !== "string") return false;
     if (value === this.lastTime) return true;
-    if (typeof value !== "string" || !(isClockTime(value) || TIME.test(value))) return false;
+    if (!(isClockTime(value) || TIME.test(value))) return false;
     this.lastTime = value;
     return true;
   }

@@ -202,6 +202,30 @@ describe("RecordLines", () => {
     );
   });
 
+  test("a record whose new values are missing or of another type is left to the validator, even the first one after start", () => {
+    for (const [field, value] of [
+      ["time", undefined],
+      ["time", null],
+      ["time", 0],
+      ["id", undefined],
+      ["id", ""],
+      ["tool_call_id", undefined],
+      ["request_id", undefined],
+      ["request_id", Number.NaN],
+      ["latency_us", undefined],
+      ["latency_us", -1],
+      ["arguments_digest", undefined],
+    ] as const) {
+      const lines = new RecordLines();
+      lineOf(lines, record(0));
+      const r = record(1);
+      if (field === "time" || field === "id") r[field] = value;
+      else (r.data as Record<string, unknown>)[field] = value;
+      assert.equal(fastLine(lines, r), undefined, `${field}: ${String(value)}`);
+      assert.equal(validate(r), false, `${field}: ${String(value)} is off-schema`);
+    }
+  });
+
   test("a value not seen in that place, another record type, or violations: left to the validator", () => {
     const lines = new RecordLines();
     lineOf(lines, record(0));
