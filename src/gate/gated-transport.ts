@@ -77,12 +77,14 @@ export class GatedTransport implements Transport {
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.closed) throw new Error("assay gate: the connection is closed");
-    const k = classify(message);
+    // What is forwarded is what was decided, whatever the caller does with its object meanwhile:
+    // every message is copied, not only calls (a `ping` turned into a `tools/call` while an
+    // asynchronous sink stores records would otherwise go on undecided).
+    const msg = plainClone(message);
+    const k = classify(msg);
     const call = k.kind === "request" && k.method === "tools/call";
-    // The call forwarded is the call decided, whatever the caller does with its object meanwhile.
-    const msg = call ? plainClone(message) : message;
     // The size is only recorded for what the gate refuses; never for a call or a response.
-    const bytes = call || k.kind === "response" ? 0 : wireBytes(message);
+    const bytes = call || k.kind === "response" ? 0 : wireBytes(msg);
     // With a sink that stores synchronously and nothing queued ahead, decided, recorded and
     // handed on now, as `assay mcp wrap` does; otherwise after the messages sent before it.
     const handed = this.outgoing.call(this.clientStep, msg, bytes, options);

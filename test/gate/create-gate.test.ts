@@ -545,6 +545,30 @@ test("the call forwarded is the call decided, even if the sender changes its obj
   }
 });
 
+test("a message that is not a call when sent cannot become one on its way out", async () => {
+  // An asynchronous sink hands messages on a step later: the sender's object must not be what goes.
+  for (const sync of [true, false]) {
+    const [inner, other] = InMemoryTransport.createLinkedPair();
+    const received: JSONRPCMessage[] = [];
+    other.onmessage = (m) => received.push(m);
+    await other.start();
+    const log = new MemoryDecisionLog();
+    const asyncSink: DecisionSink = { append: (e) => log.append(e), close: async () => {} };
+    const gated = createGate({ policy, sink: sync ? log : asyncSink }).wrap(inner);
+    await gated.start();
+    const msg: Record<string, unknown> = { jsonrpc: "2.0", id: 7, method: "ping" };
+    const sent = gated.send(msg as JSONRPCMessage);
+    msg.method = "tools/call";
+    msg.params = { name: "write_file", arguments: { path: "/etc/passwd" } };
+    await sent;
+    await new Promise((r) => setImmediate(r));
+    const what = sync ? "synchronous sink" : "asynchronous sink";
+    assert.deepEqual(received, [{ jsonrpc: "2.0", id: 7, method: "ping" }], what);
+    assert.deepEqual(decisions(log), [], what);
+    await gated.close();
+  }
+});
+
 test("a denied call's answer comes after send() returns, never from inside it", async () => {
   const [inner, other] = InMemoryTransport.createLinkedPair();
   const received: JSONRPCMessage[] = [];
