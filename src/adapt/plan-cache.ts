@@ -1,5 +1,5 @@
 import type { CompiledPolicy } from "../policy/ir.js";
-import { contextDigest } from "../policy/rule-plan.js";
+import { contextDigest, contextText } from "../policy/rule-plan.js";
 import { type AdaptMetrics, NO_ADAPT_METRICS } from "./metrics.js";
 import { type BuildPlanOptions, buildPlan, type Plan, weightsDigest } from "./plan.js";
 
@@ -26,7 +26,8 @@ export class PlanCache {
 
   /** The plan for (policy, context, options), built on a miss. */
   plan(policy: CompiledPolicy, context: Record<string, unknown>, opts: BuildPlanOptions = {}): Plan {
-    const key = `${policy.digest} ${contextDigest(context)} ${opts.selector ?? "basic"} ${weightsDigest(opts.weights)}`;
+    // The context's text as well as its digest: contexts CEL tells apart may share a digest.
+    const key = `${policy.digest} ${contextDigest(context)} ${opts.selector ?? "basic"} ${weightsDigest(opts.weights)} ${contextText(context)}`;
     const hit = this.plans.get(key);
     if (hit) {
       this.hitCount++;

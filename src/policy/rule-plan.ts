@@ -42,6 +42,17 @@ export function contextDigest(context: Record<string, unknown>): string {
   return canonicalDigest(planning);
 }
 
+/**
+ * The planning context as CEL reads it, as text: JSON with each object's members in their own
+ * order and `-0` told apart from `0`. Two contexts with one digest can differ here
+ * (`{"a":1,"b":2}` and `{"b":2,"a":1}`, `-0` and `0`) and CEL can tell them apart (a map's first
+ * key, `1.0 / x`), so a plan is checked, and cached, for this text as well as for the digest.
+ * INVARIANT: contextDigest accepted the context (plain JSON), which also tells `-0` from `"-0"`.
+ */
+export function contextText(context: Record<string, unknown>): string {
+  return JSON.stringify(planningContext(context), (_key, v) => (Object.is(v, -0) ? "-0" : v));
+}
+
 /** The JSON pointer of the first value that is not plain JSON, or undefined. */
 function notPlainJson(v: unknown, at: string): string | undefined {
   if (v === null || typeof v === "string" || typeof v === "boolean") return undefined;
@@ -87,6 +98,8 @@ export function skippedInContext(rule: CompiledRule, test: (p: CelProgram) => bo
 /** A plan resolved against its policy: the active rules and each one's place in the order. */
 export interface ResolvedPlan {
   readonly position: ReadonlyMap<CompiledRule, number>;
+  /** The planning context it was checked for (contextText). */
+  readonly context: string;
 }
 
 const resolved = new WeakMap<RulePlan, WeakMap<CompiledPolicy, ResolvedPlan>>();
@@ -119,8 +132,9 @@ export function resolvePlan(
     byPolicy = new WeakMap();
     resolved.set(plan, byPolicy);
   }
+  const text = contextText(context);
   let r = byPolicy.get(policy);
-  if (!r) {
+  if (r?.context !== text) {
     const position = new Map<CompiledRule, number>();
     for (const [i, id] of plan.order.entries()) {
       const rule = policy.ruleById.get(id);
@@ -130,8 +144,8 @@ export function resolvePlan(
     }
     // A plan is data (a file, an object anyone can build): every rule it leaves out must be one
     // this context skips, or the plan would silently drop a rule that applies. Checked once per
-    // plan object and policy; the context's digest, checked on every call, pins what it was
-    // checked against (plain JSON only, see contextDigest).
+    // plan object, policy and context text (see contextText); the context's digest, checked on
+    // every call, pins what it was checked against (plain JSON only, see contextDigest).
     const bindings = policy.celBindings("", {}, planningContext(context));
     const memo = new Map<CelProgram, boolean | "error">();
     const test = (p: CelProgram): boolean | "error" => {
@@ -153,7 +167,7 @@ export function resolvePlan(
           "adapt_plan_mismatch",
           `plan leaves out rule \`${rule.id}\`, which applies in this context`,
         );
-    r = { position };
+    r = { position, context: text };
     byPolicy.set(policy, r);
   }
   return r;

@@ -156,6 +156,49 @@ rules:
   });
 });
 
+describe("contexts with one digest that CEL tells apart", () => {
+  // RFC 8785 sorts members and writes -0 as 0; CEL sees a map's own order and divides by -0.
+  const p = policyFromYaml(`
+id: k
+version: "1"
+defaults: allow
+rules:
+  - { id: negative, dimension: control, severity: low, when: ["1.0 / context.x < 0.0"], tools: { deny: [exec] } }
+  - { id: prod-first, dimension: control, severity: low, when: ["context.env.map(k, k)[0] == 'prod'"], tools: { deny: [shell] } }
+`);
+  const a = { x: 0, env: { dev: 1, prod: 1 } };
+  const cases = [
+    ["exec", { x: -0, env: { dev: 1, prod: 1 } }],
+    ["shell", { x: 0, env: { prod: 1, dev: 1 } }],
+  ] as const;
+
+  test("a plan checked for one is checked again for the other, not reused", () => {
+    for (const [tool, b] of cases) {
+      assert.equal(contextDigest(b), contextDigest(a), "one digest");
+      const call = { tool, arguments: {} };
+      assert.equal(decide(p, call, b).effect, "deny", `${tool}: without a plan`);
+      const plan = toRulePlan(buildPlan(p, a));
+      assert.deepEqual(plan.order, [], "both rules skipped in the context the plan was built for");
+      assert.equal(decide(p, call, a, { plan }).effect, "allow");
+      // The same plan object, already checked for `a`: refused for `b`, never obeyed.
+      assayError(() => decide(p, call, b, { plan }), "adapt_plan_mismatch");
+      assert.equal(decide(p, call, a, { plan }).effect, "allow", "and still good for `a`");
+    }
+  });
+
+  test("the plan cache builds each its own plan", () => {
+    for (const [tool, b] of cases) {
+      const cache = new PlanCache();
+      const forA = cache.plan(p, a);
+      const forB = cache.plan(p, b);
+      assert.notEqual(forB, forA);
+      const call = { tool, arguments: {} };
+      assert.equal(decide(p, call, b, { plan: toRulePlan(forB) }).effect, "deny");
+      assert.equal(decide(p, call, a, { plan: toRulePlan(forA) }).effect, "allow");
+    }
+  });
+});
+
 describe("weights", () => {
   test("rule_id: weight, with positions and a did-you-mean for an unknown rule", () => {
     assert.deepEqual(
