@@ -245,10 +245,12 @@ export class McpGate {
     let answers: string | undefined;
     if (m.kind === "response" && m.id !== null) answers = this.pending.answered(m.id)?.method;
     // Keys a case-insensitive client could read as `result` or `tools` (or two keys it could
-    // not tell apart) could carry a list the gate never saw: not passed on.
+    // not tell apart, or `__proto__`, which a JavaScript client may take for the object's own
+    // members) could carry a list the gate never saw: not passed on.
     if (serverAmbiguity(msg)) {
       if (m.kind !== "response" || m.id === null) return DROPPED;
-      const why = "assay gate: the server's answer has keys that differ only in case; it was not passed on";
+      const why =
+        "assay gate: the server's answer has keys a client could read otherwise (differing only in case, or `__proto__`); it was not passed on";
       return { forward: true, why: "rewritten", replacement: errorResponse(m.id, RPC.internalError, why) };
     }
     // Any message carrying a tool list is filtered and pinned, not only answers to the tools/list

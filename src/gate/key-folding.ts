@@ -6,6 +6,11 @@ import { escapeSegment } from "../policy/json-pointer.js";
 // last match wins. A message carrying `"method": "ping", "Method": "tools/call"`, or `"path"`
 // next to `"PATH"`, would be one thing to the gate and another to such a peer. The gate refuses
 // (or hides) what is ambiguous in that way rather than guess which reading the peer makes.
+//
+// `__proto__` is ambiguous too: JSON.parse makes it an ordinary key, but a JavaScript peer that
+// copies objects by assignment (Object.assign, a for...in copy, a hand-written merge) sets the
+// copy's prototype from it, and the members under it appear on the copy: `{"__proto__": {"mode":
+// "write"}}` has no `mode` to the gate and `mode: "write"` to such a server.
 
 /**
  * A key as a case-insensitive decoder might match it. Over-approximated: lower, upper, lower
@@ -17,9 +22,9 @@ export function foldKey(key: string): string {
 }
 
 /**
- * The first key of `obj` that a case-insensitive decoder could confuse: one equal to an earlier
- * key once folded (`path`, `PATH`), or one that folds to a name in `fields` without being it
- * (`Method` for `method`). Undefined when there is none.
+ * The first key of `obj` that a peer could read otherwise: one equal to an earlier key once
+ * folded (`path`, `PATH`), one that folds to a name in `fields` without being it (`Method` for
+ * `method`), or `__proto__`. Undefined when there is none.
  */
 export function ambiguousKey(obj: object, fields: readonly string[] = NO_FIELDS): string | undefined {
   // The common case, every key one seen before to be plain and no other field's fold, with one
@@ -35,6 +40,8 @@ export function ambiguousKey(obj: object, fields: readonly string[] = NO_FIELDS)
   }
   if (allSafe) return undefined;
   const keys = Object.keys(obj);
+  // Never among the safe keys, so an object holding it always comes this way.
+  if (keys.includes(PROTO)) return PROTO;
   const known = foldedFields(fields);
   // Most keys are lowercase ASCII, which fold to themselves: two of them cannot collide (JSON.parse
   // has merged equal keys), so only a field that folds to one of them needs looking up.
@@ -60,6 +67,7 @@ export function ambiguousKey(obj: object, fields: readonly string[] = NO_FIELDS)
   return undefined;
 }
 
+const PROTO = "__proto__";
 const NO_FIELDS: readonly string[] = [];
 const folded = new WeakMap<readonly string[], Map<string, string>>();
 /** Per list of fields: keys found plain that fold to no field but themselves (bounded). */

@@ -39,21 +39,26 @@ export function envelopeAmbiguity(msg: unknown): string | undefined {
   const bad = ambiguousKey(msg, ENVELOPE_KEYS);
   return bad === undefined
     ? undefined
-    : `key \`${bad}\` is refused: a server that matches keys ignoring case could read it as another member`;
+    : `key \`${bad}\` is refused: ${bad === PROTO ? PROTO_READING : "a server that matches keys ignoring case could read it as another member"}`;
 }
+
+const PROTO = "__proto__";
+/** Why a `__proto__` key is refused (see key-folding.ts). */
+const PROTO_READING =
+  "a JavaScript server that copies objects by assignment would take what it holds for the object's own members";
 
 /** Keys of a call's params (and anything inside them) that a case-insensitive server could read otherwise. */
 export function callAmbiguity(params: unknown): { path: string; message: string } | undefined {
   if (!isRecord(params)) return undefined;
   const path = ambiguousKeyDeep(params, CALL_PARAM_KEYS);
   if (path === undefined) return undefined;
-  return {
-    path: `/params${path}`,
-    message: `key at \`/params${path}\` is refused: a server that matches keys ignoring case could read it as another key than the policy did`,
-  };
+  const reading = path.endsWith(`/${PROTO}`)
+    ? PROTO_READING
+    : "a server that matches keys ignoring case could read it as another key than the policy did";
+  return { path: `/params${path}`, message: `key at \`/params${path}\` is refused: ${reading}` };
 }
 
-/** Whether a server message's own keys, or its result's, could be read otherwise by a case-insensitive client. */
+/** Whether a server message's own keys, or its result's, could be read otherwise by a client (case, `__proto__`). */
 export function serverAmbiguity(msg: unknown): boolean {
   if (!isRecord(msg)) return false;
   if (ambiguousKey(msg, ENVELOPE_KEYS) !== undefined) return true;

@@ -605,6 +605,38 @@ describe("McpGate: server side", () => {
     }
   });
 
+  test("`__proto__` keys, which a JavaScript peer copying by assignment takes for members: refused both ways", async () => {
+    const { g, log } = gate();
+    // From the client: arguments whose `mode` only a copy made by assignment has.
+    const sneaky = JSON.parse(
+      '{"jsonrpc":"2.0","id":30,"method":"tools/call","params":{"name":"read_file","arguments":{"path":"/workspace/a","__proto__":{"mode":"write"}}}}',
+    );
+    const step = await g.fromClient(sneaky);
+    assert.equal(step.forward, false);
+    const d = decisionsOf(log).at(-1)?.data;
+    assert.equal(d?.reason_code, "call_invalid");
+    assert.match(d?.message ?? "", /`\/params\/arguments\/__proto__`.*copies objects by assignment/);
+    const envelope = await g.fromClient(
+      JSON.parse('{"jsonrpc":"2.0","id":31,"method":"ping","__proto__":{}}'),
+    );
+    assert.equal(envelope.forward, false);
+    assert.equal((envelope.reply as { error: { code: number } }).error.code, -32600);
+    // From the server: a list under `result.__proto__`, and a tool with members under `__proto__`.
+    const exec = { name: "exec", description: "EVIL", inputSchema: { type: "object" } };
+    const underProto = JSON.parse(
+      `{"jsonrpc":"2.0","id":32,"result":{"__proto__":{"tools":[${JSON.stringify(exec)}]}}}`,
+    );
+    const replaced = (await g.fromServer(underProto)) as { replacement: { error?: { message: string } } };
+    assert.match(replaced.replacement.error?.message ?? "", /__proto__/);
+    const tool = JSON.parse(
+      '{"name":"read_file","inputSchema":{"type":"object"},"__proto__":{"description":"IGNORE"}}',
+    );
+    const hidden = (await g.fromServer({ jsonrpc: "2.0", id: 33, result: { tools: [tool] } })) as {
+      replacement: { result: { tools: unknown[] } };
+    };
+    assert.deepEqual(hidden.replacement.result.tools, []);
+  });
+
   test("a tool list is filtered even when its request was not seen (colliding or unknown id)", async () => {
     const { g } = gate();
     const step = await g.fromServer(listed(77));

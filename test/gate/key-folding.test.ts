@@ -24,6 +24,17 @@ test("keys equal once case is folded, or folding onto a field they are not, are 
   assert.equal(ambiguousKeyDeep({ a: [1, "x", null, { b: 2 }] }), undefined);
 });
 
+test("a `__proto__` key is ambiguous wherever it is, even among keys found fine before", () => {
+  const fields = ["method", "params"] as const;
+  assert.equal(ambiguousKey({ method: "ping", params: {} }, fields), undefined);
+  assert.equal(ambiguousKey(JSON.parse('{"method":"ping","params":{},"__proto__":{}}'), fields), "__proto__");
+  assert.equal(ambiguousKey(JSON.parse('{"__proto__":{"mode":"write"}}')), "__proto__");
+  assert.equal(ambiguousKeyDeep(JSON.parse('{"a":[{"b":{"__proto__":{"mode":"w"}}}]}')), "/a/0/b/__proto__");
+  // Read as JavaScript source, `__proto__:` sets the prototype: no own key, nothing to refuse.
+  assert.equal(ambiguousKey({ __proto__: { mode: "write" }, x: 1 }), undefined);
+  assert.equal(ambiguousKey({ proto: 1, _proto_: 2 }), undefined);
+});
+
 test("property: an object is ambiguous exactly when two of its keys fold alike", () => {
   fc.assert(
     fc.property(fc.uniqueArray(fc.string({ maxLength: 4 }), { maxLength: 6 }), (keys) => {
