@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeBase64Strict } from "../evidence/base64.js";
+import { type DsseEnvelope, serializeEnvelope } from "../evidence/dsse.js";
 import { keyId } from "../evidence/keys.js";
 import { type Subject, subjectFromBytes } from "../evidence/statement.js";
 import { verifyAttestation } from "../evidence/verify-attestation.js";
@@ -129,14 +130,35 @@ export async function verifyAuditKit(dir: string, publicKey: KeyObject): Promise
   if (manifestRow.code !== "manifest_invalid")
     for (const item of (manifestValue as { items: KitItem[] }).items) listed.set(item.path, item);
   const packPaths = new Set([...signed.packs.keys()].map((p) => `${prefix}${p}`));
-  const paths = new Set([...files.keys(), ...listed.keys()]);
+  // The manifest is not signed: it is only recomputed from the files there are. So the files every
+  // kit holds are looked for whatever it lists, and nothing else is taken for part of a kit.
+  const paths = new Set([...files.keys(), ...listed.keys(), KIT.report, KIT.provenance, KIT.soakResult]);
   paths.delete(KIT.manifest);
   for (const path of paths) {
     const data = files.get(path);
     const item = listed.get(path);
     const kind = item?.kind ?? kindOf(path, packPaths);
+    if (!partOfKit(path)) {
+      const where = data === undefined ? "listed in the manifest" : "in the kit";
+      rows.push(
+        fail(
+          path,
+          kind,
+          "unexpected",
+          `${where}, but an audit kit holds only its report, its two statements and target/`,
+        ),
+      );
+      continue;
+    }
     if (data === undefined) {
-      rows.push(fail(path, kind, "missing", "listed in the manifest but not in the kit"));
+      rows.push(
+        fail(
+          path,
+          kind,
+          "missing",
+          item ? "listed in the manifest but not in the kit" : "every audit kit holds it; not in the kit",
+        ),
+      );
       continue;
     }
     const sha = sha256Hex(data);
@@ -187,11 +209,24 @@ function checkEnvelope(
   const keyid = keyId(publicKey);
   if (bytes === undefined) return { keyid, problem: { code: "missing", detail: "not in the kit" } };
   let value: unknown;
+  const text = Buffer.from(bytes).toString("utf8");
   try {
-    value = JSON.parse(Buffer.from(bytes).toString("utf8"));
+    value = JSON.parse(text);
   } catch (err) {
     return { keyid, problem: { code: "envelope_invalid", detail: `not JSON: ${(err as Error).message}` } };
   }
+  // The kit's envelopes are written one way (one signature, canonical JSON): any other bytes, even
+  // ones whose signature checks out, are not the envelope that was written.
+  if (!asWritten(value, text))
+    return {
+      keyid,
+      unverified: decodePredicate(value),
+      problem: {
+        code: "envelope_invalid",
+        detail:
+          "not the envelope as written: one signature `{keyid, sig}` and the members `payload`, `payloadType`, `signatures`, as canonical JSON",
+      },
+    };
   const unverified = decodePredicate(value);
   const v = verifyAttestation(value, { publicKey, subjects });
   const failed = v.checks.find((c) => c.status === "fail");
@@ -220,6 +255,34 @@ function checkEnvelope(
     verified: predicate,
     ok: `signature ${keyid.slice(0, 19)}…, ${predicateType}, subject ${KIT.report}`,
   };
+}
+
+/** Whether `value` (read from `text`) is an envelope exactly as the kit writer makes one. */
+function asWritten(value: unknown, text: string): boolean {
+  if (!hasOnlyKeys(value, ["payload", "payloadType", "signatures"])) return false;
+  const sigs = (value as { signatures: unknown }).signatures;
+  if (!Array.isArray(sigs) || sigs.length !== 1 || !hasOnlyKeys(sigs[0], ["keyid", "sig"])) return false;
+  try {
+    return serializeEnvelope(value as DsseEnvelope) === text;
+  } catch {
+    return false;
+  }
+}
+
+function hasOnlyKeys(v: unknown, keys: readonly string[]): boolean {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return false;
+  const own = Object.keys(v);
+  return own.length === keys.length && keys.every((k) => Object.hasOwn(v, k));
+}
+
+/** The files an audit kit holds besides its manifest: the report, the two statements, target/. */
+function partOfKit(path: string): boolean {
+  return (
+    path === KIT.report ||
+    path === KIT.provenance ||
+    path === KIT.soakResult ||
+    path.startsWith(`${KIT.target}/`)
+  );
 }
 
 function decodePredicate(value: unknown): Record<string, unknown> | undefined {
