@@ -3,7 +3,8 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeBase64Strict } from "../evidence/base64.js";
 import { type DsseEnvelope, serializeEnvelope } from "../evidence/dsse.js";
-import { keyId } from "../evidence/keys.js";
+import { isLowS } from "../evidence/ecdsa-low-s.js";
+import { type KeyAlgorithm, keyAlgorithm, keyId } from "../evidence/keys.js";
 import { type Subject, subjectFromBytes } from "../evidence/statement.js";
 import { verifyAttestation } from "../evidence/verify-attestation.js";
 import { canonicalJson, sha256Hex } from "../lib/canonical-json.js";
@@ -217,14 +218,14 @@ function checkEnvelope(
   }
   // The kit's envelopes are written one way (one signature, canonical JSON): any other bytes, even
   // ones whose signature checks out, are not the envelope that was written.
-  if (!asWritten(value, text))
+  if (!asWritten(value, text, keyAlgorithm(publicKey)))
     return {
       keyid,
       unverified: decodePredicate(value),
       problem: {
         code: "envelope_invalid",
         detail:
-          "not the envelope as written: one signature `{keyid, sig}` and the members `payload`, `payloadType`, `signatures`, as canonical JSON",
+          "not the envelope as written: one signature `{keyid, sig}` (ECDSA in its low-S form) and the members `payload`, `payloadType`, `signatures`, as canonical JSON",
       },
     };
   const unverified = decodePredicate(value);
@@ -257,11 +258,18 @@ function checkEnvelope(
   };
 }
 
-/** Whether `value` (read from `text`) is an envelope exactly as the kit writer makes one. */
-function asWritten(value: unknown, text: string): boolean {
+/**
+ * Whether `value` (read from `text`) is an envelope exactly as the kit writer makes one: with an
+ * ECDSA key, also the signature in its low-S form (the high form is a twin anyone can make).
+ */
+function asWritten(value: unknown, text: string, algorithm: KeyAlgorithm | undefined): boolean {
   if (!hasOnlyKeys(value, ["payload", "payloadType", "signatures"])) return false;
   const sigs = (value as { signatures: unknown }).signatures;
   if (!Array.isArray(sigs) || sigs.length !== 1 || !hasOnlyKeys(sigs[0], ["keyid", "sig"])) return false;
+  if (algorithm === "ecdsa-p256") {
+    const raw = decodeBase64Strict(String((sigs[0] as { sig: unknown }).sig));
+    if (raw === undefined || !isLowS(raw)) return false;
+  }
   try {
     return serializeEnvelope(value as DsseEnvelope) === text;
   } catch {

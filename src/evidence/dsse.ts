@@ -1,6 +1,7 @@
 import { type KeyObject, sign, verify } from "node:crypto";
 import { canonicalJson } from "../lib/canonical-json.js";
 import { encodeBase64 } from "./base64.js";
+import { lowS } from "./ecdsa-low-s.js";
 import { type KeyAlgorithm, keyAlgorithm, keyId } from "./keys.js";
 
 /** A DSSE envelope (https://github.com/secure-systems-lab/dsse/blob/master/envelope.md). */
@@ -38,12 +39,12 @@ export function pae(payloadType: string, body: Uint8Array): Buffer {
 /**
  * Sign PAE bytes with a node:crypto key. Ed25519 signs the message itself; ECDSA P-256 hashes it
  * with SHA-256 and encodes the signature as ASN.1 DER, as cosign, sigstore-js and
- * securesystemslib do.
+ * securesystemslib do, in its low-S form (see ecdsa-low-s.ts).
  */
 export function rawSign(privateKey: KeyObject, data: Uint8Array): Buffer {
   return keyAlgorithm(privateKey) === "ed25519"
     ? sign(null, data, privateKey)
-    : sign("sha256", data, { key: privateKey, dsaEncoding: "der" });
+    : lowS(sign("sha256", data, { key: privateKey, dsaEncoding: "der" }));
 }
 
 /** Verify a raw signature made by {@link rawSign}; false (never a throw) on any malformed input. */
