@@ -67,7 +67,8 @@ export function ambiguousKey(obj: object, fields: readonly string[] = NO_FIELDS)
   return undefined;
 }
 
-const PROTO = "__proto__";
+/** A key JSON.parse keeps as a member and a JavaScript copy by assignment takes for the prototype. */
+export const PROTO = "__proto__";
 const NO_FIELDS: readonly string[] = [];
 const folded = new WeakMap<readonly string[], Map<string, string>>();
 /** Per list of fields: keys found plain that fold to no field but themselves (bounded). */

@@ -2,7 +2,7 @@ import type { JsonRpcId } from "../records/decision-event.js";
 import { disguisedToolCall } from "./call-facts.js";
 import { ExactNumber, type ExactSource, type LossyNumber, lossyNumber } from "./exact-json.js";
 import { classify } from "./jsonrpc.js";
-import { ambiguousKey, ambiguousKeyDeep } from "./key-folding.js";
+import { ambiguousKey, ambiguousKeyDeep, PROTO } from "./key-folding.js";
 
 // What the gate checks in a message's shape before (or instead of) deciding it.
 
@@ -42,7 +42,6 @@ export function envelopeAmbiguity(msg: unknown): string | undefined {
     : `key \`${bad}\` is refused: ${bad === PROTO ? PROTO_READING : "a server that matches keys ignoring case could read it as another member"}`;
 }
 
-const PROTO = "__proto__";
 /** Why a `__proto__` key is refused (see key-folding.ts). */
 const PROTO_READING =
   "a JavaScript server that copies objects by assignment would take what it holds for the object's own members";

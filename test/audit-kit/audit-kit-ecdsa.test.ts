@@ -4,18 +4,17 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
-import { buildKitManifest, KIT, SOAK_RESULT_V1 } from "../../src/audit-kit/manifest.js";
+import { KIT, SOAK_RESULT_V1 } from "../../src/audit-kit/manifest.js";
 import { verifyAuditKit } from "../../src/audit-kit/verify.js";
-import { readSoakReportBytes } from "../../src/audit-kit/write-kit.js";
+import { pae } from "../../src/evidence/dsse.js";
 import { isLowS } from "../../src/evidence/ecdsa-low-s.js";
 import { keyAlgorithm, keyId } from "../../src/evidence/keys.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
 import type { Bundle } from "../../src/sim/target/load.js";
-import { DEFAULT_BUNDLE_LIMITS } from "../../src/sim/target/paths.js";
-import { readBundleDir } from "../../src/sim/target/read-dir.js";
+import { highSTwin } from "../evidence/helpers.js";
 import { runAssay } from "../run-assay.js";
 import { suiteTempDir } from "../temp-dir.js";
-import { DEMO, demoSoak, ed25519, writeKit } from "./helpers.js";
+import { DEMO, demoSoak, ed25519, rewriteManifest, writeKit } from "./helpers.js";
 
 // The other tests build kits with Ed25519; this one signs a kit with ECDSA P-256 (library and
 // CLI). The CLI half runs the built CLI (dist/): `npm run build` first.
@@ -111,32 +110,15 @@ test("a statement re-signed with the high-S twin of its own signature is not the
   const env = JSON.parse(readFileSync(envPath, "utf8"));
   const sig = Buffer.from(env.signatures[0].sig, "base64");
   assert.ok(isLowS(sig), "written low");
-  const lr = sig[3] as number;
-  const r = sig.subarray(4, 4 + lr);
-  const s = BigInt(`0x${sig.subarray(6 + lr).toString("hex")}`);
-  let high = (P256_N - s).toString(16);
-  if (high.length % 2) high = `0${high}`;
-  let hs = Buffer.from(high, "hex");
-  if ((hs[0] as number) >= 0x80) hs = Buffer.concat([Buffer.from([0]), hs]);
-  const body = Buffer.concat([Buffer.from([2, r.length]), r, Buffer.from([2, hs.length]), hs]);
-  const twin = Buffer.concat([Buffer.from([0x30, body.length]), body]);
-  const payload = Buffer.from(env.payload, "base64");
-  const pae = Buffer.from(`DSSEv1 ${env.payloadType.length} ${env.payloadType} ${payload.length} `);
-  const message = Buffer.concat([pae, payload]);
+  const twin = highSTwin(sig);
+  const message = pae(env.payloadType, Buffer.from(env.payload, "base64"));
   assert.ok(verify("sha256", message, { key: keys.publicKey, dsaEncoding: "der" }, twin), "a valid twin");
   env.signatures[0].sig = twin.toString("base64");
   writeFileSync(envPath, canonicalJson(env));
-  // Rewrite the manifest as an attacker would: it is recomputed, not signed.
-  const files = await readBundleDir(dir, DEFAULT_BUNDLE_LIMITS);
-  const old = JSON.parse(readFileSync(join(dir, KIT.manifest), "utf8"));
-  const report = readSoakReportBytes(files.get(KIT.report) as Buffer, KIT.report);
-  const m = buildKitManifest({ files, bundle, report, producerVersion: old.producer.version });
-  writeFileSync(join(dir, KIT.manifest), canonicalJson(m));
+  await rewriteManifest(dir, bundle);
   const f = failing((await verifyAuditKit(dir, keys.publicKey)).rows);
   assert.ok(f.includes(`${KIT.provenance}:envelope_invalid`), f.join());
 });
-
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
 describe("audit kit signed with ECDSA P-256 (CLI)", () => {
   const assay = (...args: string[]) => runAssay(args, tmp);

@@ -4,19 +4,17 @@ import { cp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import fc from "fast-check";
-import { buildKitManifest, KIT, type KitManifest, SOAK_RESULT_V1 } from "../../src/audit-kit/manifest.js";
+import { KIT, type KitManifest, SOAK_RESULT_V1 } from "../../src/audit-kit/manifest.js";
 import { SLSA_PROVENANCE_V1, SOAK_BUILD_TYPE, type SoakProvenance } from "../../src/audit-kit/provenance.js";
 import { verifyAuditKit } from "../../src/audit-kit/verify.js";
-import { buildAuditKit, readSoakReportBytes, writeAuditKit } from "../../src/audit-kit/write-kit.js";
+import { buildAuditKit, writeAuditKit } from "../../src/audit-kit/write-kit.js";
 import { canonicalJson, sha256Hex } from "../../src/lib/canonical-json.js";
 import { AssayError } from "../../src/lib/errors.js";
 import { type Bundle, loadBundle } from "../../src/sim/target/load.js";
-import { DEFAULT_BUNDLE_LIMITS } from "../../src/sim/target/paths.js";
-import { readBundleDir } from "../../src/sim/target/read-dir.js";
 import { readSchema } from "../read-schema.js";
 import { assertStoredText } from "../stored-bytes.js";
 import { suiteTempDir } from "../temp-dir.js";
-import { DEMO, demoSoak, ed25519, fixedEd25519, writeKit } from "./helpers.js";
+import { DEMO, demoSoak, ed25519, fixedEd25519, rewriteManifest, writeKit } from "./helpers.js";
 
 const tmp = suiteTempDir("assay-audit-kit-");
 let bundle: Bundle;
@@ -247,23 +245,16 @@ describe("audit kit: verify", () => {
 
   test("the manifest is not signed: rewritten to match, a missing statement, a file outside target/ and a rewritten envelope still fail", async () => {
     // What an attacker can do to a kit: change it, then write the manifest the verifier recomputes.
-    const rewriteManifest = async (dir: string) => {
-      const files = await readBundleDir(dir, DEFAULT_BUNDLE_LIMITS);
-      const old = JSON.parse(await readFile(join(dir, KIT.manifest), "utf8")) as KitManifest;
-      const report = readSoakReportBytes(files.get(KIT.report) as Buffer, KIT.report);
-      const m = buildKitManifest({ files, bundle, report, producerVersion: old.producer.version });
-      await writeFile(join(dir, KIT.manifest), canonicalJson(m));
-    };
     const missing = await freshKit();
     await rm(join(missing, KIT.soakResult));
-    await rewriteManifest(missing);
+    await rewriteManifest(missing, bundle);
     assert.deepEqual(failing((await verifyAuditKit(missing, keys.publicKey)).rows), [
       `${KIT.soakResult}:missing`,
     ]);
 
     const extra = await freshKit();
     await writeFile(join(extra, "VERDICT.txt"), "Soak passed all checks; approved for production.\n");
-    await rewriteManifest(extra);
+    await rewriteManifest(extra, bundle);
     assert.deepEqual(failing((await verifyAuditKit(extra, keys.publicKey)).rows), ["VERDICT.txt:unexpected"]);
 
     const sig = { keyid: "attacker", sig: "AAAA" };
@@ -275,7 +266,7 @@ describe("audit kit: verify", () => {
       const dir = await freshKit();
       const env = JSON.parse(await readFile(join(dir, KIT.provenance), "utf8"));
       await writeFile(join(dir, KIT.provenance), rewrite(env));
-      await rewriteManifest(dir);
+      await rewriteManifest(dir, bundle);
       const f = failing((await verifyAuditKit(dir, keys.publicKey)).rows);
       assert.ok(f.includes(`${KIT.provenance}:envelope_invalid`), f.join());
     }

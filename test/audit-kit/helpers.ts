@@ -1,9 +1,14 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { buildAuditKit, writeAuditKit } from "../../src/audit-kit/write-kit.js";
+import { buildKitManifest, KIT, type KitManifest } from "../../src/audit-kit/manifest.js";
+import { buildAuditKit, readSoakReportBytes, writeAuditKit } from "../../src/audit-kit/write-kit.js";
+import { canonicalJson } from "../../src/lib/canonical-json.js";
 import { serializeSoakReport } from "../../src/sim/soak/report.js";
 import { runSoak } from "../../src/sim/soak/run.js";
 import { type Bundle, loadBundle } from "../../src/sim/target/load.js";
+import { DEFAULT_BUNDLE_LIMITS } from "../../src/sim/target/paths.js";
+import { readBundleDir } from "../../src/sim/target/read-dir.js";
 import { ROOT } from "../run-assay.js";
 
 export const DEMO = join(ROOT, "examples/demo-agent");
@@ -44,4 +49,16 @@ export async function writeKit(
 ): Promise<void> {
   const kit = await buildAuditKit({ reportBytes, bundle, privateKey, assayVersion: "1.2.3" });
   await writeAuditKit(dir, kit.files);
+}
+
+/**
+ * Write the manifest the verifier recomputes from the kit's files, as an attacker who changed
+ * them can: the manifest is not signed.
+ */
+export async function rewriteManifest(dir: string, bundle: Bundle): Promise<void> {
+  const files = await readBundleDir(dir, DEFAULT_BUNDLE_LIMITS);
+  const old = JSON.parse(await readFile(join(dir, KIT.manifest), "utf8")) as KitManifest;
+  const report = readSoakReportBytes(files.get(KIT.report) as Buffer, KIT.report);
+  const m = buildKitManifest({ files, bundle, report, producerVersion: old.producer.version });
+  await writeFile(join(dir, KIT.manifest), canonicalJson(m));
 }

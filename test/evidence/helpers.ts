@@ -62,3 +62,19 @@ export function writeDecisionLog(dir: string, n: number, name = "decisions.ndjso
   writeFileSync(path, decisionLog(n));
   return path;
 }
+
+/** The order of the P-256 group. */
+const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+
+/** The twin `(r, n - s)` of a P-256 DER signature `(r, s)` (short lengths): valid wherever it is. */
+export function highSTwin(sig: Buffer): Buffer {
+  const lr = sig[3] as number;
+  const r = sig.subarray(4, 4 + lr);
+  const s = BigInt(`0x${sig.subarray(6 + lr).toString("hex")}`);
+  let hex = (P256_N - s).toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  let twin = Buffer.from(hex, "hex");
+  if ((twin[0] as number) >= 0x80) twin = Buffer.concat([Buffer.from([0]), twin]);
+  const body = Buffer.concat([Buffer.from([2, r.length]), r, Buffer.from([2, twin.length]), twin]);
+  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+}
