@@ -2,11 +2,13 @@ import type { KeyObject } from "node:crypto";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { attest } from "../evidence/attest.js";
-import { type Signer, serializeEnvelope } from "../evidence/dsse.js";
+import type { Signer } from "../evidence/dsse.js";
+import { envelopeFileText } from "../evidence/dsse-envelope.js";
 import { subjectFromBytes } from "../evidence/statement.js";
 import { writeFileAtomic } from "../lib/atomic-write.js";
 import { canonicalJson } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
+import { assertWritable } from "../lib/schema-validator.js";
 import { parseSoakReport, type SoakReport, soakReportProblems } from "../sim/soak/report.js";
 import type { Bundle } from "../sim/target/load.js";
 import {
@@ -115,11 +117,13 @@ export async function buildAuditKit(input: AuditKitInput): Promise<AuditKit> {
 
   const files = new Map<string, Uint8Array>();
   files.set(KIT.report, reportBytes);
-  files.set(KIT.provenance, Buffer.from(serializeEnvelope(provenanceEnv), "utf8"));
-  files.set(KIT.soakResult, Buffer.from(serializeEnvelope(resultEnv), "utf8"));
+  files.set(KIT.provenance, Buffer.from(envelopeFileText(provenanceEnv), "utf8"));
+  files.set(KIT.soakResult, Buffer.from(envelopeFileText(resultEnv), "utf8"));
   for (const [path, data] of bundle.files) files.set(`${KIT.target}/${path}`, data);
   const manifest = buildKitManifest({ files, bundle, report, producerVersion: input.assayVersion });
-  files.set(KIT.manifest, Buffer.from(canonicalJson(manifest), "utf8"));
+  const manifestText = canonicalJson(manifest);
+  assertWritable("audit-kit-manifest", JSON.parse(manifestText), "the kit's manifest.json");
+  files.set(KIT.manifest, Buffer.from(manifestText, "utf8"));
   return { files, manifest, report };
 }
 

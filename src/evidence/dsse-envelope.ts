@@ -1,6 +1,6 @@
-import { schemaValidator } from "../lib/schema-validator.js";
+import { assertWritable, schemaValidator } from "../lib/schema-validator.js";
 import { decodeBase64Strict } from "./base64.js";
-import type { DsseEnvelope } from "./dsse.js";
+import { type DsseEnvelope, serializeEnvelope } from "./dsse.js";
 
 const validateEnvelope = schemaValidator<DsseEnvelope>("dsse-envelope");
 
@@ -33,4 +33,11 @@ export function parseEnvelope(
     signatures.push(sig);
   }
   return { ok: true, parsed: { envelope: value, payload, signatures } };
+}
+
+/** An envelope file's text (`serializeEnvelope`), once the envelope is checked against its schema. */
+export function envelopeFileText(envelope: DsseEnvelope): string {
+  const text = serializeEnvelope(envelope);
+  assertWritable("dsse-envelope", JSON.parse(text), "the DSSE envelope");
+  return text;
 }

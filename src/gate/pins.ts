@@ -2,7 +2,7 @@ import { writeFileAtomic } from "../lib/atomic-write.js";
 import { canonicalDigest, sha256Digest } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
 import { readTextFile } from "../lib/read-text.js";
-import { schemaValidator } from "../lib/schema-validator.js";
+import { assertWritable, schemaValidator } from "../lib/schema-validator.js";
 import { FileLock } from "./file-lock.js";
 
 /**
@@ -240,7 +240,10 @@ export async function loadPins(path: string): Promise<PinsDoc | undefined> {
 
 /** Write a pins file atomically (temp file, then rename). */
 export async function savePins(path: string, doc: PinsDoc): Promise<void> {
-  await writeFileAtomic(path, `${JSON.stringify(doc, null, 2)}\n`);
+  const text = `${JSON.stringify(doc, null, 2)}\n`;
+  // Checked as the next load will read it.
+  assertWritable("tool-pins", JSON.parse(text), `the pins file ${path}`);
+  await writeFileAtomic(path, text);
 }
 
 /** How long a save waits for another gate's save of the same pins file. */

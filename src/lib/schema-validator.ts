@@ -31,3 +31,24 @@ export function schemaValidator<T = unknown>(name: ValidatorName): ValidateFunct
   }
   return v as ValidateFunction<T>;
 }
+
+/** The first problem of `value` against the shipped schema `name` (`<pointer>: <message>`), or none. */
+export function schemaProblem(name: ValidatorName, value: unknown): string | undefined {
+  const validate = schemaValidator(name);
+  if (validate(value)) return undefined;
+  const e = validate.errors?.[0];
+  return `${e?.instancePath || "/"}: ${e?.message ?? "invalid"}`;
+}
+
+/**
+ * Refuse to write `value` (described as `what`) when it does not match its schema: every JSON
+ * artifact is checked before it is written, and one that fails is Assay's own fault (exit 2).
+ */
+export function assertWritable(name: ValidatorName, value: unknown, what: string): void {
+  const problem = schemaProblem(name, value);
+  if (problem !== undefined)
+    throw new AssayError(
+      "internal",
+      `${what} does not match the ${name} schema, so it was not written: ${problem}`,
+    );
+}

@@ -2,8 +2,15 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { describe, test } from "node:test";
 import { decodeBase64Strict } from "../../src/evidence/base64.js";
-import { keySigner, pae, rawSign, signEnvelope, verifyEnvelopeSignature } from "../../src/evidence/dsse.js";
-import { parseEnvelope } from "../../src/evidence/dsse-envelope.js";
+import {
+  keySigner,
+  pae,
+  rawSign,
+  serializeEnvelope,
+  signEnvelope,
+  verifyEnvelopeSignature,
+} from "../../src/evidence/dsse.js";
+import { envelopeFileText, parseEnvelope } from "../../src/evidence/dsse-envelope.js";
 import {
   generateKeyPairPem,
   type KeyAlgorithm,
@@ -11,6 +18,7 @@ import {
   parsePrivateKey,
   parsePublicKey,
 } from "../../src/evidence/keys.js";
+import type { AssayError } from "../../src/lib/errors.js";
 
 function keys(alg: KeyAlgorithm): { priv: KeyObject; pub: KeyObject } {
   const pair = generateKeyPairPem(alg);
@@ -187,6 +195,21 @@ describe("envelope shape", () => {
       { ...good, signatures: [{ keyid: "k", sig: "AAB=" }] },
     ])
       assert.equal(parseEnvelope(bad).ok, false, JSON.stringify(bad));
+  });
+
+  test("an envelope file is written only for an envelope its schema accepts", () => {
+    const good = { payload: "e30=", payloadType: "t", signatures: [{ keyid: "k", sig: "AAAA" }] };
+    assert.equal(envelopeFileText(good), serializeEnvelope(good));
+    for (const bad of [
+      { ...good, signatures: [] },
+      { ...good, payloadType: 3 },
+      { ...good, signatures: [{ keyid: "k" }] },
+    ])
+      assert.throws(
+        () => envelopeFileText(bad as never),
+        (err: AssayError) => err.code === "internal" && /dsse-envelope schema/.test(err.message),
+        JSON.stringify(bad),
+      );
   });
 
   test("an RSA key is not a supported signing key", () => {

@@ -209,6 +209,20 @@ describe("loadPins / savePins", () => {
     assert.ok((await readFile(path, "utf8")).endsWith("\n"));
   });
 
+  test("a document that does not match the pins schema is not written, and the file stays as it was", async (t) => {
+    const dir = await tempDir(t);
+    const path = join(dir, "pins.json");
+    const doc = new PinSet();
+    doc.observe([read]);
+    await savePins(path, doc.toDoc());
+    const before = await readFile(path, "utf8");
+    const bad = { schema_version: 2, tools: { read_file: { input_schema: "not a digest" } } };
+    const err = await assayErrorAsync(() => savePins(path, bad as never), "internal");
+    assert.match(err.message, /tool-pins schema, so it was not written: \/tools\/read_file/);
+    assert.equal(await readFile(path, "utf8"), before);
+    assert.deepEqual(await readdir(dir), ["pins.json"]);
+  });
+
   test("a version 1 file loads as version 2, its pins kept as they were", async (t) => {
     const dir = await tempDir(t);
     const path = join(dir, "pins.json");

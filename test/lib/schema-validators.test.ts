@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import fc from "fast-check";
 import { AssayError } from "../../src/lib/errors.js";
-import { schemaValidator } from "../../src/lib/schema-validator.js";
+import { assertWritable, schemaProblem, schemaValidator } from "../../src/lib/schema-validator.js";
 import {
   specDigest,
   specSourceText,
@@ -141,6 +141,22 @@ describe("args schemas are checked against the prebuilt meta-schema exactly as a
       }
     }
     assert.match(weSay({ $schema: "https://example.com/nope" }), /no schema with key or ref/);
+  });
+
+  test("schemaProblem names the first problem by pointer; assertWritable refuses to write on it", () => {
+    const good = { payload: "e30=", payloadType: "t", signatures: [{ keyid: "k", sig: "AAAA" }] };
+    assert.equal(schemaProblem("dsse-envelope", good), undefined);
+    assert.doesNotThrow(() => assertWritable("dsse-envelope", good, "the envelope"));
+    const bad = { ...good, signatures: [{ keyid: "k", sig: 5 }] };
+    assert.equal(schemaProblem("dsse-envelope", bad), "/signatures/0/sig: must be string");
+    assert.throws(
+      () => assertWritable("dsse-envelope", bad, "the envelope"),
+      (err: unknown) =>
+        err instanceof AssayError &&
+        err.code === "internal" &&
+        err.message ===
+          "the envelope does not match the dsse-envelope schema, so it was not written: /signatures/0/sig: must be string",
+    );
   });
 
   test("the ajv that compiles args schemas uses the prebuilt meta-schema validator (it compiles none)", () => {

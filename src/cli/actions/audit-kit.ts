@@ -6,7 +6,7 @@ import { keyId, readPrivateKeyFile, readPublicKeyFile } from "../../evidence/key
 import { AssayError, EXIT } from "../../lib/errors.js";
 import { PACKAGE } from "../../lib/package-info.js";
 import { loadBundle } from "../../sim/target/load.js";
-import { printJson } from "../io.js";
+import { printCheckedJson } from "../checked-json.js";
 
 const { version } = PACKAGE;
 
@@ -61,7 +61,12 @@ export async function auditKitBuild(opts: BuildCli): Promise<number> {
 export async function auditKitVerify(dir: string, opts: VerifyCli): Promise<number> {
   const publicKey = await readPublicKeyFile(opts.key);
   const result = await verifyAuditKit(dir, publicKey);
-  if (opts.json === true) printJson({ dir, valid: result.verdict === "valid", ...result });
+  if (opts.json === true)
+    printCheckedJson(
+      "audit-kit-verify-result",
+      { dir, valid: result.verdict === "valid", ...result },
+      "the verification result",
+    );
   else process.stdout.write(table(dir, result));
   return result.verdict === "valid" ? EXIT.ok : EXIT.finding;
 }

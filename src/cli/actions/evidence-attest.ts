@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { attest } from "../../evidence/attest.js";
-import { serializeEnvelope } from "../../evidence/dsse.js";
+import { envelopeFileText } from "../../evidence/dsse-envelope.js";
 import { writeKeyPair } from "../../evidence/key-files.js";
 import { type KeyAlgorithm, keyId, readPrivateKeyFile, readPublicKeyFile } from "../../evidence/keys.js";
 import { type Subject, subjectFromBytes } from "../../evidence/statement.js";
@@ -60,7 +60,7 @@ export async function attestCmd(opts: AttestCli): Promise<number> {
     predicate: predicate as Record<string, unknown>,
     privateKey,
   });
-  await writeFileAtomic(opts.out, serializeEnvelope(envelope));
+  await writeFileAtomic(opts.out, envelopeFileText(envelope));
   process.stdout.write(
     `wrote ${opts.out}: ${subjects.length} subject(s), predicateType ${opts.predicateType}, keyid ${keyId(privateKey)}\n`,
   );

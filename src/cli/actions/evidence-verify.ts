@@ -1,6 +1,6 @@
 import { verifyBundle } from "../../evidence/verify-bundle.js";
 import { EXIT } from "../../lib/errors.js";
-import { printJson } from "../io.js";
+import { printCheckedJson } from "../checked-json.js";
 
 /**
  * `assay evidence verify`: 0 valid, 1 invalid (a finding), 2 unreadable. Warnings (cosmetic
@@ -10,8 +10,8 @@ import { printJson } from "../io.js";
 export async function verify(bundle: string, opts: { json?: boolean }): Promise<number> {
   const result = await verifyBundle(bundle);
   if (opts.json) {
-    if (result.valid) printJson(result);
-    else printJson({ valid: false, ...result.failure, warnings: result.warnings });
+    const out = result.valid ? result : { valid: false, ...result.failure, warnings: result.warnings };
+    printCheckedJson("evidence-verify-result", out, "the verification result");
   } else {
     for (const w of result.warnings)
       process.stderr.write(
