@@ -1,6 +1,6 @@
 import { sha256Digest, sha256Hex } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
-import { schemaValidator } from "../lib/schema-validator.js";
+import { schemaProblem } from "../lib/schema-validator.js";
 import type { SoakReport } from "../sim/soak/report.js";
 import type { Bundle } from "../sim/target/load.js";
 import { type AppliedPack, SLSA_PROVENANCE_V1 } from "./provenance.js";
@@ -82,21 +82,14 @@ export function soakResultPredicate(report: SoakReport): Record<string, unknown>
   };
 }
 
-const validateResult = schemaValidator("soak-result-predicate");
-const validateManifest = schemaValidator("audit-kit-manifest");
-
 /** The first problem of a soak-result predicate against its schema, or none. */
 export function soakResultProblem(value: unknown): string | undefined {
-  if (validateResult(value)) return undefined;
-  const e = validateResult.errors?.[0];
-  return `${e?.instancePath || "/"}: ${e?.message ?? "invalid"}`;
+  return schemaProblem("soak-result-predicate", value);
 }
 
 /** The first problem of a manifest against schemas/audit-kit-manifest.schema.json, or none. */
 export function manifestProblem(value: unknown): string | undefined {
-  if (validateManifest(value)) return undefined;
-  const e = validateManifest.errors?.[0];
-  return `${e?.instancePath || "/"}: ${e?.message ?? "invalid"}`;
+  return schemaProblem("audit-kit-manifest", value);
 }
 
 /** The kind of a kit file, by its path. */
