@@ -33,7 +33,9 @@ async function readStdin(): Promise<string> {
 /** Print an error the way every command does: one line per problem, no stack unless ASSAY_DEBUG=1. */
 export function reportError(err: unknown): number {
   if (err instanceof AssayError) {
-    for (const d of err.diagnostics) process.stderr.write(`assay: ${formatDiagnostic(d)}\n`);
+    // One line each, whatever a message quotes (JSON.parse quotes the start of the text it refused).
+    for (const d of err.diagnostics)
+      process.stderr.write(`assay: ${formatDiagnostic(d).replace(/\r?\n|\r/g, "\\n")}\n`);
     if (process.env.ASSAY_DEBUG === "1" && err.stack) process.stderr.write(`${err.stack}\n`);
     return exitCodeFor(err.code);
   }

@@ -72,6 +72,11 @@ export class StdioPipes {
   stop(): void {
     this.stopped = true;
     this.input.pause();
+    // pause() ends a read only when it switches the stream out of flowing (process.stdin stops on
+    // that 'pause' event). Input paused before (a full server pipe: a write to a server already
+    // gone) may have started reading again, and that read would keep the process alive with
+    // nothing left to do until the client hung up: it no longer holds the process.
+    (this.input as { unref?: () => void }).unref?.();
   }
 
   private releaseInput(): void {

@@ -120,6 +120,13 @@ describe("assay policy eval", () => {
     const notJson = assay(["policy", "eval", "--pack", PACK, "--call", "-"], "{tool:");
     assert.equal(notJson.code, 2);
     assert.match(notJson.stderr, /^assay: <stdin>: call is not valid JSON/);
+    // JSON.parse quotes short text it refuses, line breaks and all: the error stays one line.
+    const twoLines = assay(["policy", "eval", "--pack", PACK, "--call", "-"], "not json\nat all\n");
+    assert.equal(twoLines.code, 2);
+    assert.equal(
+      twoLines.stderr,
+      `assay: <stdin>: call is not valid JSON: Unexpected token 'o', "not json\\nat all\\n" is not valid JSON\n`,
+    );
   });
 });
 

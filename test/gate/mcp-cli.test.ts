@@ -24,6 +24,7 @@ import {
 } from "./helpers.js";
 
 const PACK = OPEN_PACK;
+const BASELINE = join(ASSAY_BIN, "../../packs/mcp-baseline.yaml");
 
 before(() => assertBuilt());
 
@@ -141,6 +142,36 @@ describe("assay mcp wrap (subprocess)", () => {
       ["forwarded", "forwarded"],
     );
     assert.match(w.stderr(), /server exited \(code 5\)/);
+  });
+
+  test("the server exits while the packs load and the client's first message waits: wrap still exits with its code", async () => {
+    // Seen in review: the message went to the dead server, its failed write paused the client's
+    // input, and the later stop did not stop the read, so wrap lived on until the client hung up.
+    // A race (the message must reach the gate before it learns the server is gone): four tries,
+    // with the pack compiled afresh so the loading window is open long enough.
+    const init = line({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18" },
+    });
+    for (let i = 0; i < 4; i++) {
+      const child = spawn(
+        process.execPath,
+        [ASSAY_BIN, "mcp", "wrap", "--policy", BASELINE, "--", process.execPath, "-e", "process.exit(3)"],
+        { stdio: ["pipe", "ignore", "ignore"], env: { ...process.env, ASSAY_NO_CACHE: "1" } },
+      );
+      const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      child.stdin?.on("error", () => {});
+      child.stdin?.write(init);
+      try {
+        // The client keeps its end open.
+        assert.equal(await within(10_000, `wrap to exit (try ${i + 1})`, exit), 3);
+      } finally {
+        killIfAlive(child.pid);
+        child.stdin?.destroy();
+      }
+    }
   });
 
   test("the client closes stdin: the server is stopped and wrap exits 0 (no orphan)", async (t) => {
