@@ -174,6 +174,47 @@ describe("assay mcp wrap (subprocess)", () => {
     }
   });
 
+  test("a signal while the packs compile stops the server before it has received anything the client sent", async (t) => {
+    // Seen in review: compiling is synchronous, so the signal waited until the gate had taken
+    // over, and the gate carried out the client's allowed call before stopping the server.
+    const dir = await tempDir(t);
+    let yaml = `id: slow\nversion: "1.0.0"\ndefaults: deny\nrules:\n  - { id: allow-list, dimension: safety, severity: high, tools: { allow: ["list_dir"] } }\n`;
+    // Enough argument schemas that compiling them takes a good part of a second.
+    for (let i = 0; i < 600; i++)
+      yaml += `  - { id: a${i}, dimension: security, severity: low, args: { tools: ["t${i}"], schema: { type: object, properties: { p${i}: { type: string, pattern: "^x${i}[a-z]+$" } } } } }\n`;
+    const pack = await writePack(dir, "slow.yaml", yaml);
+    const record = join(dir, "received.bin");
+    await writeFile(record, "");
+    const child = spawn(
+      process.execPath,
+      [ASSAY_BIN, "mcp", "wrap", "--policy", pack, "--", process.execPath, RECORDING_SERVER, record],
+      { stdio: ["pipe", "ignore", "ignore"], env: { ...process.env, ASSAY_NO_CACHE: "1" } },
+    );
+    const exit = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      child.on("exit", (code, signal) => resolve(signal ?? code)),
+    );
+    child.stdin?.on("error", () => {});
+    child.stdin?.write(
+      line({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "list_dir", arguments: {} } }),
+    );
+    // The server is up (it writes its pid first thing) while the packs are still compiling.
+    const pid = await waitFor(10_000, "the server's pid", () => {
+      try {
+        return Number(readFileSync(`${record}.pid`, "utf8")) || undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    t.after(() => {
+      killIfAlive(child.pid);
+      killIfAlive(pid);
+    });
+    child.kill("SIGTERM");
+    assert.equal(await within(10_000, "wrap to end", exit), "SIGTERM", "wrap ends by the signal");
+    await waitFor(3000, `server ${pid} to be gone`, () => !pidAlive(pid));
+    assert.equal(readFileSync(record, "utf8"), "", "the server received nothing");
+  });
+
   test("the client closes stdin: the server is stopped and wrap exits 0 (no orphan)", async (t) => {
     const w = await wrap(t);
     w.child.stdin?.write(line({ jsonrpc: "2.0", id: 1, method: "ping" }));

@@ -31,6 +31,10 @@ export async function mcpWrap(server: string[], opts: WrapCliOptions): Promise<n
     ]);
     runStdioGate = gateModule.runStdioGate;
     setup = await setupModule.gateSetup(opts, label, preflight.pins);
+    // Compiling is synchronous: a signal that came meanwhile waits in the loop. It is handled here
+    // (stopping the server, which has received nothing) before the gate reads the client, rather
+    // than after the gate took over and carried out what the client had already sent.
+    if (started) await afterOnePoll();
   } catch (err) {
     release();
     started?.abandon();
@@ -100,6 +104,12 @@ function stopOnExit(server: ServerProcess): () => void {
   process.once("exit", onExit);
   for (const s of signals) process.once(s, onSignal);
   return release;
+}
+
+/** Resolves once the event loop has been through its poll phase, where signals are delivered. */
+function afterOnePoll(): Promise<void> {
+  // Two immediates: whatever phase this runs in, a poll phase lies between the first and the second.
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 function basename(p: string): string {
