@@ -53,8 +53,8 @@ export function registerMcpProxy(mcp: Command, run: (fn: () => Promise<number>) 
         "    --listen 127.0.0.1:8808 --upstream https://mcp.example.com/mcp",
         "  # then point the client at http://127.0.0.1:8808/mcp",
         "",
-        "Exit codes: 0 after SIGINT/SIGTERM; 2 for invalid packs, unreadable files, bad flags",
-        "or an address that cannot be listened on.",
+        "Exit codes: 0 after SIGINT/SIGTERM once listening; 2 for invalid packs, unreadable files,",
+        "bad flags or an address that cannot be listened on.",
       ].join("\n"),
     )
     .action((opts: ProxyCliOptions) =>
