@@ -67,8 +67,8 @@
  * The warm-up runs both phases once per setup.
  *
  * CPU per call: the user + system time the proxy process used (all threads: each thread's
- * /proc schedstat, else /proc/<pid>/stat) during each timed phase, divided by the calls. Less
- * sensitive to other load than wall time.
+ * /proc schedstat when the same threads are there at both ends of a round, else /proc/<pid>/stat)
+ * during each timed phase, divided by the calls. Less sensitive to other load than wall time.
  *
  * createGate's own CPU (`embedded_gate_cpu_us_per_call_added`), measured first, before any server
  * starts: in this process, with no pipe and no server process, the same calls (`echo`, checked
@@ -90,8 +90,11 @@
  * - gated_p50_us <= record_hop_p50_us + 25 (`gated_minus_record_hop_p50_us`);
  * - gate_cpu_us_per_call_pipelined <= 1.3 × record_hop_cpu_us_per_call_pipelined;
  * - embedded_gate_cpu_us_per_call_added <= 15.
- * They are printed next to the figures, never asserted; the JSON line carries each as
- * `targets.<name>` = {value, limit, met} and `targets_met`. With `--json` the last stdout line is
+ * They are printed next to the figures, never asserted, each judged on its figure as printed:
+ * computed from unrounded measurements and rounded toward missing its limit (a CPU ratio of 1.309
+ * prints as 1.31, a throughput ratio of 0.899 as 0.89). The JSON line carries each as
+ * `targets.<name>` = {value, limit, met} and `targets_met`. Any argument but `--json` and
+ * `--cpu-prof` is a usage error (exit 2); so is a measurement that fails (one line on stderr). With `--json` the last stdout line is
  * one JSON object. `--cpu-prof` runs the gate with `node --cpu-prof` and prints where the
  * profile went (the timings are then inflated by the profiler).
  */
@@ -108,7 +111,7 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Gate } from "../src/gate/create-gate.js";
 import type { GatedTransport } from "../src/gate/gated-transport.js";
 import type { CompiledPolicy } from "../src/policy/ir.js";
-import { mean, median, newest, percentile, round, table } from "./stats.js";
+import { mean, median, newest, percentile, round, roundTowardMiss, table } from "./stats.js";
 
 // The in-process gate runs as library users run it: the tsc build (dist/index.js), which
 // `npm run bench:gate` builds first. Under tsx, esbuild's keepNames would wrap every closure the
@@ -118,8 +121,22 @@ const { createGate, FileDecisionLog, parseDecisionLog } = lib;
 const compilePacks = async (paths: readonly string[]) =>
   lib.compilePolicy(await Promise.all(paths.map((p) => lib.loadPack(p))));
 
-const JSON_OUT = process.argv.includes("--json");
-const CPU_PROF = process.argv.includes("--cpu-prof");
+/** The two switches; anything else is a usage error (exit 2), not silently ignored. */
+function parseArgs(argv: readonly string[]): { json: boolean; cpuProf: boolean } {
+  const out = { json: false, cpuProf: false };
+  for (const a of argv) {
+    if (a === "--json") out.json = true;
+    else if (a === "--cpu-prof") out.cpuProf = true;
+    else {
+      console.error(`bench:gate: unknown argument \`${a}\``);
+      console.error("usage: npm run bench:gate -- [--json] [--cpu-prof]");
+      process.exit(2);
+    }
+  }
+  return out;
+}
+
+const { json: JSON_OUT, cpuProf: CPU_PROF } = parseArgs(process.argv.slice(2));
 
 const ROUNDS = 32;
 const PER_ROUND = 250; // sequential calls per setup per round: 8,000 measured per setup
@@ -318,39 +335,65 @@ class StdioPeer {
     return this.stderr;
   }
 
-  /** CPU time (user + system) the process has used so far, in µs; NaN where /proc is not there. */
-  cpuUs(): number {
-    return processCpuUs(this.child.pid);
+  /** The CPU time (user + system) the process has used so far; `cpuSpentUs` takes the difference. */
+  cpu(): CpuReading {
+    return readCpu(this.child.pid);
   }
 }
 
 /**
- * CPU time of process `pid` so far, in µs, all its threads: from each thread's `schedstat`
- * (nanoseconds) where the kernel has it, else from `/proc/<pid>/stat` (clock ticks, 10 ms here).
- * A pipelined round of 2,000 calls takes 20-40 ms of a hop's CPU, and a reading in ticks can be
- * off by one: up to half a round's figure. (The pipelined figures still move from run to run with
- * how the hops' reads batch: the gate's CPU ratio 1.44-1.69 in four runs of one build.)
+ * CPU time of a process so far, all its threads, read two ways: the sum of each thread's
+ * `schedstat` (nanoseconds) where the kernel has it, with the threads it was summed over, and
+ * `/proc/<pid>/stat`'s user + system time (clock ticks, 10 ms here), which keeps the time of
+ * threads that have ended. A pipelined round of 2,000 calls takes 20-40 ms of a hop's CPU, so a
+ * reading in ticks can be off by up to half a round's figure: schedstat is used whenever it can be.
+ * (The pipelined figures still move from run to run with how the hops' reads batch: the gate's
+ * CPU ratio 1.44-1.69 in four runs of one build.)
  */
-function processCpuUs(pid: number | undefined): number {
+interface CpuReading {
+  schedNs: number;
+  threads: string;
+  tickUs: number;
+}
+
+function readCpu(pid: number | undefined): CpuReading {
+  let schedNs = Number.NaN;
+  let threads = "";
+  let tickUs = Number.NaN;
   try {
-    if (SCHEDSTAT) {
-      let ns = 0;
-      for (const task of readdirSync(`/proc/${pid}/task`)) {
-        try {
-          ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
-        } catch {
-          // A thread that ended between the listing and the read; V8's and libuv's threads stay.
-        }
-      }
-      return ns / 1000;
-    }
     // Fields after the `(comm)`: state is 3rd, utime 14th, stime 15th (clock ticks).
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    tickUs = ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+    if (SCHEDSTAT) {
+      const tids = readdirSync(`/proc/${pid}/task`).sort();
+      schedNs = 0;
+      for (const tid of tids) {
+        try {
+          schedNs += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        } catch {
+          // Ended between the listing and the read: the thread set differs from the listing's.
+          threads = "?";
+        }
+      }
+      threads ||= tids.join(",");
+    }
   } catch {
-    return Number.NaN;
+    // No /proc, or the process is gone: NaN.
   }
+  return { schedNs, threads, tickUs };
+}
+
+/**
+ * µs of CPU between two readings: schedstat's when the same threads were there at both (a thread
+ * that ended in between takes its time out of the later sum), else the clock ticks. A thread that
+ * both started and ended in between is missed; Node's and V8's threads live as long as the process.
+ */
+function cpuSpentUs(before: CpuReading, after: CpuReading): number {
+  const sameThreads = before.threads !== "?" && before.threads === after.threads;
+  if (sameThreads && Number.isFinite(before.schedNs) && Number.isFinite(after.schedNs))
+    return (after.schedNs - before.schedNs) / 1000;
+  return after.tickUs - before.tickUs;
 }
 
 const SCHEDSTAT = existsSync("/proc/self/schedstat");
@@ -661,9 +704,9 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (let j = 0; j < setups.length; j++) {
         const s = setups[(r + j) % setups.length] as Setup;
-        const cpu0 = s.peer.cpuUs();
+        const cpu0 = s.peer.cpu();
         await sequential(s.peer, PER_ROUND, s.samples, r * PER_ROUND);
-        s.cpuSeqUs += s.peer.cpuUs() - cpu0;
+        s.cpuSeqUs += cpuSpentUs(cpu0, s.peer.cpu());
         const block = s.samples.slice(r * PER_ROUND, (r + 1) * PER_ROUND).sort();
         s.roundP50.push(percentile(block, 0.5));
       }
@@ -671,9 +714,9 @@ async function main(): Promise<void> {
     for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
       for (let j = 0; j < setups.length; j++) {
         const s = setups[(r + j) % setups.length] as Setup;
-        const cpu0 = s.peer.cpuUs();
+        const cpu0 = s.peer.cpu();
         s.throughputNs += await pipelined(s.peer, THROUGHPUT_PER_ROUND, PIPELINE);
-        s.cpuPipelinedUs += s.peer.cpuUs() - cpu0;
+        s.cpuPipelinedUs += cpuSpentUs(cpu0, s.peer.cpu());
       }
     }
   } finally {
@@ -770,18 +813,19 @@ async function main(): Promise<void> {
   const cpuPipelined = (k: Setup["key"]) =>
     byKey(k).cpuPipelinedUs / (THROUGHPUT_ROUNDS * THROUGHPUT_PER_ROUND);
 
-  // The targets, judged on the figures as printed (rounded as in the JSON line).
-  const vsRecordThroughput = round(cps("gated") / cps("record"), 2);
-  const minusRecordP50 = round(gated.p50 - st("record").p50, 1);
+  // The targets, judged on the figures as printed: each computed from unrounded measurements and
+  // rounded toward missing its limit, so the printed figure is never kinder than the measured one.
+  const vsRecordThroughput = roundTowardMiss(cps("gated") / cps("record"), 2, "min");
+  const minusRecordP50 = roundTowardMiss(gated.p50 - st("record").p50, 1, "max");
   const gateCpu = round(cpuPipelined("gated"), 1);
   const recordCpu = round(cpuPipelined("record"), 1);
-  const cpuRatio = round(gateCpu / recordCpu, 2);
+  const cpuRatio = roundTowardMiss(cpuPipelined("gated") / cpuPipelined("record"), 2, "max");
   // The decide hop against the record hop, figured as the targets are (no target of its own).
-  const decideVsRecordThroughput = round(cps("decide") / cps("record"), 2);
-  const decideMinusRecordP50 = round(st("decide").p50 - st("record").p50, 1);
+  const decideVsRecordThroughput = roundTowardMiss(cps("decide") / cps("record"), 2, "min");
+  const decideMinusRecordP50 = roundTowardMiss(st("decide").p50 - st("record").p50, 1, "max");
   const decideCpu = round(cpuPipelined("decide"), 1);
-  const decideCpuRatio = round(decideCpu / recordCpu, 2);
-  const embeddedAdded = round(inProcess.addedUs, 1);
+  const decideCpuRatio = roundTowardMiss(cpuPipelined("decide") / cpuPipelined("record"), 2, "max");
+  const embeddedAdded = roundTowardMiss(inProcess.addedUs, 1, "max");
   const targets = {
     gated_vs_record_hop_throughput: {
       value: vsRecordThroughput,
@@ -978,4 +1022,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  // One line, as the contract has it; the benchmark's children are closed by main's finally.
+  console.error(`bench:gate: measurement failed: ${(err as Error).message}`.replace(/\n/g, "\\n"));
+  process.exit(2);
+}

@@ -59,6 +59,18 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
+/**
+ * Round a figure judged against an upper limit (`≤`) up, and one judged against a lower limit
+ * (`≥`) down, to `digits` decimals, so that judging the figure as printed is never more lenient
+ * than judging the figure measured: a CPU ratio of 1.309 prints as 1.31 and misses a limit of 1.3,
+ * where plain rounding would print 1.3 and meet it. The 1e-9 keeps a figure that equals its
+ * step up to float error (13 / 10 × 100 = 130.00000000000003) on that step.
+ */
+export function roundTowardMiss(value: number, digits: number, limit: "max" | "min"): number {
+  const f = 10 ** digits;
+  return limit === "max" ? Math.ceil(value * f - 1e-9) / f : Math.floor(value * f + 1e-9) / f;
+}
+
 /** A left-aligned text table. */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
