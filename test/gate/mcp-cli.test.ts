@@ -420,6 +420,11 @@ describe("assay mcp wrap (subprocess)", () => {
         ],
         /pins\.json/,
       ],
+      // A server that leaves at once: the user's input, not an internal error (one line below).
+      [
+        ["mcp", "pins", "update", "--pins", join(dir, "new-pins.json"), "--", "true"],
+        /^assay: `true` closed the connection before listing its tools/,
+      ],
     ];
     // Two at a time: each is a node start-up.
     const results: Array<{ code: number | null; stderr: string }> = [];
@@ -433,6 +438,9 @@ describe("assay mcp wrap (subprocess)", () => {
       assert.ok(!/\n\s+at /.test(r.stderr), `no stack trace: ${r.stderr}`);
     }
     assert.throws(() => readFileSync(join(dir, "never.bin.pid")), "no server was started");
+    const leftAtOnce = results[cases.length - 1] as { stderr: string };
+    assert.equal(leftAtOnce.stderr.trim().split("\n").length, 1, leftAtOnce.stderr);
+    assert.ok(!existsSync(join(dir, "new-pins.json")), "no pins written");
     // The server started for the invalid pack (killed, perhaps before it even wrote its pid)
     // received nothing and is not running.
     assert.ok(!existsSync(join(dir, "bad-pack.bin")), "it received nothing");
