@@ -90,7 +90,7 @@ export interface GateLaunch {
 
 /**
  * The MCP config handed to the agent: each server behind its own `assay mcp wrap`, which logs
- * every decision under the run's id, labelled with the server's name.
+ * every decision under the run's id, labelled with the server's name, with the pack cache off.
  */
 export function gatedMcpConfig(
   servers: McpServers,
@@ -117,7 +117,10 @@ export function gatedMcpConfig(
         s.command,
         ...s.args,
       ],
-      env: s.env,
+      // No pack cache: a gate that compiled the packs would write a cache entry (under a temporary
+      // name of its own) on the first run and read it on the next, so the runs' surfaces and
+      // capability diffs would show the gate's bookkeeping as the agent's. Its server inherits this.
+      env: { ...s.env, ASSAY_NO_CACHE: "1" },
       cwd: s.cwd ?? launch.workDir,
     };
   });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { verifyBundle } from "../../src/evidence/verify-bundle.js";
@@ -137,6 +137,27 @@ describe("runner capture", () => {
     const [a, b] = await Promise.all([readArchive(join(dir, "bpf")), readArchive(join(dir, "strace"))]);
     assert.deepEqual(b.surface, a.surface);
     assert.deepEqual(b.correlation, a.correlation);
+  });
+
+  test("the gates it starts keep no pack cache: a first run on a machine shows nothing of it", async (t) => {
+    const kernel = !missing("strace") ? "strace" : !missing("bpftrace") ? "bpftrace" : undefined;
+    if (kernel === undefined) return t.skip(`${missing("strace")}; ${missing("bpftrace")}`);
+    // A home with no cache, as on a fresh machine: the agent's MCP client passes HOME to each gate.
+    const home = join(dir, "fresh-home");
+    await mkdir(home);
+    const saved = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      const r = await fixtureCapture("mcp-sdk", join(dir, "fresh"), kernel, "run_fresh_home");
+      assert.equal(r.exitCode, 0);
+      assert.equal(r.health.policy_layer, "present");
+    } finally {
+      process.env.HOME = saved;
+    }
+    assert.deepEqual(await readdir(home), [], "the gate wrote nothing under HOME");
+    const surface = (await readArchive(join(dir, "fresh"))).surface as CapabilitySurface;
+    const cached = surface.filesystem_paths.filter((p) => p.startsWith(home) || p.includes("/.cache/assay"));
+    assert.deepEqual(cached, []);
   });
 });
 
