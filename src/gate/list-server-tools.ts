@@ -17,14 +17,20 @@ const REQUEST_TIMEOUT_MS = 60_000;
 export async function listServerTools(command: string, args: readonly string[]): Promise<ListedTool[]> {
   const client = new Client({ name: "assay-pins", version: "1" });
   const transport = new StdioClientTransport({ command, args: [...args], stderr: "inherit" });
+  // A server that leaves between requests can leave the client with nothing pending (the SDK's
+  // `initialized` notification waits on a pipe nobody reads) and the process would end without a
+  // word: every step races the connection's close.
+  const closed = new Promise<never>((_, reject) => {
+    client.onclose = () => reject(new McpError(ErrorCode.ConnectionClosed, "Connection closed"));
+  });
+  closed.catch(() => {});
   try {
-    await client.connect(transport, { timeout: REQUEST_TIMEOUT_MS });
+    await Promise.race([client.connect(transport, { timeout: REQUEST_TIMEOUT_MS }), closed]);
     const tools: ListedTool[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
-      const res = await client.listTools(cursor === undefined ? {} : { cursor }, {
-        timeout: REQUEST_TIMEOUT_MS,
-      });
+      const params = cursor === undefined ? {} : { cursor };
+      const res = await Promise.race([client.listTools(params, { timeout: REQUEST_TIMEOUT_MS }), closed]);
       tools.push(...(res.tools as ListedTool[]));
       cursor = res.nextCursor;
       if (!cursor) return tools;
@@ -50,6 +56,23 @@ function serverProblem(command: string, err: unknown): AssayError {
     message = `${name} closed the connection before listing its tools (did it exit?)`;
   else if (err instanceof McpError && err.code === ErrorCode.RequestTimeout)
     message = `${name} did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
-  else message = `cannot list the tools of ${name}: ${err instanceof Error ? err.message : String(err)}`;
+  else if (isSchemaError(err)) {
+    // The SDK checks each answer against its schema; zod's own message is pretty-printed JSON.
+    const issue = err.issues[0];
+    const where = issue?.path.length ? ` at /${issue.path.map(String).join("/")}` : "";
+    message = `${name} sent an invalid answer${where}: ${issue?.message ?? "schema mismatch"}`;
+  } else message = `cannot list the tools of ${name}: ${err instanceof Error ? err.message : String(err)}`;
   return new AssayError("input_unreadable", message, { cause: err });
+}
+
+/** A zod validation error (the SDK's check of an answer), told by its shape. */
+function isSchemaError(
+  err: unknown,
+): err is { issues: Array<{ path: ReadonlyArray<PropertyKey>; message: string }> } {
+  return (
+    // zod 3 names it `ZodError`, zod 4's core `$ZodError`.
+    err instanceof Error &&
+    /^\$?ZodError$/.test(err.name) &&
+    Array.isArray((err as { issues?: unknown }).issues)
+  );
 }

@@ -15,6 +15,19 @@ const REFUSING_SERVER = `process.stdin.once("data", (d) => {
   process.stdout.write(JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32600, message: "not today" } }) + "\\n");
 });`;
 
+/** A server whose tools/list answer breaks the MCP schema (a tool named by a number, no inputSchema). */
+const MALFORMED_SERVER = `let buf = "";
+process.stdin.on("data", (d) => {
+  buf += d;
+  for (let i; (i = buf.indexOf("\\n")) >= 0; buf = buf.slice(i + 1)) {
+    const m = JSON.parse(buf.slice(0, i));
+    const result = m.method === "initialize"
+      ? { protocolVersion: m.params.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: "x", version: "1" } }
+      : { tools: [{ name: 1 }] };
+    if (m.id !== undefined) process.stdout.write(JSON.stringify({ jsonrpc: "2.0", id: m.id, result }) + "\\n");
+  }
+});`;
+
 async function problem(command: string, args: string[]): Promise<AssayError> {
   try {
     await listServerTools(command, args);
@@ -54,5 +67,13 @@ describe("listServerTools (assay mcp pins update)", () => {
       assert.equal(err.message, message);
       assert.ok(!err.message.includes("\n"));
     }
+  });
+
+  test("an answer that breaks the MCP schema is named in one line, not as zod's JSON", async () => {
+    const err = await problem(process.execPath, ["-e", MALFORMED_SERVER]);
+    assert.equal(
+      err.message,
+      `\`${process.execPath}\` sent an invalid answer at /tools/0/name: Invalid input: expected string, received number`,
+    );
   });
 });

@@ -24,6 +24,7 @@ import {
 } from "./helpers.js";
 
 const PACK = OPEN_PACK;
+const LEAVING_SERVER = join(RECORDING_SERVER, "../leaving-server.mjs");
 const BASELINE = join(ASSAY_BIN, "../../packs/mcp-baseline.yaml");
 
 before(() => assertBuilt());
@@ -452,6 +453,32 @@ describe("assay mcp wrap (subprocess)", () => {
         (async () => {
           while (isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
         })(),
+      );
+    }
+  });
+
+  test("pins update: a server that leaves right after initialize is reported (exit 2), not left unsaid", async (t) => {
+    // It used to end the process with exit 0 and nothing said in about 7 runs of 10: five tries.
+    const dir = await tempDir(t);
+    const runs = await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        assayAsync([
+          "mcp",
+          "pins",
+          "update",
+          "--pins",
+          join(dir, `p${i}.json`),
+          "--",
+          process.execPath,
+          LEAVING_SERVER,
+        ]),
+      ),
+    );
+    for (const r of runs) {
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(
+        r.stderr,
+        `assay: \`${process.execPath}\` closed the connection before listing its tools (did it exit?)\n`,
       );
     }
   });
