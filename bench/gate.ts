@@ -113,14 +113,6 @@ import type { GatedTransport } from "../src/gate/gated-transport.js";
 import type { CompiledPolicy } from "../src/policy/ir.js";
 import { mean, median, newest, percentile, round, roundTowardMiss, table } from "./stats.js";
 
-// The in-process gate runs as library users run it: the tsc build (dist/index.js), which
-// `npm run bench:gate` builds first. Under tsx, esbuild's keepNames would wrap every closure the
-// hot path creates in a __name() call that the shipped build does not have (as bench:policy notes).
-const lib: typeof import("../src/index.js") = await import(new URL("../dist/index.js", import.meta.url).href);
-const { createGate, FileDecisionLog, parseDecisionLog } = lib;
-const compilePacks = async (paths: readonly string[]) =>
-  lib.compilePolicy(await Promise.all(paths.map((p) => lib.loadPack(p))));
-
 /** The two switches; anything else is a usage error (exit 2), not silently ignored. */
 function parseArgs(argv: readonly string[]): { json: boolean; cpuProf: boolean } {
   const out = { json: false, cpuProf: false };
@@ -137,6 +129,14 @@ function parseArgs(argv: readonly string[]): { json: boolean; cpuProf: boolean }
 }
 
 const { json: JSON_OUT, cpuProf: CPU_PROF } = parseArgs(process.argv.slice(2));
+
+// The in-process gate runs as library users run it: the tsc build (dist/index.js), which
+// `npm run bench:gate` builds first. Under tsx, esbuild's keepNames would wrap every closure the
+// hot path creates in a __name() call that the shipped build does not have (as bench:policy notes).
+const lib: typeof import("../src/index.js") = await import(new URL("../dist/index.js", import.meta.url).href);
+const { createGate, FileDecisionLog, parseDecisionLog } = lib;
+const compilePacks = async (paths: readonly string[]) =>
+  lib.compilePolicy(await Promise.all(paths.map((p) => lib.loadPack(p))));
 
 const ROUNDS = 32;
 const PER_ROUND = 250; // sequential calls per setup per round: 8,000 measured per setup
@@ -1026,6 +1026,7 @@ try {
   await main();
 } catch (err) {
   // One line, as the contract has it; the benchmark's children are closed by main's finally.
-  console.error(`bench:gate: measurement failed: ${(err as Error).message}`.replace(/\n/g, "\\n"));
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`bench:gate: measurement failed: ${message}`.replace(/\n/g, "\\n"));
   process.exit(2);
 }

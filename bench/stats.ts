@@ -68,7 +68,8 @@ export function round(value: number, digits = 2): number {
  */
 export function roundTowardMiss(value: number, digits: number, limit: "max" | "min"): number {
   const f = 10 ** digits;
-  return limit === "max" ? Math.ceil(value * f - 1e-9) / f : Math.floor(value * f + 1e-9) / f;
+  const r = limit === "max" ? Math.ceil(value * f - 1e-9) / f : Math.floor(value * f + 1e-9) / f;
+  return r === 0 ? 0 : r; // not -0
 }
 
 /** A left-aligned text table. */

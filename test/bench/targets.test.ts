@@ -33,10 +33,9 @@ describe("benchmark targets are judged on figures rounded toward missing them", 
           const tol = 1e-9 * Math.max(1, Math.abs(v));
           assert.ok(up >= v - tol && up - v < step + tol, `max ${v} → ${up}`);
           assert.ok(down <= v + tol && v - down < step + tol, `min ${v} → ${down}`);
-          // A limit judged on the printed figure: met only if the figure itself meets it.
-          const limit = Math.round(v / step) * step;
-          if (up <= limit) assert.ok(v <= limit + tol);
-          if (down >= limit) assert.ok(v >= limit - tol);
+          // On a step of `digits` decimals, as printed.
+          assert.equal(up, Number(up.toFixed(digits)));
+          assert.equal(down, Number(down.toFixed(digits)));
         },
       ),
       { numRuns: 2000 },
