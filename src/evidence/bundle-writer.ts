@@ -47,6 +47,8 @@ const RUN_ID = /^[\x21-\x7e]{1,256}$/;
  * Write an evidence bundle from CloudEvents NDJSON: the file is read twice (hashes first, so
  * the run root and a derived run id are known before any event is written), events go to a
  * temporary file, and the `.tar.gz` is written to a temporary name and renamed into place.
+ * Input that cannot be read twice (a pipe, `/dev/stdin`, a FIFO) is first copied to a temporary
+ * file; a file that changes between the two reads (a log still being written) is refused.
  */
 export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
   if (opts.runId !== undefined && !RUN_ID.test(opts.runId))
@@ -54,31 +56,37 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
       "usage",
       `run id \`${opts.runId}\` must be 1-256 printable ASCII characters without spaces`,
     );
-  const root = new RunRoot();
-  let count = 0;
-  for await (const { event } of readEvents(opts.events)) {
-    root.add(event.contentHash);
-    count++;
-  }
-  const runRoot = root.digest();
-  const runId = opts.runId ?? `run-${runRoot.slice("sha256:".length, "sha256:".length + 16)}`;
-
   const dir = await mkdtemp(join(tmpdir(), "assay-bundle-"));
   const tmpOut = `${opts.out}.${process.pid}.tmp`;
   try {
+    const input = await readableTwice(opts.events, dir);
+    const first = await tally(readEvents(input, opts.events));
+    const runRoot = first.root;
+    const count = first.count;
+    const runId = opts.runId ?? `run-${runRoot.slice("sha256:".length, "sha256:".length + 16)}`;
+
     const eventsPath = join(dir, EVENTS_MEMBER);
+    const again = new RunRoot();
     const sha = createHash("sha256");
     let bytes = 0;
     let seq = 0;
     const out = createWriteStream(eventsPath);
     await pipeline(async function* () {
-      for await (const { event } of readEvents(opts.events)) {
+      for await (const { event } of readEvents(input, opts.events)) {
+        again.add(event.contentHash);
         const line = Buffer.from(`${canonicalJson(bundleEvent(event, runId, seq++))}\n`, "utf8");
         sha.update(line);
         bytes += line.length;
         yield line;
       }
     }, out);
+    // The manifest's count and run root come from the first read: the second must be the same events.
+    if (seq !== count || again.digest() !== runRoot)
+      throw new AssayError(
+        "input_invalid",
+        `the events changed while they were read (${count} events, then ${seq}): bundle a copy no one is writing to`,
+        { where: opts.events },
+      );
     const manifest = buildManifest({
       runId,
       eventCount: count,
@@ -159,12 +167,50 @@ function bundleEvent(input: InputEvent, runId: string, seq: number): BundleEvent
   return event;
 }
 
-/** Every event of a CloudEvents NDJSON file, strictly parsed and checked (input-event.ts). */
-async function* readEvents(path: string): AsyncGenerator<{ event: InputEvent; line: number }> {
+/** The count and run root of a pass over the events. */
+async function tally(events: AsyncIterable<{ event: InputEvent }>): Promise<{ count: number; root: string }> {
+  const root = new RunRoot();
+  let count = 0;
+  for await (const { event } of events) {
+    root.add(event.contentHash);
+    count++;
+  }
+  return { count, root: root.digest() };
+}
+
+/**
+ * A path the events can be read from twice: `path` itself when it is a regular file, else a copy
+ * in `dir` (a pipe or FIFO would be empty, or block, the second time). A path that cannot be
+ * stat'ed is returned as is, for the reader to report.
+ */
+async function readableTwice(path: string, dir: string): Promise<string> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined || info.isFile()) return path;
+  const copy = join(dir, "input.ndjson");
+  try {
+    await pipeline(createReadStream(path), createWriteStream(copy));
+  } catch (err) {
+    throw new AssayError(
+      "input_unreadable",
+      `cannot read events: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { where: path, cause: err },
+    );
+  }
+  return copy;
+}
+
+/**
+ * Every event of a CloudEvents NDJSON file, strictly parsed and checked (input-event.ts); `path`
+ * is read, `shown` names it in errors (the file given, when `path` is a copy of it).
+ */
+async function* readEvents(
+  path: string,
+  shown: string = path,
+): AsyncGenerator<{ event: InputEvent; line: number }> {
   const limit = DEFAULT_LIMITS.maxLineBytes;
   try {
     for await (const { text: bytes, line } of readLines(path, limit)) {
-      const where = `${path}:${line}`;
+      const where = `${shown}:${line}`;
       if (bytes.length === 0)
         throw new AssayError("input_invalid", "blank line in the events file", { where });
       if (!isUtf8(bytes)) throw new AssayError("input_invalid", "line is not valid UTF-8", { where });
@@ -197,12 +243,12 @@ async function* readEvents(path: string): AsyncGenerator<{ event: InputEvent; li
     if (err instanceof AssayError) throw err;
     if (err instanceof LineTooLong)
       throw new AssayError("input_invalid", `line longer than ${err.limit} bytes`, {
-        where: `${path}:${err.line}`,
+        where: `${shown}:${err.line}`,
       });
     throw new AssayError(
       "input_unreadable",
       `cannot read events: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      { where: path, cause: err },
+      { where: shown, cause: err },
     );
   }
 }

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
@@ -165,6 +167,62 @@ describe("evidence bundle writer", () => {
       {
         code: "output_unwritable",
       },
+    );
+  });
+
+  test("input that can be read only once (a FIFO) gives the same bundle as the file", {
+    timeout: 30_000,
+  }, async () => {
+    const log = writeDecisionLog(dir, 40, "once.ndjson");
+    const fromFile = await writeBundle({ events: log, out: join(dir, "once-file.tar.gz") });
+    const fifo = join(dir, "once.fifo");
+    execFileSync("mkfifo", [fifo]);
+    // The writer of the FIFO: a child, so this process is free to read it.
+    const writer = spawn("sh", ["-c", 'cat "$1" > "$2"', "sh", log, fifo], { stdio: "ignore" });
+    const exited = once(writer, "exit");
+    const fromFifo = await writeBundle({ events: fifo, out: join(dir, "once-fifo.tar.gz") });
+    await exited;
+    assert.equal(fromFifo.event_count, 40);
+    assert.deepEqual(fromFifo, fromFile);
+    assert.ok(
+      readFileSync(join(dir, "once-fifo.tar.gz")).equals(readFileSync(join(dir, "once-file.tar.gz"))),
+    );
+  });
+
+  test("a file that grows between the two reads is refused, and nothing is written", {
+    timeout: 30_000,
+  }, async () => {
+    const log = writeDecisionLog(dir, 20_000, "growing.ndjson");
+    const out = join(dir, "growing.tar.gz");
+    // The second read starts when the events' temporary file appears under TMPDIR: append then.
+    const tmp = mkdtempSync(join(dir, "growing-tmp-"));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    let appended = false;
+    const appender = setInterval(() => {
+      const bundleDir = readdirSync(tmp)[0];
+      if (appended || bundleDir === undefined || !existsSync(join(tmp, bundleDir, "events.ndjson"))) return;
+      appendFileSync(log, decisionLog(1));
+      appended = true;
+    }, 1);
+    try {
+      await assert.rejects(writeBundle({ events: log, out }), (err: unknown) => {
+        assert.ok(err instanceof AssayError);
+        assert.equal(err.code, "input_invalid");
+        assert.equal(err.where, log);
+        assert.match(err.message, /^the events changed while they were read \(20000 events, then 20001\)/);
+        return true;
+      });
+    } finally {
+      clearInterval(appender);
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    assert.ok(appended);
+    assert.ok(!existsSync(out));
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.startsWith("growing.tar.gz")),
+      [],
     );
   });
 });
