@@ -3,7 +3,11 @@ import { link, open, rename, rm } from "node:fs/promises";
 import { AssayError } from "./errors.js";
 
 export interface AtomicWriteOptions {
-  /** File mode, set when the temporary file is created (so it is never looser, even briefly). */
+  /**
+   * File mode, exactly (a private key's 0600), set when the temporary file is created so it is
+   * never looser, even briefly. Without it the file is created 0666 less the umask, as other
+   * tools create theirs: a user whose umask is 077 gets 0600 reports.
+   */
   mode?: number;
   /** Replace an existing file (default true); false fails with `output_unwritable` when it exists. */
   overwrite?: boolean;
@@ -24,13 +28,12 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   opts: AtomicWriteOptions = {},
 ): Promise<void> {
-  const mode = opts.mode ?? 0o644;
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    const fh = await open(tmp, "wx", mode);
+    const fh = await open(tmp, "wx", opts.mode ?? 0o666);
     try {
-      // umask may have cleared bits; chmod makes the mode exactly what was asked (never looser).
-      await fh.chmod(mode);
+      // umask may have cleared bits of an exact mode; chmod makes it what was asked.
+      if (opts.mode !== undefined) await fh.chmod(opts.mode);
       await fh.writeFile(data);
       if (opts.sync !== false) await fh.sync();
     } finally {
