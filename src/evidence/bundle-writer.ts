@@ -1,10 +1,11 @@
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
+import { finished, pipeline } from "node:stream/promises";
 import tarStream from "tar-stream";
 import { canonicalJson } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
@@ -47,8 +48,9 @@ const RUN_ID = /^[\x21-\x7e]{1,256}$/;
  * Write an evidence bundle from CloudEvents NDJSON: the file is read twice (hashes first, so
  * the run root and a derived run id are known before any event is written), events go to a
  * temporary file, and the `.tar.gz` is written to a temporary name and renamed into place.
- * Input that cannot be read twice (a pipe, `/dev/stdin`, a FIFO) is first copied to a temporary
- * file; a file that changes between the two reads (a log still being written) is refused.
+ * Input that cannot be read twice (a pipe, `/dev/stdin`, a FIFO) is copied to a temporary file as
+ * it is first read; a file that changes between the two reads (a log still being written) is
+ * refused.
  */
 export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
   if (opts.runId !== undefined && !RUN_ID.test(opts.runId))
@@ -59,8 +61,11 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
   const dir = await mkdtemp(join(tmpdir(), "assay-bundle-"));
   const tmpOut = `${opts.out}.${process.pid}.tmp`;
   try {
-    const input = await readableTwice(opts.events, dir);
-    const first = await tally(readEvents(input, opts.events));
+    // Input that can be read only once (a pipe, `/dev/stdin`, a FIFO) is copied as it is read.
+    const info = await stat(opts.events).catch(() => undefined);
+    const copy = info === undefined || info.isFile() ? undefined : join(dir, "input.ndjson");
+    const input = copy ?? opts.events;
+    const first = await tally(readEvents(copy ? copiedWhileRead(opts.events, copy) : input, opts.events));
     const runRoot = first.root;
     const count = first.count;
     const runId = opts.runId ?? `run-${runRoot.slice("sha256:".length, "sha256:".length + 16)}`;
@@ -179,37 +184,44 @@ async function tally(events: AsyncIterable<{ event: InputEvent }>): Promise<{ co
 }
 
 /**
- * A path the events can be read from twice: `path` itself when it is a regular file, else a copy
- * in `dir` (a pipe or FIFO would be empty, or block, the second time). A path that cannot be
- * stat'ed is returned as is, for the reader to report.
+ * The bytes of `path` as they are read, each also written to `copy`: the second read of input
+ * that can be read only once goes to the copy. Stops (and so copies no more) as soon as the
+ * reader does, at the first line it refuses.
  */
-async function readableTwice(path: string, dir: string): Promise<string> {
-  const info = await stat(path).catch(() => undefined);
-  if (info === undefined || info.isFile()) return path;
-  const copy = join(dir, "input.ndjson");
+async function* copiedWhileRead(path: string, copy: string): AsyncGenerator<Buffer> {
+  const out = createWriteStream(copy);
+  // Seen through `once` and `finished` below, which reject with it.
+  out.on("error", () => {});
   try {
-    await pipeline(createReadStream(path), createWriteStream(copy));
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+      if (!out.write(chunk)) await once(out, "drain");
+      yield chunk;
+    }
+    out.end();
+    await finished(out);
   } catch (err) {
+    if (!out.errored) throw err;
     throw new AssayError(
-      "input_unreadable",
-      `cannot read events: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      { where: path, cause: err },
+      "output_unwritable",
+      `cannot copy the events to a temporary file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { where: copy, cause: err },
     );
+  } finally {
+    out.destroy();
   }
-  return copy;
 }
 
 /**
- * Every event of a CloudEvents NDJSON file, strictly parsed and checked (input-event.ts); `path`
- * is read, `shown` names it in errors (the file given, when `path` is a copy of it).
+ * Every event of a CloudEvents NDJSON file (a path, or its bytes as they are read), strictly
+ * parsed and checked (input-event.ts); `shown` names the file in errors.
  */
 async function* readEvents(
-  path: string,
-  shown: string = path,
+  source: string | AsyncIterable<Buffer>,
+  shown: string,
 ): AsyncGenerator<{ event: InputEvent; line: number }> {
   const limit = DEFAULT_LIMITS.maxLineBytes;
   try {
-    for await (const { text: bytes, line } of readLines(path, limit)) {
+    for await (const { text: bytes, line } of readLines(source, limit)) {
       const where = `${shown}:${line}`;
       if (bytes.length === 0)
         throw new AssayError("input_invalid", "blank line in the events file", { where });

@@ -7,19 +7,21 @@ export interface FileLine {
 }
 
 /**
- * The complete lines of a file, streamed. A last line without its newline is not yielded (as
- * for the gate's decision log: a line cut short by a crash described a call never forwarded);
- * `onPartialTail` hears about it. A line longer than `maxLineBytes` throws `LineTooLong`.
+ * The complete lines of a file (a path, or its bytes as they are read), streamed. A last line
+ * without its newline is not yielded (as for the gate's decision log: a line cut short by a crash
+ * described a call never forwarded); `onPartialTail` hears about it. A line longer than
+ * `maxLineBytes` throws `LineTooLong`.
  */
 export async function* readLines(
-  path: string,
+  source: string | AsyncIterable<Buffer>,
   maxLineBytes: number,
   onPartialTail?: (line: number, bytes: number) => void,
 ): AsyncGenerator<FileLine> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let line = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+  const chunks = typeof source === "string" ? (createReadStream(source) as AsyncIterable<Buffer>) : source;
+  for await (const chunk of chunks) {
     let from = 0;
     for (;;) {
       const nl = chunk.indexOf(0x0a, from);

@@ -189,6 +189,25 @@ describe("evidence bundle writer", () => {
     );
   });
 
+  test("bad input from a FIFO is refused at its first bad line, as from a file, without reading on", {
+    timeout: 30_000,
+  }, async () => {
+    const fifo = join(dir, "endless.fifo");
+    execFileSync("mkfifo", [fifo]);
+    // An endless writer: only a reader that stops at the first line it refuses ends this.
+    const writer = spawn("sh", ["-c", 'yes "not json" > "$1"', "sh", fifo], { stdio: "ignore" });
+    const exited = once(writer, "exit");
+    await assert.rejects(writeBundle({ events: fifo, out: join(dir, "endless.tar.gz") }), (err: unknown) => {
+      assert.ok(err instanceof AssayError);
+      assert.equal(err.code, "json_syntax");
+      assert.match(err.where ?? "", /endless\.fifo:1(:\d+)?$/);
+      return true;
+    });
+    writer.kill();
+    await exited;
+    assert.ok(!existsSync(join(dir, "endless.tar.gz")));
+  });
+
   test("a file that grows between the two reads is refused, and nothing is written", {
     timeout: 30_000,
   }, async () => {
