@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { attr, soakJunit, text } from "../../src/report/junit.js";
@@ -168,6 +168,19 @@ describe("assay sim --sarif --junit", () => {
       "examples/demo-agent/assay-target.yaml",
     );
     assert.match(readFileSync(join(d, "r.xml"), "utf8"), /<testsuite name="demo-agent@1.0.0" tests="500"/);
+    // From a checkout reached through a symlink, with the target given through it ($PWD/...): the
+    // same repository-relative URI.
+    const link = join(d, "checkout");
+    symlinkSync(ROOT, link);
+    const viaLink = runAssay(
+      [
+        ...["sim", "soak", "--target", join(link, "examples/demo-agent"), "-n", "500", "--seed", "1"],
+        ...["--report", join(d, "l.json"), "--sarif", join(d, "l.sarif"), "--deterministic"],
+      ],
+      link,
+    );
+    assert.equal(viaLink.code, 1, viaLink.err);
+    assert.equal(readFileSync(join(d, "l.sarif"), "utf8"), readFileSync(join(d, "r.sarif"), "utf8"));
   });
 
   test("run writes them without a report", async (t) => {

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, openSync, realpathSync, writeSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
@@ -129,7 +129,15 @@ export async function soak(opts: SoakCli, onePerScenario: boolean): Promise<numb
 /** The bundle's target file (or its tarball) relative to the working directory, `/`-separated. */
 function targetUri(bundle: Bundle): string {
   const file = bundle.kind === "directory" ? join(bundle.root, "assay-target.yaml") : bundle.root;
-  return relative(process.cwd(), file).split(sep).join("/");
+  // process.cwd() has its symlinks resolved; so must the file, or a target given through a symlinked
+  // directory (`$PWD/...` there) would come out as `../../<link>/...`, which code scanning cannot map.
+  let real = file;
+  try {
+    real = realpathSync(file);
+  } catch {
+    // Loaded a moment ago; if it is gone now, the path as given is the best there is.
+  }
+  return relative(process.cwd(), real).split(sep).join("/");
 }
 
 export async function merge(files: string[], out: string): Promise<number> {
