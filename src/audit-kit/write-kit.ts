@@ -46,6 +46,7 @@ export function readSoakReportBytes(bytes: Uint8Array, where: string): SoakRepor
   try {
     report = parseSoakReport(Buffer.from(bytes).toString("utf8"));
   } catch (err) {
+    if (err instanceof AssayError) throw new AssayError(err.code, err.message, { where });
     throw new AssayError("input_invalid", `the soak report is not JSON: ${(err as Error).message}`, {
       where,
     });

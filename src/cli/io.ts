@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { AssayError, exitCodeFor, formatDiagnostic } from "../lib/errors.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../lib/json-depth.js";
 
 /** Read a JSON document from a file, or from standard input when the path is `-`. */
 export async function readJsonInput(path: string, what: string): Promise<unknown> {
@@ -15,13 +16,16 @@ export async function readJsonInput(path: string, what: string): Promise<unknown
       },
     );
   }
+  const where = path === "-" ? "<stdin>" : path;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
-    throw new AssayError("input_invalid", `${what} is not valid JSON: ${(err as Error).message}`, {
-      where: path === "-" ? "<stdin>" : path,
-    });
+    throw new AssayError("input_invalid", `${what} is not valid JSON: ${(err as Error).message}`, { where });
   }
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+    throw new AssayError("input_invalid", `${what} nests deeper than ${MAX_JSON_DEPTH} levels`, { where });
+  return value;
 }
 
 async function readStdin(): Promise<string> {

@@ -147,6 +147,7 @@ export async function merge(files: string[], out: string): Promise<number> {
       try {
         return { where, report: parseSoakReport(text) };
       } catch (err) {
+        if (err instanceof AssayError) throw new AssayError(err.code, err.message, { where });
         throw new AssayError("input_invalid", `\`${where}\` is not JSON: ${(err as Error).message}`, {
           where,
         });

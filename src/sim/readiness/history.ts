@@ -50,6 +50,7 @@ function checkReport(text: string, where: string): SoakReport {
   try {
     report = parseSoakReport(text);
   } catch (err) {
+    if (err instanceof AssayError) throw new AssayError(err.code, err.message, { where });
     throw new AssayError("input_invalid", `not JSON: ${(err as Error).message}`, { where });
   }
   if (report === null || typeof report !== "object" || Array.isArray(report))

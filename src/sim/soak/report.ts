@@ -1,3 +1,5 @@
+import { AssayError } from "../../lib/errors.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../../lib/json-depth.js";
 import { schemaValidator } from "../../lib/schema-validator.js";
 import type { Dimension } from "../../policy/pack-types.js";
 
@@ -88,6 +90,9 @@ export function serializeSoakReport(report: SoakReport): string {
  * every `"seed": <digits>` becomes a bigint.
  */
 export function parseSoakReport(text: string): SoakReport {
+  // Before anything walks it recursively (the schema check): a stack overflow names no file.
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+    throw new AssayError("input_invalid", `the report nests deeper than ${MAX_JSON_DEPTH} levels`);
   const quoted = text.replace(/(?<!\\)"seed":(\s*)(\d+)/g, '"seed":$1"$2"');
   const r = JSON.parse(quoted) as SoakReport;
   if (typeof r?.run?.seed === "string") r.run.seed = BigInt(r.run.seed);
