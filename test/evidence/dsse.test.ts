@@ -57,6 +57,22 @@ describe("strict base64", () => {
   test("what Node would silently accept is refused", () => {
     for (const s of ["aGVsbG9=", "aGVs bG8=", "aGVsbG8", "aGVsbG8==", "aGVs-G8=", "aGVs_G8=", "aGVsbG8=\n"])
       assert.equal(decodeBase64Strict(s), undefined, s);
+    for (const s of ["QQ=", "Q===", "====", "QQ=A", "=QQA", "QUJDRA=", "QUJDR==="])
+      assert.equal(decodeBase64Strict(s), undefined, s);
+  });
+
+  test("a payload of megabytes (an SBOM predicate) decodes and passes the envelope schema", () => {
+    // A repeated group of four in the pattern overflowed V8's regex stack at this size.
+    const bytes = Buffer.alloc(6 * 1024 * 1024, "assay ");
+    const payload = bytes.toString("base64");
+    assert.ok(decodeBase64Strict(payload)?.equals(bytes));
+    const parsed = parseEnvelope({
+      payload,
+      payloadType: "application/vnd.in-toto+json",
+      signatures: [{ sig: "QUJD" }],
+    });
+    assert.ok(parsed.ok, parsed.ok ? "" : parsed.message);
+    assert.equal(parsed.ok && parsed.parsed.payload.length, bytes.length);
   });
 });
 
