@@ -65,6 +65,12 @@ describe("assay runner", () => {
     assert.equal(r.err.trim(), "assay: --timeout must be a positive number of seconds, got `soon`");
   });
 
+  test("capture: a timeout longer than a timer holds is refused, not fired at once", () => {
+    const r = runAssay(["runner", "capture", "--out", join(dir, "y"), "--timeout", "3000000", "--", "true"]);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(r.err.trim(), "assay: --timeout must be at most 2147483 seconds, got `3000000`");
+  });
+
   test("diff: 0 identical, 1 a difference, 2 preconditions not met (document still written), 2 unreadable", async () => {
     const base = await evidenceDir("base");
     const denied = await evidenceDir("denied", (d) => {

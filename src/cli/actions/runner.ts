@@ -27,6 +27,9 @@ export interface ProofCli {
 
 const SHIM = /^[a-z0-9][a-z0-9-]*$/;
 
+/** The longest delay a Node timer holds (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** `assay runner capture`. */
 export async function runnerCapture(agent: string[], opts: CaptureCli): Promise<number> {
   const drainMs = integerOption("--drain-ms", opts.drainMs, 0);
@@ -37,6 +40,12 @@ export async function runnerCapture(agent: string[], opts: CaptureCli): Promise<
       throw new AssayError(
         "usage",
         `--timeout must be a positive number of seconds, got \`${opts.timeout}\``,
+      );
+    // Node's timers hold at most 2^31 - 1 ms; a longer one fires at once (with a warning).
+    if (s * 1000 > MAX_TIMER_MS)
+      throw new AssayError(
+        "usage",
+        `--timeout must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds, got \`${opts.timeout}\``,
       );
     timeoutMs = Math.round(s * 1000);
   }
