@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { readJsonInput } from "../../src/cli/io.js";
+import { readJsonInput } from "../../src/cli/json-input.js";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../../src/lib/json-depth.js";
 import { parseSoakReport } from "../../src/sim/soak/report.js";
 import { suiteTempDir } from "../temp-dir.js";

@@ -3,9 +3,10 @@ import { SELECTORS, type SelectorName } from "../../adapt/select.js";
 import { parseWeights } from "../../adapt/weights.js";
 import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
+import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import { readTextFile } from "../../lib/read-text.js";
 import { compilePacks } from "../../policy/compile-packs.js";
-import { readJsonInput } from "../io.js";
+import { readJsonInput } from "../json-input.js";
 import { packCacheFromEnv } from "../pack-cache.js";
 
 export interface AdaptCli {
@@ -23,6 +24,15 @@ export async function adapt(opts: AdaptCli): Promise<number> {
     throw new AssayError("usage", `unknown selector \`${opts.selector}\` (basic, weighted)`);
   }
   const selector = opts.selector as SelectorName;
+  if (opts.out !== undefined && !opts.dryRun)
+    refuseOverlappingOutputs(
+      [{ path: opts.out, option: "--out" }],
+      [
+        ...opts.policy.map((path) => ({ path, option: "--policy" })),
+        ...(opts.context === "-" ? [] : [{ path: opts.context, option: "--context" }]),
+        ...(opts.weights === undefined ? [] : [{ path: opts.weights, option: "--weights" }]),
+      ],
+    );
   if (opts.weights !== undefined && selector !== "weighted") {
     throw new AssayError("usage", "--weights needs --selector weighted");
   }

@@ -8,7 +8,9 @@ import { type Subject, subjectFromBytes } from "../../evidence/statement.js";
 import { type AttestationVerification, verifyAttestation } from "../../evidence/verify-attestation.js";
 import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
-import { printJson, readJsonInput } from "../io.js";
+import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
+import { printJson } from "../io.js";
+import { readJsonInput } from "../json-input.js";
 
 export interface KeygenCli {
   out: string;
@@ -47,6 +49,14 @@ export async function keygen(opts: KeygenCli): Promise<number> {
 }
 
 export async function attestCmd(opts: AttestCli): Promise<number> {
+  refuseOverlappingOutputs(
+    [{ path: opts.out, option: "--out" }],
+    [
+      { path: opts.key, option: "--key" },
+      ...(opts.predicate === "-" ? [] : [{ path: opts.predicate, option: "--predicate" }]),
+      ...opts.subject.map((path) => ({ path, option: "--subject" })),
+    ],
+  );
   if (!PREDICATE_TYPE.test(opts.predicateType))
     throw new AssayError("usage", `--predicate-type \`${opts.predicateType}\` is not a URI`);
   const predicate = await readJsonInput(opts.predicate, "predicate");

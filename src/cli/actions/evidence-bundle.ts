@@ -1,5 +1,6 @@
 import { writeBundle } from "../../evidence/bundle-writer.js";
 import { EXIT } from "../../lib/errors.js";
+import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import { printJson } from "../io.js";
 
 export interface BundleCli {
@@ -11,6 +12,10 @@ export interface BundleCli {
 
 /** `assay evidence bundle`: CloudEvents NDJSON (a decision log, soak trials, ...) as a deterministic evidence bundle. */
 export async function bundle(opts: BundleCli): Promise<number> {
+  refuseOverlappingOutputs(
+    [{ path: opts.out, option: "--out" }],
+    [{ path: opts.events, option: "--events" }],
+  );
   const summary = await writeBundle({
     events: opts.events,
     out: opts.out,

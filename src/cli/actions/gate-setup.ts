@@ -2,7 +2,7 @@ import { type DecisionSink, FileDecisionLog } from "../../gate/decision-log.js";
 import { loadPins, PinSet, type PinsDoc, pinsSaver } from "../../gate/pins.js";
 import { AssayError } from "../../lib/errors.js";
 import { compilePacks } from "../../policy/compile-packs.js";
-import { readJsonInput } from "../io.js";
+import { readJsonInput } from "../json-input.js";
 import type { GateCliOptions } from "../mcp-wrap.js";
 import { packCacheFromEnv } from "../pack-cache.js";
 

@@ -1,7 +1,8 @@
 import { AssayError, EXIT } from "../../lib/errors.js";
 import { compilePacks } from "../../policy/compile-packs.js";
 import { decide } from "../../policy/decide.js";
-import { printJson, readJsonInput } from "../io.js";
+import { printJson } from "../io.js";
+import { readJsonInput } from "../json-input.js";
 import { packCacheFromEnv } from "../pack-cache.js";
 
 export interface PolicyEvalCli {

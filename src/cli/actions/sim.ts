@@ -2,6 +2,7 @@ import { closeSync, openSync, realpathSync, writeSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
+import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import { PACKAGE } from "../../lib/package-info.js";
 import { readTextFile } from "../../lib/read-text.js";
 import { soakJunit } from "../../report/junit.js";
@@ -49,6 +50,17 @@ export interface SoakCli {
 type Projection = { path: string; render: (report: SoakReport) => string };
 
 export async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
+  const outputs = (
+    [
+      [opts.report, "--report"],
+      [opts.trials, "--trials"],
+      [opts.sarif, "--sarif"],
+      [opts.junit, "--junit"],
+    ] as const
+  ).flatMap(([path, option]) => (path === undefined ? [] : [{ path, option }]));
+  // The target may be a folder (nothing may be written inside it) or a tarball.
+  const target = [{ path: opts.target, option: "--target" }];
+  refuseOverlappingOutputs(outputs, target, target);
   const seed = parseSeed(opts.seed);
   const budget = positive(opts.timeBudget ?? String(DEFAULT_TIME_BUDGET_SECONDS), "--time-budget", false);
   const trialLimit = positive(opts.trialLimit ?? String(DEFAULT_TRIAL_LIMIT), "--trial-limit", true);
@@ -141,6 +153,10 @@ function targetUri(bundle: Bundle): string {
 }
 
 export async function merge(files: string[], out: string): Promise<number> {
+  refuseOverlappingOutputs(
+    [{ path: out, option: "--report" }],
+    files.map((path) => ({ path, option: "shard" })),
+  );
   const shards = await Promise.all(
     files.map(async (where) => {
       const text = await readTextFile(where, "input_unreadable", "shard report");

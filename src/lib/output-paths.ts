@@ -1,0 +1,70 @@
+import { realpathSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve, sep } from "node:path";
+import { AssayError } from "./errors.js";
+
+/** A path a command reads or writes, with the option that named it (for the message). */
+export interface NamedPath {
+  path: string;
+  option: string;
+}
+
+/**
+ * Refuse (a `usage` error, before anything is written) when one output would land on another
+ * output, on an input, or inside an input folder: an atomic write replaces its target, so
+ * `evidence attest --out key.pem --key key.pem` destroyed the private key and `sim soak --report
+ * r.json --sarif r.json` kept only the last of the two. Paths are compared with their links
+ * resolved and, when the file exists, by device and inode.
+ */
+export function refuseOverlappingOutputs(
+  outputs: readonly NamedPath[],
+  inputs: readonly NamedPath[],
+  inputFolders: readonly NamedPath[] = [],
+): void {
+  const seen: Array<NamedPath & { id: string; key: string | undefined; input: boolean }> = [];
+  for (const p of inputs) seen.push({ ...p, id: canonical(p.path), key: fileKey(p.path), input: true });
+  const folders = inputFolders.map((f) => ({ ...f, id: canonical(f.path) }));
+  for (const out of outputs) {
+    const id = canonical(out.path);
+    const key = fileKey(out.path);
+    for (const s of seen)
+      if (s.id === id || (key !== undefined && s.key === key))
+        throw clash(out, s, s.input ? "is the same file as" : "is also");
+    for (const f of folders)
+      if (id.startsWith(f.id + sep))
+        throw new AssayError(
+          "usage",
+          `${out.option} \`${out.path}\` lies inside ${f.option} \`${f.path}\`: Assay does not write into what it reads`,
+        );
+    seen.push({ ...out, id, key, input: false });
+  }
+}
+
+function clash(out: NamedPath, other: NamedPath, how: string): AssayError {
+  return new AssayError(
+    "usage",
+    `${out.option} \`${out.path}\` ${how} ${other.option} \`${other.path}\`: it would be overwritten`,
+  );
+}
+
+/** The path with its links resolved (its folder's, when the file is not there yet). */
+function canonical(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
+}
+
+/** `dev:ino` of an existing file, following links; undefined when there is nothing there yet. */
+function fileKey(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}

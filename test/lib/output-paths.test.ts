@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { refuseOverlappingOutputs } from "../../src/lib/output-paths.js";
+import { suiteTempDir } from "../temp-dir.js";
+
+const dir = suiteTempDir("assay-output-paths-");
+const key = join(dir, "k.key");
+writeFileSync(key, "secret");
+mkdirSync(join(dir, "target"));
+symlinkSync(key, join(dir, "k-link.key"));
+
+const refused = (message: string) => ({ code: "usage", message });
+
+describe("outputs that would overwrite an input or each other", () => {
+  test("an output on an input, by name, by another spelling, or through a link, is refused", () => {
+    for (const out of [
+      key,
+      join(dir, ".", "k.key"),
+      join(dir, "target", "..", "k.key"),
+      join(dir, "k-link.key"),
+    ])
+      assert.throws(
+        () => refuseOverlappingOutputs([{ path: out, option: "--out" }], [{ path: key, option: "--key" }]),
+        refused(`--out \`${out}\` is the same file as --key \`${key}\`: it would be overwritten`),
+      );
+  });
+
+  test("two outputs on one path are refused, whether or not the file exists yet", () => {
+    const report = join(dir, "new.json");
+    assert.throws(
+      () =>
+        refuseOverlappingOutputs(
+          [
+            { path: report, option: "--report" },
+            { path: join(dir, "target", "..", "new.json"), option: "--sarif" },
+          ],
+          [],
+        ),
+      refused(
+        `--sarif \`${join(dir, "target", "..", "new.json")}\` is also --report \`${report}\`: it would be overwritten`,
+      ),
+    );
+  });
+
+  test("an output inside an input folder is refused; one beside it is fine", () => {
+    const target = join(dir, "target");
+    const inside = join(target, "assay-target.yaml");
+    assert.throws(
+      () =>
+        refuseOverlappingOutputs(
+          [{ path: inside, option: "--report" }],
+          [],
+          [{ path: target, option: "--target" }],
+        ),
+      refused(
+        `--report \`${inside}\` lies inside --target \`${target}\`: Assay does not write into what it reads`,
+      ),
+    );
+    refuseOverlappingOutputs(
+      [
+        { path: join(dir, "target-report.json"), option: "--report" },
+        { path: join(dir, "r.sarif"), option: "--sarif" },
+      ],
+      [{ path: key, option: "--key" }],
+      [{ path: target, option: "--target" }],
+    );
+  });
+});
