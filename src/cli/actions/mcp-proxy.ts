@@ -2,12 +2,14 @@ import { startHttpProxy } from "../../gate/http-proxy.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
 import type { ProxyCliOptions } from "../mcp-proxy.js";
 import { integerOption } from "../options.js";
+import { refuseDecisionLogOverInputs } from "./decision-log-path.js";
 import { gateSetup } from "./gate-setup.js";
 import { keepYoungGenerationSmall } from "./long-lived-heap.js";
 
 /** `assay mcp proxy`: serve the gate over HTTP in front of the upstream until SIGINT or SIGTERM. */
 export async function mcpProxy(opts: ProxyCliOptions): Promise<number> {
   keepYoungGenerationSmall();
+  refuseDecisionLogOverInputs(opts);
   const maxBodyBytes = integerOption("--max-body-bytes", opts.maxBodyBytes, 1024);
   const maxConnections = integerOption("--max-connections", opts.maxConnections, 1);
   const { host, port } = parseListen(opts.listen);

@@ -2,9 +2,9 @@ import { access, constants } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { PinsDoc } from "../../gate/pins.js";
 import { ServerProcess } from "../../gate/server-process.js";
-import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import type { WrapCliOptions } from "../mcp-wrap.js";
 import { integerOption } from "../options.js";
+import { refuseDecisionLogOverInputs } from "./decision-log-path.js";
 import { keepYoungGenerationSmall } from "./long-lived-heap.js";
 
 /**
@@ -17,16 +17,7 @@ import { keepYoungGenerationSmall } from "./long-lived-heap.js";
  */
 export async function mcpWrap(server: string[], opts: WrapCliOptions): Promise<number> {
   keepYoungGenerationSmall();
-  // Records appended to a pack, the pins or the context would break them: refused before the server starts.
-  if (opts.decisionLog !== undefined)
-    refuseOverlappingOutputs(
-      [{ path: opts.decisionLog, option: "--decision-log" }],
-      [
-        ...opts.policy.map((path) => ({ path, option: "--policy" })),
-        ...(opts.pins === undefined ? [] : [{ path: opts.pins, option: "--pins" }]),
-        ...(opts.context === undefined ? [] : [{ path: opts.context, option: "--context" }]),
-      ],
-    );
+  refuseDecisionLogOverInputs(opts);
   const maxFrameBytes = integerOption("--max-frame-bytes", opts.maxFrameBytes, 1024);
   const [command, ...args] = server;
   const label = command ? basename(command) : "mcp";

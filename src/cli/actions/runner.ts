@@ -1,4 +1,5 @@
 import { AssayError } from "../../lib/errors.js";
+import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import { printJson, reportError } from "../io.js";
 import { integerOption } from "../options.js";
 
@@ -86,6 +87,13 @@ export async function runnerCapture(agent: string[], opts: CaptureCli): Promise<
 
 /** `assay runner diff`. */
 export async function runnerDiff(base: string, head: string, opts: DiffCli): Promise<number> {
+  // Either capture may be a folder (nothing may be written inside it) or an archive.
+  const captures = [
+    { path: base, option: "base capture" },
+    { path: head, option: "head capture" },
+  ];
+  if (opts.out !== undefined)
+    refuseOverlappingOutputs([{ path: opts.out, option: "--out" }], captures, captures);
   const { diffCaptures } = await import("../../runner/diff-captures.js");
   const { diffText } = await import("../../runner/diff.js");
   const { writeFileAtomic } = await import("../../lib/atomic-write.js");

@@ -1,5 +1,6 @@
 import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { AssayError } from "../../lib/errors.js";
+import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import { PACKAGE } from "../../lib/package-info.js";
 import { readHistory } from "../../sim/readiness/history.js";
 import { defaultReadinessPolicy, loadReadinessPolicy } from "../../sim/readiness/policy.js";
@@ -20,6 +21,12 @@ export interface ReadinessCli {
 }
 
 export async function simReadiness(opts: ReadinessCli): Promise<number> {
+  if (opts.out !== undefined)
+    refuseOverlappingOutputs(
+      [{ path: opts.out, option: "--out" }],
+      opts.policy === undefined ? [] : [{ path: opts.policy, option: "--policy" }],
+      [{ path: opts.history, option: "--history" }],
+    );
   const policy =
     opts.policy === undefined ? defaultReadinessPolicy() : await loadReadinessPolicy(opts.policy);
   const history = await readHistory(opts.history);
