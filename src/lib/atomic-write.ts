@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { link, open, rename, rm } from "node:fs/promises";
+import { link, open, rename, rm, stat, writeFile } from "node:fs/promises";
 import { AssayError } from "./errors.js";
 
 export interface AtomicWriteOptions {
@@ -28,6 +28,17 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   opts: AtomicWriteOptions = {},
 ): Promise<void> {
+  // A device, FIFO or socket (`--out /dev/stdout`, `/dev/null`) is written to, not replaced: a
+  // rename would leave a regular file where the device was (for everyone, when run as root).
+  const target = await stat(path).catch(() => undefined);
+  if (target !== undefined && !target.isFile() && !target.isDirectory() && opts.overwrite !== false) {
+    try {
+      await writeFile(path, data);
+      return;
+    } catch (err) {
+      throw unwritable(path, err);
+    }
+  }
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
     const fh = await open(tmp, "wx", opts.mode ?? 0o666);
@@ -47,11 +58,15 @@ export async function writeFileAtomic(
     }
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});
-    const code = (err as NodeJS.ErrnoException).code;
-    const message =
-      code === "EEXIST"
-        ? "refusing to overwrite an existing file (use --force)"
-        : `cannot write: ${code ?? err}`;
-    throw new AssayError("output_unwritable", message, { where: path, cause: err });
+    throw unwritable(path, err);
   }
+}
+
+function unwritable(path: string, err: unknown): AssayError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message =
+    code === "EEXIST"
+      ? "refusing to overwrite an existing file (use --force)"
+      : `cannot write: ${code ?? err}`;
+  return new AssayError("output_unwritable", message, { where: path, cause: err });
 }

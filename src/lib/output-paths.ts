@@ -6,6 +6,8 @@ import { AssayError } from "./errors.js";
 export interface NamedPath {
   path: string;
   option: string;
+  /** For a folder: only the files right in it are read (`sim readiness --history`), not below. */
+  flat?: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export function refuseOverlappingOutputs(
       if (s.id === id || (key !== undefined && s.key === key))
         throw clash(out, s, s.input ? "is the same file as" : "is also");
     for (const f of folders)
-      if (id.startsWith(f.id + sep))
+      if (f.flat ? dirname(id) === f.id : id.startsWith(f.id.endsWith(sep) ? f.id : f.id + sep))
         throw new AssayError(
           "usage",
           `${out.option} \`${out.path}\` lies inside ${f.option} \`${f.path}\`: Assay does not write into what it reads`,
@@ -42,7 +44,7 @@ export function refuseOverlappingOutputs(
 function clash(out: NamedPath, other: NamedPath, how: string): AssayError {
   return new AssayError(
     "usage",
-    `${out.option} \`${out.path}\` ${how} ${other.option} \`${other.path}\`: it would be overwritten`,
+    `${out.option} \`${out.path}\` ${how} ${other.option} \`${other.path}\`: Assay does not write over what it reads or writes`,
   );
 }
 

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { readFileSync, statSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { lstatSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { writeFileAtomic } from "../../src/lib/atomic-write.js";
@@ -41,5 +43,23 @@ describe("writeFileAtomic", () => {
     });
     assert.equal(modeOf(join(dir, "public.pem")), 0o644);
     assert.equal(modeOf(join(dir, "secret.pem")), 0o600);
+  });
+
+  test("a FIFO (as /dev/stdout may be) is written to, not replaced by a regular file", {
+    timeout: 20_000,
+  }, async (t) => {
+    const fifo = join(dir, "out.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const reader = spawn("cat", [fifo], { stdio: ["ignore", "pipe", "ignore"] });
+    let got = "";
+    reader.stdout.setEncoding("utf8").on("data", (d: string) => {
+      got += d;
+    });
+    t.after(() => reader.kill());
+    const closed = once(reader, "close");
+    await writeFileAtomic(fifo, "through the pipe\n");
+    await closed;
+    assert.equal(got, "through the pipe\n");
+    assert.ok(lstatSync(fifo).isFIFO(), "still a FIFO");
   });
 });

@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { readJsonInput } from "../../src/cli/json-input.js";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../../src/lib/json-depth.js";
 import { parseSoakReport } from "../../src/sim/soak/report.js";
+import { parseTrace } from "../../src/sim/target/recorded-trace.js";
 import { suiteTempDir } from "../temp-dir.js";
 
 const dir = suiteTempDir("assay-json-depth-");
@@ -56,6 +57,16 @@ describe("JSON nesting depth", () => {
     const atLimit = join(dir, "at-limit.json");
     writeFileSync(atLimit, nested(MAX_JSON_DEPTH));
     assert.equal(depthOf(await readJsonInput(atLimit, "context")), MAX_JSON_DEPTH);
+  });
+
+  test("a replay trace line nested past the limit is refused at its line, before mutations clone it", () => {
+    const call = (args: string) => `{"tool":"read_file","arguments":${args}}`;
+    const text = `${call('{"path":"/x"}')}\n${call(`{"a":${nested(10_000)}}`)}\n`;
+    assert.throws(() => parseTrace(text, "trace.ndjson"), {
+      code: "bundle_syntax",
+      message: `the line nests deeper than ${MAX_JSON_DEPTH} levels`,
+      where: "trace.ndjson:2",
+    });
   });
 
   test("a soak report nested past the limit is refused before its schema check", () => {

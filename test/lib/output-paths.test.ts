@@ -23,7 +23,9 @@ describe("outputs that would overwrite an input or each other", () => {
     ])
       assert.throws(
         () => refuseOverlappingOutputs([{ path: out, option: "--out" }], [{ path: key, option: "--key" }]),
-        refused(`--out \`${out}\` is the same file as --key \`${key}\`: it would be overwritten`),
+        refused(
+          `--out \`${out}\` is the same file as --key \`${key}\`: Assay does not write over what it reads or writes`,
+        ),
       );
   });
 
@@ -39,7 +41,7 @@ describe("outputs that would overwrite an input or each other", () => {
           [],
         ),
       refused(
-        `--sarif \`${join(dir, "target", "..", "new.json")}\` is also --report \`${report}\`: it would be overwritten`,
+        `--sarif \`${join(dir, "target", "..", "new.json")}\` is also --report \`${report}\`: Assay does not write over what it reads or writes`,
       ),
     );
   });
@@ -66,5 +68,11 @@ describe("outputs that would overwrite an input or each other", () => {
       [{ path: key, option: "--key" }],
       [{ path: target, option: "--target" }],
     );
+    // A folder read without its subfolders: only a file right in it is refused.
+    const history = [{ path: target, option: "--history", flat: true }];
+    assert.throws(() => refuseOverlappingOutputs([{ path: inside, option: "--out" }], [], history), {
+      code: "usage",
+    });
+    refuseOverlappingOutputs([{ path: join(target, "sub", "r.json"), option: "--out" }], [], history);
   });
 });

@@ -25,7 +25,7 @@ export async function simReadiness(opts: ReadinessCli): Promise<number> {
     refuseOverlappingOutputs(
       [{ path: opts.out, option: "--out" }],
       opts.policy === undefined ? [] : [{ path: opts.policy, option: "--policy" }],
-      [{ path: opts.history, option: "--history" }],
+      [{ path: opts.history, option: "--history", flat: true }],
     );
   const policy =
     opts.policy === undefined ? defaultReadinessPolicy() : await loadReadinessPolicy(opts.policy);

@@ -90,11 +90,11 @@ export function serializeSoakReport(report: SoakReport): string {
  * every `"seed": <digits>` becomes a bigint.
  */
 export function parseSoakReport(text: string): SoakReport {
+  const quoted = text.replace(/(?<!\\)"seed":(\s*)(\d+)/g, '"seed":$1"$2"');
+  const r = JSON.parse(quoted) as SoakReport;
   // Before anything walks it recursively (the schema check): a stack overflow names no file.
   if (nestsDeeperThan(text, MAX_JSON_DEPTH))
     throw new AssayError("input_invalid", `the report nests deeper than ${MAX_JSON_DEPTH} levels`);
-  const quoted = text.replace(/(?<!\\)"seed":(\s*)(\d+)/g, '"seed":$1"$2"');
-  const r = JSON.parse(quoted) as SoakReport;
   if (typeof r?.run?.seed === "string") r.run.seed = BigInt(r.run.seed);
   for (const t of Array.isArray(r?.trials) ? r.trials : [])
     if (typeof t?.seed === "string") t.seed = BigInt(t.seed);

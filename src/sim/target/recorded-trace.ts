@@ -1,4 +1,5 @@
 import { AssayError } from "../../lib/errors.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../../lib/json-depth.js";
 import {
   DECISION_EVENT_TYPE as DECISION,
   FRAME_REJECTED_EVENT_TYPE as FRAME_REJECTED,
@@ -84,6 +85,11 @@ export function parseTrace(text: string, where: string): TraceLine[] {
         where: `${where}:${i + 1}`,
       });
     }
+    // Mutations clone the arguments recursively: a stack overflow would name no line.
+    if (nestsDeeperThan(line, MAX_JSON_DEPTH))
+      throw new AssayError("bundle_syntax", `the line nests deeper than ${MAX_JSON_DEPTH} levels`, {
+        where: `${where}:${i + 1}`,
+      });
     lines.push(traceLine(value, `${where}:${i + 1}`));
   });
   return lines;
