@@ -58,8 +58,12 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
       "usage",
       `run id \`${opts.runId}\` must be 1-256 printable ASCII characters without spaces`,
     );
+  // A device or FIFO (`--out /dev/stdout`) is written to: renamed over, it would become a regular
+  // file (for everyone, when run as root). Anything else goes through a temporary name.
+  const outInfo = await stat(opts.out).catch(() => undefined);
+  const direct = outInfo !== undefined && !outInfo.isFile() && !outInfo.isDirectory();
+  const tmpOut = direct ? undefined : `${opts.out}.${process.pid}.tmp`;
   const dir = await mkdtemp(join(tmpdir(), "assay-bundle-"));
-  const tmpOut = `${opts.out}.${process.pid}.tmp`;
   try {
     // Input that can be read only once (a pipe, `/dev/stdin`, a FIFO) is copied as it is read.
     const info = await stat(opts.events).catch(() => undefined);
@@ -115,7 +119,7 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
       mtime: new Date(0),
       type: "file" as const,
     });
-    const file = createWriteStream(tmpOut);
+    const file = createWriteStream(tmpOut ?? opts.out);
     await new Promise<void>((resolve, reject) => {
       file.once("open", () => resolve());
       file.once("error", reject);
@@ -127,8 +131,8 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
     await Promise.race([pipeline(createReadStream(eventsPath), entry), written]);
     pack.finalize();
     await written;
-    await rename(tmpOut, opts.out);
-    const size = (await stat(opts.out)).size;
+    if (tmpOut !== undefined) await rename(tmpOut, opts.out);
+    const size = tmpOut === undefined ? file.bytesWritten : (await stat(opts.out)).size;
     return {
       bundle_id: manifest.bundle_id,
       run_id: runId,
@@ -139,7 +143,7 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
       bytes: size,
     };
   } catch (err) {
-    await rm(tmpOut, { force: true }).catch(() => {});
+    if (tmpOut !== undefined) await rm(tmpOut, { force: true }).catch(() => {});
     if (err instanceof AssayError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new AssayError("output_unwritable", `cannot write bundle: ${code ?? (err as Error).message}`, {

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
@@ -187,6 +195,25 @@ describe("evidence bundle writer", () => {
     assert.ok(
       readFileSync(join(dir, "once-fifo.tar.gz")).equals(readFileSync(join(dir, "once-file.tar.gz"))),
     );
+  });
+
+  test("a FIFO as the output (as /dev/stdout may be) gets the bundle and stays a FIFO", {
+    timeout: 30_000,
+  }, async (t) => {
+    const log = writeDecisionLog(dir, 12, "to-fifo.ndjson");
+    const expected = await writeBundle({ events: log, out: join(dir, "to-file.tar.gz") });
+    const fifo = join(dir, "out.fifo");
+    execFileSync("mkfifo", [fifo]);
+    const reader = spawn("cat", [fifo], { stdio: ["ignore", "pipe", "ignore"] });
+    t.after(() => reader.kill());
+    const chunks: Buffer[] = [];
+    reader.stdout.on("data", (d: Buffer) => chunks.push(d));
+    const closed = once(reader, "close");
+    const viaFifo = await writeBundle({ events: log, out: fifo });
+    await closed;
+    assert.ok(Buffer.concat(chunks).equals(readFileSync(join(dir, "to-file.tar.gz"))));
+    assert.deepEqual(viaFifo, expected);
+    assert.ok(lstatSync(fifo).isFIFO(), "still a FIFO");
   });
 
   test("bad input from a FIFO is refused at its first bad line, as from a file, without reading on", {
