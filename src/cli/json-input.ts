@@ -4,6 +4,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from "../lib/json-depth.js";
 
 /** Read a JSON document from a file, or from standard input when the path is `-`. */
 export async function readJsonInput(path: string, what: string): Promise<unknown> {
+  const where = path === "-" ? "<stdin>" : path;
   let text: string;
   try {
     text = path === "-" ? await readStdin() : await readFile(path, "utf8");
@@ -12,11 +13,10 @@ export async function readJsonInput(path: string, what: string): Promise<unknown
       "input_unreadable",
       `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? err}`,
       {
-        where: path === "-" ? "<stdin>" : path,
+        where,
       },
     );
   }
-  const where = path === "-" ? "<stdin>" : path;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished, pipeline } from "node:stream/promises";
 import tarStream from "tar-stream";
+import { isWrittenInPlace } from "../lib/atomic-write.js";
 import { canonicalJson } from "../lib/canonical-json.js";
 import { AssayError } from "../lib/errors.js";
 import {
@@ -58,20 +59,17 @@ export async function writeBundle(opts: BundleOptions): Promise<BundleSummary> {
       "usage",
       `run id \`${opts.runId}\` must be 1-256 printable ASCII characters without spaces`,
     );
-  // A device or FIFO (`--out /dev/stdout`) is written to: renamed over, it would become a regular
-  // file (for everyone, when run as root). Anything else goes through a temporary name.
-  const outInfo = await stat(opts.out).catch(() => undefined);
-  const direct = outInfo !== undefined && !outInfo.isFile() && !outInfo.isDirectory();
-  const tmpOut = direct ? undefined : `${opts.out}.${process.pid}.tmp`;
+  // A device or FIFO (`--out /dev/stdout`) is written to; anything else through a temporary name.
+  const tmpOut = (await isWrittenInPlace(opts.out)) ? undefined : `${opts.out}.${process.pid}.tmp`;
   const dir = await mkdtemp(join(tmpdir(), "assay-bundle-"));
   try {
     // Input that can be read only once (a pipe, `/dev/stdin`, a FIFO) is copied as it is read.
     const info = await stat(opts.events).catch(() => undefined);
     const copy = info === undefined || info.isFile() ? undefined : join(dir, "input.ndjson");
     const input = copy ?? opts.events;
-    const first = await tally(readEvents(copy ? copiedWhileRead(opts.events, copy) : input, opts.events));
-    const runRoot = first.root;
-    const count = first.count;
+    const { root: runRoot, count } = await tally(
+      readEvents(copy ? copiedWhileRead(opts.events, copy) : input, opts.events),
+    );
     const runId = opts.runId ?? `run-${runRoot.slice("sha256:".length, "sha256:".length + 16)}`;
 
     const eventsPath = join(dir, EVENTS_MEMBER);

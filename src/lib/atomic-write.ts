@@ -28,10 +28,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   opts: AtomicWriteOptions = {},
 ): Promise<void> {
-  // A device, FIFO or socket (`--out /dev/stdout`, `/dev/null`) is written to, not replaced: a
-  // rename would leave a regular file where the device was (for everyone, when run as root).
-  const target = await stat(path).catch(() => undefined);
-  if (target !== undefined && !target.isFile() && !target.isDirectory() && opts.overwrite !== false) {
+  if (opts.overwrite !== false && (await isWrittenInPlace(path))) {
     try {
       await writeFile(path, data);
       return;
@@ -60,6 +57,15 @@ export async function writeFileAtomic(
     await rm(tmp, { force: true }).catch(() => {});
     throw unwritable(path, err);
   }
+}
+
+/**
+ * Whether `path` is a device, FIFO or socket (`--out /dev/stdout`, `/dev/null`): written to, not
+ * replaced, since a rename would leave a regular file where the device was (for everyone, as root).
+ */
+export async function isWrittenInPlace(path: string): Promise<boolean> {
+  const target = await stat(path).catch(() => undefined);
+  return target !== undefined && !target.isFile() && !target.isDirectory();
 }
 
 function unwritable(path: string, err: unknown): AssayError {

@@ -4,7 +4,8 @@ import { AssayError } from "./errors.js";
 
 /** A path a command reads or writes, with the option that named it (for the message). */
 export interface NamedPath {
-  path: string;
+  /** Undefined (an option not given) and `-` (standard input or output) are skipped. */
+  path: string | undefined;
   option: string;
   /** For a folder: only the files right in it are read (`sim readiness --history`), not below. */
   flat?: boolean;
@@ -22,10 +23,12 @@ export function refuseOverlappingOutputs(
   inputs: readonly NamedPath[],
   inputFolders: readonly NamedPath[] = [],
 ): void {
-  const seen: Array<NamedPath & { id: string; key: string | undefined; input: boolean }> = [];
-  for (const p of inputs) seen.push({ ...p, id: canonical(p.path), key: fileKey(p.path), input: true });
-  const folders = inputFolders.map((f) => ({ ...f, id: canonical(f.path) }));
-  for (const out of outputs) {
+  const seen: Array<{ path: string; option: string; id: string; key: string | undefined; input: boolean }> =
+    [];
+  for (const p of given(inputs))
+    seen.push({ ...p, id: canonical(p.path), key: fileKey(p.path), input: true });
+  const folders = given(inputFolders).map((f) => ({ ...f, id: canonical(f.path) }));
+  for (const out of given(outputs)) {
     const id = canonical(out.path);
     const key = fileKey(out.path);
     for (const s of seen)
@@ -41,7 +44,16 @@ export function refuseOverlappingOutputs(
   }
 }
 
-function clash(out: NamedPath, other: NamedPath, how: string): AssayError {
+/** The paths that name a file: not an option left out, not `-`. */
+function given(paths: readonly NamedPath[]): Array<NamedPath & { path: string }> {
+  return paths.filter((p): p is NamedPath & { path: string } => p.path !== undefined && p.path !== "-");
+}
+
+function clash(
+  out: { path: string; option: string },
+  other: { path: string; option: string },
+  how: string,
+): AssayError {
   return new AssayError(
     "usage",
     `${out.option} \`${out.path}\` ${how} ${other.option} \`${other.path}\`: Assay does not write over what it reads or writes`,

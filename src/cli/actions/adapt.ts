@@ -24,15 +24,14 @@ export async function adapt(opts: AdaptCli): Promise<number> {
     throw new AssayError("usage", `unknown selector \`${opts.selector}\` (basic, weighted)`);
   }
   const selector = opts.selector as SelectorName;
-  if (opts.out !== undefined && !opts.dryRun)
-    refuseOverlappingOutputs(
-      [{ path: opts.out, option: "--out" }],
-      [
-        ...opts.policy.map((path) => ({ path, option: "--policy" })),
-        ...(opts.context === "-" ? [] : [{ path: opts.context, option: "--context" }]),
-        ...(opts.weights === undefined ? [] : [{ path: opts.weights, option: "--weights" }]),
-      ],
-    );
+  refuseOverlappingOutputs(
+    [{ path: opts.dryRun ? undefined : opts.out, option: "--out" }],
+    [
+      ...opts.policy.map((path) => ({ path, option: "--policy" })),
+      { path: opts.context, option: "--context" },
+      { path: opts.weights, option: "--weights" },
+    ],
+  );
   if (opts.weights !== undefined && selector !== "weighted") {
     throw new AssayError("usage", "--weights needs --selector weighted");
   }

@@ -6,13 +6,12 @@ import type { GateCliOptions } from "../mcp-wrap.js";
  * break them. Refused (exit 2) before the gate starts, or its server does.
  */
 export function refuseDecisionLogOverInputs(opts: GateCliOptions): void {
-  if (opts.decisionLog === undefined) return;
   refuseOverlappingOutputs(
     [{ path: opts.decisionLog, option: "--decision-log" }],
     [
       ...opts.policy.map((path) => ({ path, option: "--policy" })),
-      ...(opts.pins === undefined ? [] : [{ path: opts.pins, option: "--pins" }]),
-      ...(opts.context === undefined ? [] : [{ path: opts.context, option: "--context" }]),
+      { path: opts.pins, option: "--pins" },
+      { path: opts.context, option: "--context" },
     ],
   );
 }

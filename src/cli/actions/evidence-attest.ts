@@ -53,7 +53,7 @@ export async function attestCmd(opts: AttestCli): Promise<number> {
     [{ path: opts.out, option: "--out" }],
     [
       { path: opts.key, option: "--key" },
-      ...(opts.predicate === "-" ? [] : [{ path: opts.predicate, option: "--predicate" }]),
+      { path: opts.predicate, option: "--predicate" },
       ...opts.subject.map((path) => ({ path, option: "--subject" })),
     ],
   );

@@ -92,8 +92,7 @@ export async function runnerDiff(base: string, head: string, opts: DiffCli): Pro
     { path: base, option: "base capture" },
     { path: head, option: "head capture" },
   ];
-  if (opts.out !== undefined)
-    refuseOverlappingOutputs([{ path: opts.out, option: "--out" }], captures, captures);
+  refuseOverlappingOutputs([{ path: opts.out, option: "--out" }], captures, captures);
   const { diffCaptures } = await import("../../runner/diff-captures.js");
   const { diffText } = await import("../../runner/diff.js");
   const { writeFileAtomic } = await import("../../lib/atomic-write.js");

@@ -21,12 +21,11 @@ export interface ReadinessCli {
 }
 
 export async function simReadiness(opts: ReadinessCli): Promise<number> {
-  if (opts.out !== undefined)
-    refuseOverlappingOutputs(
-      [{ path: opts.out, option: "--out" }],
-      opts.policy === undefined ? [] : [{ path: opts.policy, option: "--policy" }],
-      [{ path: opts.history, option: "--history", flat: true }],
-    );
+  refuseOverlappingOutputs(
+    [{ path: opts.out, option: "--out" }],
+    [{ path: opts.policy, option: "--policy" }],
+    [{ path: opts.history, option: "--history", flat: true }],
+  );
   const policy =
     opts.policy === undefined ? defaultReadinessPolicy() : await loadReadinessPolicy(opts.policy);
   const history = await readHistory(opts.history);

@@ -50,17 +50,18 @@ export interface SoakCli {
 type Projection = { path: string; render: (report: SoakReport) => string };
 
 export async function soak(opts: SoakCli, onePerScenario: boolean): Promise<number> {
-  const outputs = (
-    [
-      [opts.report, "--report"],
-      [opts.trials, "--trials"],
-      [opts.sarif, "--sarif"],
-      [opts.junit, "--junit"],
-    ] as const
-  ).flatMap(([path, option]) => (path === undefined ? [] : [{ path, option }]));
   // The target may be a folder (nothing may be written inside it) or a tarball.
   const target = [{ path: opts.target, option: "--target" }];
-  refuseOverlappingOutputs(outputs, target, target);
+  refuseOverlappingOutputs(
+    [
+      { path: opts.report, option: "--report" },
+      { path: opts.trials, option: "--trials" },
+      { path: opts.sarif, option: "--sarif" },
+      { path: opts.junit, option: "--junit" },
+    ],
+    target,
+    target,
+  );
   const seed = parseSeed(opts.seed);
   const budget = positive(opts.timeBudget ?? String(DEFAULT_TIME_BUDGET_SECONDS), "--time-budget", false);
   const trialLimit = positive(opts.trialLimit ?? String(DEFAULT_TRIAL_LIMIT), "--trial-limit", true);
