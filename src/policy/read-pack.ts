@@ -25,5 +25,5 @@ export async function readPackText(path: string): Promise<string> {
       where: path,
     });
   }
-  return readTextFile(path, "pack_unreadable", "pack");
+  return readTextFile(path, "pack_unreadable", "pack", "pack_syntax");
 }

@@ -140,6 +140,11 @@ for (const alg of ["ed25519", "ecdsa-p256"] as const) {
       assert.equal(assay(...base, "--predicate-type", "a:b", "--predicate", "bad.json").code, 2);
       writeFileSync(join(dir, "array.json"), "[1]");
       assert.equal(assay(...base, "--predicate-type", "a:b", "--predicate", "array.json").code, 2);
+      // Signed as its canonical form, a predicate JSON.parse would settle one way is refused.
+      writeFileSync(join(dir, "dup.json"), '{"summary":{"passed":3,\n "passed":4}}');
+      const dup = assay(...base, "--predicate-type", "a:b", "--predicate", "dup.json");
+      assert.equal(dup.code, 2);
+      assert.equal(dup.err, "assay: dup.json:2:2: predicate is not I-JSON: duplicate key `passed`\n");
       assert.equal(
         assay(
           "evidence",
