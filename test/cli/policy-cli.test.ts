@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ASSAY_BIN } from "../run-assay.js";
@@ -144,6 +144,19 @@ describe("assay policy test", () => {
     assert.match(r.stdout, /FAIL {2}.*fail\.test\.yaml: wrongly expects exec to be allowed/);
     assert.match(r.stdout, /- effect: "allow"\n {2}\+ effect: "deny"/);
     assert.match(r.stdout, /PASS: 1\/2 {2}FAIL: 1\/2/);
+  });
+
+  test("a folder named like a test file is searched, not read as one", (t) => {
+    const dir = tempDir("assay-policy-test-", t);
+    mkdirSync(join(dir, "more.test.yaml"));
+    for (const to of [dir, join(dir, "more.test.yaml")]) {
+      copyFileSync(`${FIX}/pack.yaml`, join(to, "pack.yaml"));
+      copyFileSync(`${FIX}/pass.test.yaml`, join(to, "pass.test.yaml"));
+    }
+    const r = assay(["policy", "test", dir, "--json"]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual([out.passed, out.failed], [8, 0]);
   });
 
   test("an invalid test file: exit 2", () => {

@@ -23,7 +23,11 @@ async function findTestFiles(paths: readonly string[]): Promise<string[]> {
       continue;
     }
     const entries = await readdir(p, { recursive: true });
-    for (const e of entries.sort()) if (TEST_FILE.test(e)) out.push(join(p, e));
+    for (const e of entries.sort()) {
+      // A folder named like a test file is searched (its files are listed too), not read.
+      if (TEST_FILE.test(e) && (await stat(join(p, e)).catch(() => undefined))?.isDirectory() !== true)
+        out.push(join(p, e));
+    }
   }
   if (out.length === 0)
     throw new AssayError("usage", `no policy test files (*.test.yaml) under ${paths.join(", ")}`);
