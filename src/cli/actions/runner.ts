@@ -1,7 +1,7 @@
 import { AssayError } from "../../lib/errors.js";
 import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import { printJson, reportError } from "../io.js";
-import { integerOption } from "../options.js";
+import { integerOption, secondsAsMsOption } from "../options.js";
 
 export interface CaptureCli {
   out: string;
@@ -34,22 +34,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** `assay runner capture`. */
 export async function runnerCapture(agent: string[], opts: CaptureCli): Promise<number> {
   const drainMs = integerOption("--drain-ms", opts.drainMs, 0);
-  let timeoutMs: number | undefined;
-  if (opts.timeout !== undefined) {
-    const s = Number(opts.timeout);
-    if (!(Number.isFinite(s) && s > 0))
-      throw new AssayError(
-        "usage",
-        `--timeout must be a positive number of seconds, got \`${opts.timeout}\``,
-      );
-    // Node's timers hold at most 2^31 - 1 ms; a longer one fires at once (with a warning).
-    if (s * 1000 > MAX_TIMER_MS)
-      throw new AssayError(
-        "usage",
-        `--timeout must be at most ${Math.floor(MAX_TIMER_MS / 1000)} seconds, got \`${opts.timeout}\``,
-      );
-    timeoutMs = Math.round(s * 1000);
-  }
+  // Node's timers hold at most 2^31 - 1 ms; a longer one fires at once (with a warning).
+  const timeoutMs =
+    opts.timeout === undefined ? undefined : secondsAsMsOption("--timeout", opts.timeout, MAX_TIMER_MS);
   if (!SHIM.test(opts.agentShim))
     throw new AssayError("usage", `--agent-shim must match [a-z0-9][a-z0-9-]*, got \`${opts.agentShim}\``);
   const { capture, EXIT_KERNEL_UNSUPPORTED } = await import("../../runner/capture.js");

@@ -26,6 +26,7 @@ import { parseShard } from "../../sim/soak/shard.js";
 import { parseSeed } from "../../sim/stats/seeds.js";
 import type { Bundle } from "../../sim/target/load.js";
 import { loadBundle } from "../../sim/target/load.js";
+import { integerOption, positiveNumberOption } from "../options.js";
 
 const { version } = PACKAGE;
 
@@ -63,20 +64,17 @@ export async function soak(opts: SoakCli, onePerScenario: boolean): Promise<numb
     target,
   );
   const seed = parseSeed(opts.seed);
-  const budget = positive(opts.timeBudget ?? String(DEFAULT_TIME_BUDGET_SECONDS), "--time-budget", false);
-  const trialLimit = positive(opts.trialLimit ?? String(DEFAULT_TRIAL_LIMIT), "--trial-limit", true);
+  const budget = positiveNumberOption(
+    "--time-budget",
+    opts.timeBudget ?? String(DEFAULT_TIME_BUDGET_SECONDS),
+  );
+  const trialLimit = integerOption("--trial-limit", opts.trialLimit ?? String(DEFAULT_TRIAL_LIMIT), 1);
   const shard = opts.shard === undefined ? undefined : parseShard(opts.shard);
-  const concurrency = positive(opts.concurrency ?? "1", "--concurrency", true);
-  if (concurrency > MAX_CONCURRENCY) {
-    throw new AssayError(
-      "usage",
-      `--concurrency must be at most ${MAX_CONCURRENCY}, got \`${opts.concurrency}\``,
-    );
-  }
+  const concurrency = integerOption("--concurrency", opts.concurrency ?? "1", 1, MAX_CONCURRENCY);
   const bundle = await loadBundle(opts.target);
   const iterations = onePerScenario
     ? bundle.target.scenarios.length
-    : positive(opts.iterations ?? "", "--iterations", true);
+    : integerOption("--iterations", opts.iterations ?? "", 1);
 
   let trialsFd: number | undefined;
   if (opts.trials !== undefined) {
@@ -200,17 +198,6 @@ async function finish(
   if (gate === "off") return EXIT.ok;
   if (gate === "warn" || result.report.decision_policy.fail_mode === "warn") return code === 2 ? 2 : EXIT.ok;
   return code;
-}
-
-function positive(text: string, flag: string, integer: boolean): number {
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n))) {
-    throw new AssayError(
-      "usage",
-      `${flag} must be a positive ${integer ? "integer" : "number"}, got \`${text}\``,
-    );
-  }
-  return n;
 }
 
 function printSummary(r: SoakReport, reasons: string[], reportPath: string | undefined): void {
