@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import { auditKitBuild } from "../../src/cli/actions/audit-kit.js";
 import { runAssay } from "../run-assay.js";
 import { suiteTempDir } from "../temp-dir.js";
 import { DEMO, demoSoak } from "./helpers.js";
@@ -108,5 +110,65 @@ describe("assay audit-kit build / verify", () => {
     assert.equal(r.code, 2);
     r = assay("audit-kit", "verify", "kit", "--key", "no-such.pub");
     assert.equal(r.code, 2);
+  });
+});
+
+describe("assay audit-kit build never writes into what it reads", () => {
+  const copy = join(dir, "copy");
+  before(() => cpSync(DEMO, copy, { recursive: true }));
+  const buildFrom = (target: string, out: string) =>
+    assay(
+      "audit-kit",
+      "build",
+      "--report",
+      "soak.json",
+      "--target",
+      target,
+      "--key",
+      "signer.key",
+      "--out",
+      out,
+    );
+
+  test("--out inside the --target folder: exit 2, one line, the bundle left as it was", () => {
+    const r = buildFrom("copy", "copy/kit");
+    assert.equal(r.code, 2, r.out);
+    assert.equal(
+      r.err,
+      "assay: --out `copy/kit` lies inside --target `copy`: Assay does not write into what it reads\n",
+    );
+    assert.ok(!existsSync(join(copy, "kit")));
+    // The report still matches the bundle: its digest did not change.
+    const ok = buildFrom("copy", "kit-of-copy");
+    assert.equal(ok.code, 0, ok.err);
+  });
+
+  test("--out on or in the target (a folder, a link to it, a tarball), on the report or on the key, even with --force", async () => {
+    const tgz = join(dir, "copy.tar.gz");
+    assert.equal(spawnSync("tar", ["-czf", tgz, "-C", copy, "."]).status, 0);
+    const link = join(dir, "copy-link");
+    symlinkSync(copy, link);
+    const opts = { report: join(dir, "soak.json"), target: copy, key: join(dir, "signer.key"), force: true };
+    const over = "Assay does not write over what it reads or writes";
+    const into = "Assay does not write into what it reads";
+    const cases: Array<[target: string, out: string, message: string]> = [
+      [copy, copy, `--out \`${copy}\` is the same file as --target \`${copy}\`: ${over}`],
+      [
+        copy,
+        `${copy}/packs/../kit`,
+        `--out \`${copy}/packs/../kit\` lies inside --target \`${copy}\`: ${into}`,
+      ],
+      [link, join(copy, "kit"), `--out \`${join(copy, "kit")}\` lies inside --target \`${link}\`: ${into}`],
+      [tgz, tgz, `--out \`${tgz}\` is the same file as --target \`${tgz}\`: ${over}`],
+      [
+        copy,
+        opts.report,
+        `--out \`${opts.report}\` is the same file as --report \`${opts.report}\`: ${over}`,
+      ],
+      [copy, opts.key, `--out \`${opts.key}\` is the same file as --key \`${opts.key}\`: ${over}`],
+    ];
+    for (const [target, out, message] of cases)
+      await assert.rejects(auditKitBuild({ ...opts, target, out }), { code: "usage", message }, out);
+    assert.ok(!existsSync(join(copy, "kit")) && !existsSync(join(copy, "manifest.json")));
   });
 });

@@ -4,6 +4,7 @@ import { type KitVerification, verifyAuditKit } from "../../audit-kit/verify.js"
 import { buildAuditKit, writeAuditKit } from "../../audit-kit/write-kit.js";
 import { keyId, readPrivateKeyFile, readPublicKeyFile } from "../../evidence/keys.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
+import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import { PACKAGE } from "../../lib/package-info.js";
 import { loadBundle } from "../../sim/target/load.js";
 import { printCheckedJson } from "../checked-json.js";
@@ -24,6 +25,14 @@ export interface VerifyCli {
 }
 
 export async function auditKitBuild(opts: BuildCli): Promise<number> {
+  // A kit written into the target changes the bundle's digest, so the report no longer matches
+  // it. The target may be a folder (nothing may be written inside it) or a tarball.
+  const target = [{ path: opts.target, option: "--target" }];
+  refuseOverlappingOutputs(
+    [{ path: opts.out, option: "--out" }],
+    [...target, { path: opts.report, option: "--report" }, { path: opts.key, option: "--key" }],
+    target,
+  );
   const privateKey = await readPrivateKeyFile(opts.key);
   let reportBytes: Buffer;
   try {
