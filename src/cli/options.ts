@@ -2,7 +2,8 @@ import { AssayError } from "../lib/errors.js";
 
 // Plain decimal only: Number() also takes `0x10`, `1e3`, `0b11`, ` 5 ` and `Infinity`.
 const INTEGER = /^[0-9]+$/;
-const DECIMAL = /^([0-9]+)(?:\.([0-9]+))?$/;
+// `.5` and `5.` as well, as they always were: a digit on at least one side of the point.
+const DECIMAL = /^(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?$/;
 
 /**
  * A flag's value as a decimal integer in `min`..`max` (`max` at most 2^53 − 1); a usage error
@@ -20,7 +21,7 @@ export function integerOption(flag: string, raw: string, min: number, max = Numb
   return n;
 }
 
-/** A flag's value as a positive decimal number (`2`, `0.5`) of at most `max`. */
+/** A flag's value as a positive decimal number (`2`, `0.5`, `.5`) of at most `max`. */
 export function positiveNumberOption(flag: string, raw: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
   if (!(n > 0)) throw usage(flag, "a positive number", raw);

@@ -102,12 +102,17 @@ describe("positiveNumberOption", () => {
         assert.throws(() => positiveNumberOption("--x", `${whole}${c}${rest ?? ""}`), { code: "usage" });
       }),
     );
-    for (const raw of [...NOT_PLAIN, ".5", "5.", "1..2", "1.2.3", "0", "0.000"]) {
+    for (const raw of [...NOT_PLAIN, ".", "1..2", "1.2.3", "0", "0.000", ".0", "0."]) {
       assert.throws(
         () => positiveNumberOption("--time-budget", raw),
         usage(`--time-budget must be a positive number, got \`${raw}\``),
       );
     }
+  });
+
+  test("a point with digits on one side only reads as Number() always read it", () => {
+    assert.equal(positiveNumberOption("--time-budget", ".5"), 0.5);
+    assert.equal(positiveNumberOption("--time-budget", "5."), 5);
   });
 
   test("past max (2^53 − 1 unless told) is refused rather than overflowing downstream", () => {
@@ -138,6 +143,8 @@ describe("secondsAsMsOption", () => {
       ["2.25", 2250],
       ["1.0000000000000000000001", 1001],
       ["2147483.647", MAX],
+      [".5", 500],
+      ["5.", 5000],
     ];
     for (const [raw, ms] of cases) assert.equal(secondsAsMsOption("--timeout", raw, MAX), ms, raw);
   });
@@ -152,7 +159,7 @@ describe("secondsAsMsOption", () => {
   });
 
   test("zero, non-decimal forms and more than max are refused with the flag's wording", () => {
-    for (const raw of [...NOT_PLAIN, "soon", ".5", "5.", "0", "0.0000"]) {
+    for (const raw of [...NOT_PLAIN, "soon", ".", "0", "0.0000", ".0", "0."]) {
       assert.throws(
         () => secondsAsMsOption("--timeout", raw, MAX),
         usage(`--timeout must be a positive number of seconds, got \`${raw}\``),
