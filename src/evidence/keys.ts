@@ -70,11 +70,11 @@ export function parsePublicKey(pem: string, where: string): KeyObject {
 }
 
 export async function readPrivateKeyFile(path: string): Promise<KeyObject> {
-  return parsePrivateKey(await readTextFile(path, "input_unreadable", "private key"), path);
+  return parsePrivateKey(await readTextFile(path, "input_unreadable", "private key", "replace"), path);
 }
 
 export async function readPublicKeyFile(path: string): Promise<KeyObject> {
-  return parsePublicKey(await readTextFile(path, "input_unreadable", "public key"), path);
+  return parsePublicKey(await readTextFile(path, "input_unreadable", "public key", "replace"), path);
 }
 
 function supported(key: KeyObject, where: string): KeyObject {

@@ -44,6 +44,27 @@ export function refuseOverlappingOutputs(
   }
 }
 
+/**
+ * Refuse (a `usage` error, before anything is written) when an input is, or lies inside, a folder
+ * an output replaces whole: `audit-kit build --force` removes the kit's `target/` before writing
+ * it again, so a target read from there would be deleted, and lost if the command stopped between.
+ */
+export function refuseInputsInReplacedFolders(
+  inputs: readonly NamedPath[],
+  replaced: readonly NamedPath[],
+): void {
+  const folders = given(replaced).map((f) => ({ ...f, id: canonical(f.path) }));
+  for (const input of given(inputs)) {
+    const id = canonical(input.path);
+    for (const f of folders)
+      if (id === f.id || id.startsWith(f.id.endsWith(sep) ? f.id : f.id + sep))
+        throw new AssayError(
+          "usage",
+          `${input.option} \`${input.path}\` lies in ${f.option} \`${f.path}\`, which is replaced whole: Assay does not write over what it reads`,
+        );
+  }
+}
+
 /** The paths that name a file: not an option left out, not `-`. */
 function given(paths: readonly NamedPath[]): Array<NamedPath & { path: string }> {
   return paths.filter((p): p is NamedPath & { path: string } => p.path !== undefined && p.path !== "-");

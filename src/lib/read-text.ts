@@ -2,26 +2,34 @@ import { readFile } from "node:fs/promises";
 import { AssayError, type AssayErrorCode } from "./errors.js";
 
 /**
+ * What to do with bytes that are not UTF-8: refuse them with this code (line and column of the
+ * first), or `"replace"` them with U+FFFD, for a format whose own parser refuses anything but
+ * ASCII where it matters (PEM: a DER file then gets the parser's "not a PEM key", and comment
+ * text around a block may be in any encoding).
+ */
+export type InvalidUtf8 = AssayErrorCode | "replace";
+
+/**
  * Read a UTF-8 file, or fail with `code` and a one-line `cannot read <what>: ENOENT` naming the
- * path; a file that is not UTF-8 fails with `invalidCode`, naming the line and column of its
- * first bad byte.
+ * path; a file that is not UTF-8 is handled as `invalid` says.
  */
 export async function readTextFile(
   path: string,
   code: AssayErrorCode,
   what: string,
-  invalidCode: AssayErrorCode = "input_invalid",
+  invalid: InvalidUtf8 = "input_invalid",
 ): Promise<string> {
-  let bytes: Buffer;
+  let content: Buffer | string;
   try {
-    bytes = await readFile(path);
+    content = invalid === "replace" ? await readFile(path, "utf8") : await readFile(path);
   } catch (err) {
     throw new AssayError(code, `cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
       where: path,
       cause: err,
     });
   }
-  return strictUtf8Text(bytes, path, invalidCode, what);
+  if (typeof content === "string") return content;
+  return strictUtf8Text(content, path, invalid === "replace" ? code : invalid, what);
 }
 
 // Kept as written (ignoreBOM), as readFile(path, "utf8") did: a byte-order mark is the reader's to judge.
@@ -30,16 +38,23 @@ const UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 /**
  * `bytes` as text, refusing what is not UTF-8 rather than reading it with U+FFFD in place of the
  * bad bytes (a pattern or a name would then not be what its author wrote): `code`, one line
- * naming `where:line:col` of the first bad byte.
+ * naming `where:line:col` of the first bad byte. Text too long for a string is refused too.
  */
 export function strictUtf8Text(bytes: Uint8Array, where: string, code: AssayErrorCode, what: string): string {
   try {
     return UTF8.decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
-    throw new AssayError(code, `${what} is not UTF-8 text (byte ${at})`, {
-      where: `${where}:${lineAndColumn(bytes, at)}`,
-    });
+    // All UTF-8, yet not decoded: longer than a string may be (2^29 characters).
+    if (at === -1)
+      throw new AssayError(code, `${what} is too large to read as text (${bytes.length} bytes)`, { where });
+    throw new AssayError(
+      code,
+      `${what} is not UTF-8 text (byte 0x${hex(bytes[at] as number)} at offset ${at})`,
+      {
+        where: `${where}:${lineAndColumn(bytes, at)}`,
+      },
+    );
   }
 }
 
@@ -70,7 +85,10 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   return -1;
 }
 
-/** `line:col` (1-based; the column in characters) of byte `at`, which starts a character or is bad. */
+/**
+ * `line:col` (1-based) of byte `at`, which starts a character or is bad; the column counts UTF-16
+ * units, as the YAML and JSON parsers' positions do.
+ */
 function lineAndColumn(bytes: Uint8Array, at: number): string {
   let line = 1;
   let start = 0;
@@ -80,7 +98,9 @@ function lineAndColumn(bytes: Uint8Array, at: number): string {
       start = i + 1;
     }
   }
-  // Everything before `at` is UTF-8, so it decodes; a character is a code point.
-  const column = [...UTF8.decode(bytes.subarray(start, at))].length + 1;
+  // Everything before `at` is UTF-8, so it decodes.
+  const column = UTF8.decode(bytes.subarray(start, at)).length + 1;
   return `${line}:${column}`;
 }
+
+const hex = (b: number): string => b.toString(16).toUpperCase().padStart(2, "0");

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { ErrorObject } from "ajv";
 import { AssayError, type Diagnostic } from "../lib/errors.js";
-import { readTextFile } from "../lib/read-text.js";
+import { readTextFile, strictUtf8Text } from "../lib/read-text.js";
 import { schemaValidator } from "../lib/schema-validator.js";
 import { parseStrictYaml, type StrictYaml } from "../lib/strict-yaml.js";
 import { schemaErrorText } from "../policy/schema-error-text.js";
@@ -27,7 +27,7 @@ export async function loadServeConfig(
 ): Promise<ServeConfig> {
   const source = resolve(path);
   const doc = parseStrictYaml(
-    await readTextFile(source, "serve_config_invalid", "config"),
+    await readTextFile(source, "serve_config_invalid", "config", "serve_config_invalid"),
     source,
     "serve_config_invalid",
   );
@@ -44,9 +44,9 @@ export async function loadServeConfig(
   let rawAuth: unknown = raw.auth;
   if (typeof raw.auth === "string") {
     const file = resolve(base, raw.auth);
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(file, "utf8");
+      bytes = await readFile(file);
     } catch (err) {
       // Named at the line that refers to it: that is what the person fixing it edits.
       throw new AssayError(
@@ -55,6 +55,7 @@ export async function loadServeConfig(
         { where: at("auth"), cause: err },
       );
     }
+    const text = strictUtf8Text(bytes, file, "serve_config_invalid", "auth config");
     authDoc = parseStrictYaml(text, file, "serve_config_invalid");
     authPath = [];
     rawAuth = authDoc.value;

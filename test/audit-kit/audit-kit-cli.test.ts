@@ -19,20 +19,21 @@ before(async () => {
   assert.equal(assay("evidence", "keygen", "--out", "other").code, 0);
 });
 
-const build = (out: string, ...extra: string[]) =>
+const buildFrom = (target: string, out: string, ...extra: string[]) =>
   assay(
     "audit-kit",
     "build",
     "--report",
     "soak.json",
     "--target",
-    DEMO,
+    target,
     "--key",
     "signer.key",
     "--out",
     out,
     ...extra,
   );
+const build = (out: string, ...extra: string[]) => buildFrom(DEMO, out, ...extra);
 
 describe("assay audit-kit build / verify", () => {
   test("build then verify: exit 0, a table with one ok row per item", () => {
@@ -116,19 +117,6 @@ describe("assay audit-kit build / verify", () => {
 describe("assay audit-kit build never writes into what it reads", () => {
   const copy = join(dir, "copy");
   before(() => cpSync(DEMO, copy, { recursive: true }));
-  const buildFrom = (target: string, out: string) =>
-    assay(
-      "audit-kit",
-      "build",
-      "--report",
-      "soak.json",
-      "--target",
-      target,
-      "--key",
-      "signer.key",
-      "--out",
-      out,
-    );
 
   test("--out inside the --target folder: exit 2, one line, the bundle left as it was", () => {
     const r = buildFrom("copy", "copy/kit");
@@ -170,5 +158,24 @@ describe("assay audit-kit build never writes into what it reads", () => {
     for (const [target, out, message] of cases)
       await assert.rejects(auditKitBuild({ ...opts, target, out }), { code: "usage", message }, out);
     assert.ok(!existsSync(join(copy, "kit")) && !existsSync(join(copy, "manifest.json")));
+  });
+
+  test("an input that is one of the kit's own entries, which --force replaces, is refused", async () => {
+    const kit = join(dir, "old-kit");
+    cpSync(copy, join(kit, "target"), { recursive: true });
+    cpSync(join(dir, "soak.json"), join(kit, "soak-report.json"));
+    const opts = { report: join(dir, "soak.json"), key: join(dir, "signer.key"), force: true, out: kit };
+    await assert.rejects(auditKitBuild({ ...opts, target: join(kit, "target") }), {
+      code: "usage",
+      message: `--target \`${join(kit, "target")}\` lies in the kit's folder \`${join(kit, "target")}\`, which is replaced whole: Assay does not write over what it reads`,
+    });
+    const report = join(kit, "soak-report.json");
+    await assert.rejects(auditKitBuild({ ...opts, target: copy, report }), {
+      code: "usage",
+      message: `the kit's file \`${report}\` is the same file as --report \`${report}\`: Assay does not write over what it reads or writes`,
+    });
+    assert.ok(
+      existsSync(join(kit, "target", "assay-target.yaml")) && !existsSync(join(kit, "manifest.json")),
+    );
   });
 });

@@ -143,4 +143,38 @@ describe("strict JSON: refuses what is not I-JSON, with the position", () => {
     );
     assert.equal(failure('{"a":{"b":{}}}', 2).code, "json_too_deep");
   });
+
+  test("strings with any mix of escapes read as JSON.parse reads them", () => {
+    const bmp = fc.integer({ min: 0, max: 0xffff }).filter((c) => c < 0xd800 || c > 0xdfff);
+    const piece = fc.oneof(
+      bmp.map((c) => [String.fromCharCode(c), `\\u${c.toString(16).padStart(4, "0")}`]),
+      fc.constantFrom(
+        ["\n", "\\n"],
+        ['"', '\\"'],
+        ["\\", "\\\\"],
+        ["/", "\\/"],
+        ["\b", "\\b"],
+        ["\f", "\\f"],
+        ["\r", "\\r"],
+        ["\t", "\\t"],
+        ["😀", "\\ud83d\\ude00"],
+        ["😀", "😀"],
+        ["é", "é"],
+      ),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
+        const text = `"${pieces.map(([, written]) => written).join("")}"`;
+        assert.equal(parseStrictJson(text), pieces.map(([value]) => value).join(""));
+        assert.equal(parseStrictJson(text), JSON.parse(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  test("a character a message could not show (a byte-order mark, a no-break space) is named by its code point", () => {
+    assert.throws(() => parseStrictJson("\ufeff{}"), { code: "json_syntax", message: "unexpected U+FEFF" });
+    assert.throws(() => parseStrictJson("{}\u00a0"), { message: "unexpected U+00A0 after the value" });
+    assert.throws(() => parseStrictJson("{} x"), { message: "unexpected `x` after the value" });
+  });
 });

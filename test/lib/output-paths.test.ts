@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { refuseOverlappingOutputs } from "../../src/lib/output-paths.js";
+import { refuseInputsInReplacedFolders, refuseOverlappingOutputs } from "../../src/lib/output-paths.js";
 import { suiteTempDir } from "../temp-dir.js";
 
 const dir = suiteTempDir("assay-output-paths-");
@@ -74,5 +74,32 @@ describe("outputs that would overwrite an input or each other", () => {
       code: "usage",
     });
     refuseOverlappingOutputs([{ path: join(target, "sub", "r.json"), option: "--out" }], [], history);
+  });
+});
+
+describe("inputs inside a folder an output replaces whole", () => {
+  const kit = join(dir, "kit");
+  mkdirSync(join(kit, "target", "packs"), { recursive: true });
+  symlinkSync(join(kit, "target"), join(dir, "kit-target-link"));
+  const replaced = [{ path: join(kit, "target"), option: "the kit's folder" }];
+
+  test("the folder itself, a file in it, or either through a link, is refused", () => {
+    for (const input of [
+      join(kit, "target"),
+      join(kit, "target", "packs"),
+      join(kit, "target", "packs", "..", "x.yaml"),
+      join(dir, "kit-target-link"),
+    ])
+      assert.throws(
+        () => refuseInputsInReplacedFolders([{ path: input, option: "--target" }], replaced),
+        refused(
+          `--target \`${input}\` lies in the kit's folder \`${join(kit, "target")}\`, which is replaced whole: Assay does not write over what it reads`,
+        ),
+      );
+  });
+
+  test("a sibling whose name starts the same, the parent, stdin and options not given pass", () => {
+    for (const input of [join(kit, "target2"), kit, "-", undefined])
+      refuseInputsInReplacedFolders([{ path: input, option: "--target" }], replaced);
   });
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { readJsonInput } from "../../src/cli/json-input.js";
+import { readPrivateKeyFile, readPublicKeyFile } from "../../src/evidence/keys.js";
 import { firstInvalidUtf8, readTextFile, strictUtf8Text } from "../../src/lib/read-text.js";
 import { loadPack } from "../../src/policy/load-pack.js";
 import { suiteTempDir } from "../temp-dir.js";
@@ -46,8 +47,8 @@ describe("strict UTF-8 text", () => {
     const bytes = Buffer.concat([Buffer.from("a: 1\nb: é😀"), Buffer.from([0xc0, 0xaf]), Buffer.from("\n")]);
     assert.throws(() => strictUtf8Text(bytes, "f.yaml", "pack_syntax", "pack"), {
       code: "pack_syntax",
-      message: "pack is not UTF-8 text (byte 14)",
-      where: "f.yaml:2:6",
+      message: "pack is not UTF-8 text (byte 0xC0 at offset 14)",
+      where: "f.yaml:2:7",
     });
   });
 
@@ -65,7 +66,7 @@ describe("strict UTF-8 text", () => {
     await assert.rejects(loadPack(pack), { code: "pack_syntax", where: `${pack}:8:23` });
     await assert.rejects(readTextFile(pack, "input_unreadable", "weights"), {
       code: "input_invalid",
-      message: "weights is not UTF-8 text (byte 114)",
+      message: "weights is not UTF-8 text (byte 0xFF at offset 114)",
     });
     const call = join(dir, "call.json");
     writeFileSync(
@@ -76,5 +77,18 @@ describe("strict UTF-8 text", () => {
       ]),
     );
     await assert.rejects(readJsonInput(call, "call"), { code: "input_invalid", where: `${call}:1:44` });
+  });
+
+  test("a key that is not text (DER) gets the PEM parser's own words, not an encoding error", async () => {
+    const der = join(dir, "key.der");
+    writeFileSync(
+      der,
+      Buffer.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0xff]),
+    );
+    await assert.rejects(readPrivateKeyFile(der), {
+      code: "input_invalid",
+      message: /^not a PEM private key/,
+    });
+    await assert.rejects(readPublicKeyFile(der), { code: "input_invalid", message: /^not a PEM public key/ });
   });
 });

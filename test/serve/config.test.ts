@@ -150,6 +150,16 @@ describe("serve config", () => {
       /auth-bad\.yaml:3:14$/,
       /algorithms\.0: must be one of/,
     );
+    // A secret read with U+FFFD in place of a bad byte would not be the one its author wrote.
+    writeFileSync(
+      join(dir, "auth-latin1.yaml"),
+      Buffer.concat([Buffer.from("dev_token: 0123456789abcde"), Buffer.from([0xe9]), Buffer.from("\n")]),
+    );
+    await fails(
+      "profile: dev\npolicies: [a.yaml]\nauth: auth-latin1.yaml\n",
+      /auth-latin1\.yaml:1:27$/,
+      /^auth config is not UTF-8 text \(byte 0xE9 at offset 26\)$/,
+    );
   });
 
   test("listen addresses", () => {

@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { KIT } from "../../audit-kit/manifest.js";
 import { type KitVerification, verifyAuditKit } from "../../audit-kit/verify.js";
 import { buildAuditKit, writeAuditKit } from "../../audit-kit/write-kit.js";
 import { keyId, readPrivateKeyFile, readPublicKeyFile } from "../../evidence/keys.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
-import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
+import { refuseInputsInReplacedFolders, refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import { PACKAGE } from "../../lib/package-info.js";
 import { loadBundle } from "../../sim/target/load.js";
 import { printCheckedJson } from "../checked-json.js";
@@ -26,13 +27,20 @@ export interface VerifyCli {
 
 export async function auditKitBuild(opts: BuildCli): Promise<number> {
   // A kit written into the target changes the bundle's digest, so the report no longer matches
-  // it. The target may be a folder (nothing may be written inside it) or a tarball.
+  // it. The target may be a folder (nothing may be written inside it) or a tarball. Nor may an
+  // input be one of the kit's own entries, which --force replaces (`target/` removed first).
   const target = [{ path: opts.target, option: "--target" }];
+  const inputs = [...target, { path: opts.report, option: "--report" }, { path: opts.key, option: "--key" }];
+  const entries = [KIT.manifest, KIT.report, KIT.provenance, KIT.soakResult];
   refuseOverlappingOutputs(
-    [{ path: opts.out, option: "--out" }],
-    [...target, { path: opts.report, option: "--report" }, { path: opts.key, option: "--key" }],
+    [
+      { path: opts.out, option: "--out" },
+      ...entries.map((e) => ({ path: join(opts.out, e), option: "the kit's file" })),
+    ],
+    inputs,
     target,
   );
+  refuseInputsInReplacedFolders(inputs, [{ path: join(opts.out, KIT.target), option: "the kit's folder" }]);
   const privateKey = await readPrivateKeyFile(opts.key);
   let reportBytes: Buffer;
   try {

@@ -33,7 +33,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** `assay runner capture`. */
 export async function runnerCapture(agent: string[], opts: CaptureCli): Promise<number> {
-  const drainMs = integerOption("--drain-ms", opts.drainMs, 0);
+  const drainMs = integerOption("--drain-ms", opts.drainMs, 0, MAX_TIMER_MS);
   // Node's timers hold at most 2^31 - 1 ms; a longer one fires at once (with a warning).
   const timeoutMs =
     opts.timeout === undefined ? undefined : secondsAsMsOption("--timeout", opts.timeout, MAX_TIMER_MS);

@@ -43,7 +43,9 @@ export function tlsFilePaths(cfg: TlsConfig): string[] {
 /** Read the files of `cfg`; an unreadable one fails with `serve_tls_invalid` located at it. */
 export async function readTlsFiles(cfg: TlsConfig): Promise<TlsFiles> {
   const paths = tlsFilePaths(cfg);
-  const texts = await Promise.all(paths.map((p) => readTextFile(p, "serve_tls_invalid", "the file")));
+  const texts = await Promise.all(
+    paths.map((p) => readTextFile(p, "serve_tls_invalid", "the file", "replace")),
+  );
   return new Map(paths.map((p, i) => [p, texts[i] as string]));
 }
 
