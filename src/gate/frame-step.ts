@@ -133,6 +133,18 @@ export function commitOne(gate: McpGate, staged: StagedStep): GateStep | Promise
   return gate.syncCommit ? (gate.commitSync([staged])[0] as GateStep) : gate.commit(staged);
 }
 
+/**
+ * The warning for a call refused because its record could not be stored (fail closed): without
+ * it, a full disk shows only in the answers the client gets. Undefined for any other step.
+ */
+export function unrecordedWarning(step: GateStep): string | undefined {
+  if (step.why !== "unrecorded") return undefined;
+  const message = (step.reply as { error?: { message?: unknown } } | undefined)?.error?.message;
+  const why =
+    typeof message === "string" ? message.replace(/^assay gate: /, "") : "its record could not be stored";
+  return `refused a tools/call: ${logText(why)}`;
+}
+
 /** The answers a step sends back to the side its message came from, one per message. */
 export function repliesOf(step: GateStep): readonly unknown[] {
   const reply = step.reply;

@@ -4,7 +4,7 @@ import { AssayError } from "../lib/errors.js";
 import type { JsonRpcId } from "../records/decision-event.js";
 import { encodeJson } from "./exact-json.js";
 import type { Frame } from "./frame-batcher.js";
-import { commitOne, type FrameSource, stageFrame } from "./frame-step.js";
+import { commitOne, type FrameSource, stageFrame, unrecordedWarning } from "./frame-step.js";
 import type { McpGate } from "./gate.js";
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_BYTES } from "./gate-defaults.js";
 import type { GateOptions } from "./gate-options.js";
@@ -185,6 +185,8 @@ class ProxyHandler {
     }
     if (!step.forward) {
       // A denied call (or one that could not be recorded): the gate answers for the server.
+      const unrecorded = unrecordedWarning(step);
+      if (unrecorded !== undefined) this.warn(unrecorded);
       sendJson(res, 200, step.reply);
       return;
     }

@@ -11,6 +11,7 @@ import {
   repliesOf,
   serverText,
   stageFrame,
+  unrecordedWarning,
 } from "./frame-step.js";
 import { McpGate } from "./gate.js";
 import { DEFAULT_MAX_FRAME_BYTES } from "./gate-defaults.js";
@@ -175,6 +176,7 @@ class StdioGate {
     let forward = "";
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i] as GateStep;
+      if (step.why === "unrecorded") this.warn(unrecordedWarning(step) as string);
       if (step.reply !== undefined) for (const r of repliesOf(step)) toClient += `${encodeJson(r)}\n`;
       // The step carried out is the staged one unless its record failed (then nothing goes on).
       const s = staged[i];

@@ -504,6 +504,39 @@ describe("assay mcp proxy (Streamable HTTP) in front of server-everything", { ti
     await waitFor(5000, "the upstream exchange to be closed by the proxy", () => slow?.closedEarly === true);
   });
 
+  test("a call whose record cannot be stored: -32603 to the client and a warning on the gate's side", async () => {
+    const said: string[] = [];
+    const full = await startHttpProxy({
+      policy,
+      sink: {
+        append: async () => {
+          throw new Error("ENOSPC: no space left on device");
+        },
+        close: async () => {},
+      },
+      upstream: `http://127.0.0.1:${await freePort()}/mcp`,
+      warn: (l) => said.push(l),
+    });
+    try {
+      const r = await post(
+        full.url,
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 44,
+          method: "tools/call",
+          params: { name: "echo", arguments: { message: "x" } },
+        }),
+      );
+      assert.equal(r.status, 200);
+      assert.equal((r.json as { error: { code: number } }).error.code, -32603);
+      assert.deepEqual(said, [
+        "refused a tools/call: the decision could not be recorded: ENOSPC: no space left on device",
+      ]);
+    } finally {
+      await full.close();
+    }
+  });
+
   test("an unreachable upstream: 502 with a JSON-RPC error for each request", async () => {
     const dead = await startHttpProxy({
       policy,

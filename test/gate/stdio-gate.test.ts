@@ -132,6 +132,13 @@ describe("runStdioGate with a recording server", () => {
     assert.equal(r.error.code, -32603);
     assert.match(r.error.message, /no space left/);
     assert.ok(!g.received().includes("tools/call"));
+    // The operator's side: the gate's stderr says so, not only the client's answer.
+    assert.ok(
+      g.warnings.includes(
+        "refused a tools/call: the decision could not be recorded: no space left on device",
+      ),
+      g.warnings.join("\n"),
+    );
   });
 
   test("unparsable frames: an error to their id when it can be read, a record, never forwarded", async (t) => {
