@@ -7,6 +7,7 @@ import {
   repliesOf,
   serverMessage,
   stageFrame,
+  unrecordedWarning,
 } from "./frame-step.js";
 import type { McpGate } from "./gate.js";
 import type { GateStep } from "./gate-step.js";
@@ -124,6 +125,9 @@ export class GatedTransport implements Transport {
     message: JSONRPCMessage,
     options: TransportSendOptions | undefined,
   ): Handed {
+    // The client gets its error; whoever embeds the gate hears of the store that failed too.
+    const unrecorded = unrecordedWarning(step);
+    if (unrecorded !== undefined) this.report(new Error(unrecorded));
     if (step.reply !== undefined) {
       this.incoming.later(() => {
         for (const r of repliesOf(step)) this.deliver(r);

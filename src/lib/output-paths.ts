@@ -45,9 +45,10 @@ export function refuseOverlappingOutputs(
 }
 
 /**
- * Refuse (a `usage` error, before anything is written) when an input is, or lies inside, a folder
- * an output replaces whole: `audit-kit build --force` removes the kit's `target/` before writing
- * it again, so a target read from there would be deleted, and lost if the command stopped between.
+ * Refuse (a `usage` error, before anything is written) when an input is, or lies inside, a path
+ * an output replaces whole: `audit-kit build --force` removes the kit's entries (`target/` and
+ * all) before writing them again, so a target, report or key read from there would be deleted,
+ * and lost if the command stopped between.
  */
 export function refuseInputsInReplacedFolders(
   inputs: readonly NamedPath[],
@@ -60,7 +61,7 @@ export function refuseInputsInReplacedFolders(
       if (id === f.id || id.startsWith(f.id.endsWith(sep) ? f.id : f.id + sep))
         throw new AssayError(
           "usage",
-          `${input.option} \`${input.path}\` lies in ${f.option} \`${f.path}\`, which is replaced whole: Assay does not write over what it reads`,
+          `${input.option} \`${input.path}\` is or lies in ${f.option} \`${f.path}\`, which is replaced whole: Assay does not write over what it reads`,
         );
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { auditKitBuild } from "../../src/cli/actions/audit-kit.js";
@@ -160,22 +160,37 @@ describe("assay audit-kit build never writes into what it reads", () => {
     assert.ok(!existsSync(join(copy, "kit")) && !existsSync(join(copy, "manifest.json")));
   });
 
-  test("an input that is one of the kit's own entries, which --force replaces, is refused", async () => {
+  test("an input that is, or lies in, one of the kit's own entries, which --force removes, is refused", async () => {
     const kit = join(dir, "old-kit");
     cpSync(copy, join(kit, "target"), { recursive: true });
     cpSync(join(dir, "soak.json"), join(kit, "soak-report.json"));
-    const opts = { report: join(dir, "soak.json"), key: join(dir, "signer.key"), force: true, out: kit };
-    await assert.rejects(auditKitBuild({ ...opts, target: join(kit, "target") }), {
+    // An entry that is a folder is removed whole too: a key kept in one would be lost.
+    mkdirSync(join(kit, "soak-result.dsse.json"));
+    cpSync(join(dir, "signer.key"), join(kit, "soak-result.dsse.json", "signer.key"));
+    const opts = {
+      report: join(dir, "soak.json"),
+      key: join(dir, "signer.key"),
+      target: copy,
+      force: true,
+      out: kit,
+    };
+    const refusal = (option: string, path: string, entry: string) => ({
       code: "usage",
-      message: `--target \`${join(kit, "target")}\` lies in the kit's folder \`${join(kit, "target")}\`, which is replaced whole: Assay does not write over what it reads`,
+      message: `${option} \`${path}\` is or lies in the kit's entry \`${entry}\`, which is replaced whole: Assay does not write over what it reads`,
     });
+    const target = join(kit, "target");
+    await assert.rejects(auditKitBuild({ ...opts, target }), refusal("--target", target, target));
     const report = join(kit, "soak-report.json");
-    await assert.rejects(auditKitBuild({ ...opts, target: copy, report }), {
-      code: "usage",
-      message: `the kit's file \`${report}\` is the same file as --report \`${report}\`: Assay does not write over what it reads or writes`,
-    });
+    await assert.rejects(auditKitBuild({ ...opts, report }), refusal("--report", report, report));
+    const key = join(kit, "soak-result.dsse.json", "signer.key");
+    await assert.rejects(
+      auditKitBuild({ ...opts, key }),
+      refusal("--key", key, join(kit, "soak-result.dsse.json")),
+    );
     assert.ok(
-      existsSync(join(kit, "target", "assay-target.yaml")) && !existsSync(join(kit, "manifest.json")),
+      existsSync(join(target, "assay-target.yaml")) &&
+        existsSync(key) &&
+        !existsSync(join(kit, "manifest.json")),
     );
   });
 });

@@ -436,10 +436,14 @@ test("a call whose decision cannot be recorded is not forwarded", async () => {
     close: async () => {},
   };
   const s = await setup({ sink: broken });
+  // Whoever embeds the gate hears of it too, not only the client (who may hand it to a model).
+  const reported: string[] = [];
+  s.client.onerror = (e) => reported.push(e.message);
   try {
     const err = await rejectsWith(s.client.callTool({ name: "echo", arguments: { text: "x" } }), -32603);
     assert.match(err.message, /disk full/);
     assert.equal(s.calls.echo, 0);
+    assert.deepEqual(reported, ["refused a tools/call: the decision could not be recorded: disk full"]);
   } finally {
     await s.close();
   }

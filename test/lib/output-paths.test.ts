@@ -93,7 +93,7 @@ describe("inputs inside a folder an output replaces whole", () => {
       assert.throws(
         () => refuseInputsInReplacedFolders([{ path: input, option: "--target" }], replaced),
         refused(
-          `--target \`${input}\` lies in the kit's folder \`${join(kit, "target")}\`, which is replaced whole: Assay does not write over what it reads`,
+          `--target \`${input}\` is or lies in the kit's folder \`${join(kit, "target")}\`, which is replaced whole: Assay does not write over what it reads`,
         ),
       );
   });

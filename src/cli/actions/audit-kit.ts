@@ -28,19 +28,18 @@ export interface VerifyCli {
 export async function auditKitBuild(opts: BuildCli): Promise<number> {
   // A kit written into the target changes the bundle's digest, so the report no longer matches
   // it. The target may be a folder (nothing may be written inside it) or a tarball. Nor may an
-  // input be one of the kit's own entries, which --force replaces (`target/` removed first).
+  // input be, or lie in, one of the kit's own entries: --force removes them (target/ and all)
+  // before writing the kit.
   const target = [{ path: opts.target, option: "--target" }];
   const inputs = [...target, { path: opts.report, option: "--report" }, { path: opts.key, option: "--key" }];
-  const entries = [KIT.manifest, KIT.report, KIT.provenance, KIT.soakResult];
-  refuseOverlappingOutputs(
-    [
-      { path: opts.out, option: "--out" },
-      ...entries.map((e) => ({ path: join(opts.out, e), option: "the kit's file" })),
-    ],
+  refuseOverlappingOutputs([{ path: opts.out, option: "--out" }], inputs, target);
+  refuseInputsInReplacedFolders(
     inputs,
-    target,
+    [KIT.manifest, KIT.report, KIT.provenance, KIT.soakResult, KIT.target].map((e) => ({
+      path: join(opts.out, e),
+      option: "the kit's entry",
+    })),
   );
-  refuseInputsInReplacedFolders(inputs, [{ path: join(opts.out, KIT.target), option: "the kit's folder" }]);
   const privateKey = await readPrivateKeyFile(opts.key);
   let reportBytes: Buffer;
   try {
