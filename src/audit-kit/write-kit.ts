@@ -44,9 +44,9 @@ export interface AuditKit {
 export function readSoakReportBytes(bytes: Uint8Array, where: string): SoakReport {
   let report: SoakReport;
   try {
-    report = parseSoakReport(Buffer.from(bytes).toString("utf8"));
+    report = parseSoakReport(Buffer.from(bytes).toString("utf8"), where);
   } catch (err) {
-    if (err instanceof AssayError) throw new AssayError(err.code, err.message, { where });
+    if (err instanceof AssayError) throw err;
     throw new AssayError("input_invalid", `the soak report is not JSON: ${(err as Error).message}`, {
       where,
     });

@@ -1,4 +1,4 @@
-import { AssayError, exitCodeFor, formatDiagnostic } from "../lib/errors.js";
+import { AssayError, exitCodeFor, formatDiagnostic, printable } from "../lib/errors.js";
 
 /** Print an error the way every command does: one line per problem, no stack unless ASSAY_DEBUG=1. */
 export function reportError(err: unknown): number {
@@ -6,7 +6,8 @@ export function reportError(err: unknown): number {
     // One line each, whatever a message quotes (JSON.parse quotes the start of the text it
     // refused, a duplicate key is named as written): line breaks as `\n`, other control characters
     // escaped, so a file cannot write to the terminal through an error about it.
-    for (const d of err.diagnostics) process.stderr.write(`assay: ${oneLine(formatDiagnostic(d))}\n`);
+    for (const d of err.diagnostics)
+      process.stderr.write(`assay: ${printable(formatDiagnostic(d), "\\n")}\n`);
     if (process.env.ASSAY_DEBUG === "1" && err.stack) process.stderr.write(`${err.stack}\n`);
     return exitCodeFor(err.code);
   }
@@ -16,15 +17,6 @@ export function reportError(err: unknown): number {
     process.stderr.write(`${err.stack}\n`);
   else process.stderr.write("assay: set ASSAY_DEBUG=1 for details\n");
   return 2;
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
-const UNPRINTABLE = /\r\n|[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-function oneLine(text: string): string {
-  return text.replace(UNPRINTABLE, (c) =>
-    c === "\n" || c === "\r" || c === "\r\n" ? "\\n" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
 }
 
 export function printJson(value: unknown): void {

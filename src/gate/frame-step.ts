@@ -1,3 +1,4 @@
+import { printable } from "../lib/errors.js";
 import type { JsonRpcId } from "../records/decision-event.js";
 import { encodeJson, exactSource } from "./exact-json.js";
 import type { Frame } from "./frame-batcher.js";
@@ -58,8 +59,6 @@ function idOf(msg: unknown): JsonRpcId | undefined {
 
 /** Longest refusal reason a warning shows; the record keeps all of it. */
 const MAX_LOGGED_CHARS = 300;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /**
  * A refusal's reason as one line of the gate's stderr: it quotes what the client sent (keys,
@@ -68,7 +67,7 @@ const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
  */
 export function logText(message: string): string {
   const shown = message.length > MAX_LOGGED_CHARS ? `${message.slice(0, MAX_LOGGED_CHARS)}…` : message;
-  return shown.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return printable(shown);
 }
 
 function stageOne(gate: McpGate, f: ClientFrame, src: FrameSource): StagedStep {

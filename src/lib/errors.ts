@@ -181,6 +181,22 @@ export class AssayError extends Error {
   }
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+const UNPRINTABLE = /\r\n|[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * `text` fit for one line of a terminal or a log: control characters (C0, C1) and the line and
+ * paragraph separators as `\uXXXX`, so what it quotes from a file or a client can neither forge a
+ * line nor drive the terminal; line breaks (LF, CR, CRLF) as `lineBreak` when one is given.
+ */
+export function printable(text: string, lineBreak?: string): string {
+  return text.replace(UNPRINTABLE, (c) =>
+    lineBreak !== undefined && (c === "\n" || c === "\r" || c === "\r\n")
+      ? lineBreak
+      : [...c].map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, "0")}`).join(""),
+  );
+}
+
 /** `where: message`, or just the message. */
 export function formatDiagnostic(d: Diagnostic): string {
   return d.where ? `${d.where}: ${d.message}` : d.message;

@@ -35,7 +35,7 @@ export function refuseOverlappingOutputs(
       if (s.id === id || (key !== undefined && s.key === key))
         throw clash(out, s, s.input ? "is the same file as" : "is also");
     for (const f of folders)
-      if (f.flat ? dirname(id) === f.id : id.startsWith(f.id.endsWith(sep) ? f.id : f.id + sep))
+      if (f.flat ? dirname(id) === f.id : isInside(id, f.id))
         throw new AssayError(
           "usage",
           `${out.option} \`${out.path}\` lies inside ${f.option} \`${f.path}\`: Assay does not write into what it reads`,
@@ -58,12 +58,17 @@ export function refuseInputsInReplacedFolders(
   for (const input of given(inputs)) {
     const id = canonical(input.path);
     for (const f of folders)
-      if (id === f.id || id.startsWith(f.id.endsWith(sep) ? f.id : f.id + sep))
+      if (id === f.id || isInside(id, f.id))
         throw new AssayError(
           "usage",
           `${input.option} \`${input.path}\` is or lies in ${f.option} \`${f.path}\`, which is replaced whole: Assay does not write over what it reads`,
         );
   }
+}
+
+/** Whether canonical path `id` lies below canonical folder `folder` (`/a/bc` is not below `/a/b`). */
+function isInside(id: string, folder: string): boolean {
+  return id.startsWith(folder.endsWith(sep) ? folder : folder + sep);
 }
 
 /** The paths that name a file: not an option left out, not `-`. */

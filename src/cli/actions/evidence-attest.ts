@@ -5,14 +5,12 @@ import { envelopeFileText } from "../../evidence/dsse-envelope.js";
 import { writeKeyPair } from "../../evidence/key-files.js";
 import { type KeyAlgorithm, keyId, readPrivateKeyFile, readPublicKeyFile } from "../../evidence/keys.js";
 import { type Subject, subjectFromBytes } from "../../evidence/statement.js";
-import { parseStrictJson, StrictJsonError } from "../../evidence/strict-json.js";
 import { type AttestationVerification, verifyAttestation } from "../../evidence/verify-attestation.js";
 import { writeFileAtomic } from "../../lib/atomic-write.js";
 import { AssayError, EXIT } from "../../lib/errors.js";
-import { MAX_JSON_DEPTH, nestsDeeperThan } from "../../lib/json-depth.js";
 import { refuseOverlappingOutputs } from "../../lib/output-paths.js";
 import { printJson } from "../io.js";
-import { readInputText, readJsonInput } from "../json-input.js";
+import { readJsonInput } from "../json-input.js";
 
 export interface KeygenCli {
   out: string;
@@ -61,7 +59,7 @@ export async function attestCmd(opts: AttestCli): Promise<number> {
   );
   if (!PREDICATE_TYPE.test(opts.predicateType))
     throw new AssayError("usage", `--predicate-type \`${opts.predicateType}\` is not a URI`);
-  const predicate = await readPredicate(opts.predicate);
+  const predicate = await readJsonInput(opts.predicate, "predicate", { strict: true });
   if (predicate === null || typeof predicate !== "object" || Array.isArray(predicate))
     throw new AssayError("input_invalid", "the predicate must be a JSON object", { where: opts.predicate });
   const privateKey = await readPrivateKeyFile(opts.key);
@@ -77,28 +75,6 @@ export async function attestCmd(opts: AttestCli): Promise<number> {
     `wrote ${opts.out}: ${subjects.length} subject(s), predicateType ${opts.predicateType}, keyid ${keyId(privateKey)}\n`,
   );
   return EXIT.ok;
-}
-
-/**
- * The predicate, parsed strictly: what is signed is its canonical form, so a duplicate key, an
- * escaped lone surrogate or an integer a double cannot hold (which JSON.parse would settle
- * silently, one way) is refused at its line and column rather than signed as something else.
- */
-async function readPredicate(path: string): Promise<unknown> {
-  const where = path === "-" ? "<stdin>" : path;
-  const text = await readInputText(path, "predicate");
-  // Counted first, without recursion: the parser recurses once per level.
-  if (nestsDeeperThan(text, MAX_JSON_DEPTH))
-    throw new AssayError("input_invalid", `predicate nests deeper than ${MAX_JSON_DEPTH} levels`, { where });
-  try {
-    return parseStrictJson(text, { maxDepth: MAX_JSON_DEPTH });
-  } catch (err) {
-    if (err instanceof StrictJsonError)
-      throw new AssayError(err.code, `predicate is not I-JSON: ${err.message}`, {
-        where: `${where}:${err.line}:${err.column}`,
-      });
-    throw err;
-  }
 }
 
 export async function verifyAttestationCmd(file: string, opts: VerifyCli): Promise<number> {

@@ -160,9 +160,9 @@ export async function merge(files: string[], out: string): Promise<number> {
     files.map(async (where) => {
       const text = await readTextFile(where, "input_unreadable", "shard report");
       try {
-        return { where, report: parseSoakReport(text) };
+        return { where, report: parseSoakReport(text, where) };
       } catch (err) {
-        if (err instanceof AssayError) throw new AssayError(err.code, err.message, { where });
+        if (err instanceof AssayError) throw err;
         throw new AssayError("input_invalid", `\`${where}\` is not JSON: ${(err as Error).message}`, {
           where,
         });

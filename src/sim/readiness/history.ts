@@ -48,9 +48,9 @@ export async function readHistory(dir: string): Promise<HistoryReport[]> {
 function checkReport(text: string, where: string): SoakReport {
   let report: SoakReport;
   try {
-    report = parseSoakReport(text);
+    report = parseSoakReport(text, where);
   } catch (err) {
-    if (err instanceof AssayError) throw new AssayError(err.code, err.message, { where });
+    if (err instanceof AssayError) throw err;
     throw new AssayError("input_invalid", `not JSON: ${(err as Error).message}`, { where });
   }
   if (report === null || typeof report !== "object" || Array.isArray(report))

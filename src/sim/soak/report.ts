@@ -87,14 +87,17 @@ export function serializeSoakReport(report: SoakReport): string {
 
 /**
  * Parse a soak report's text. u64 seeds are read exactly (a JS number would round them above 2^53):
- * every `"seed": <digits>` becomes a bigint.
+ * every `"seed": <digits>` becomes a bigint. Text that is not JSON throws JSON.parse's error; a
+ * report nested too deep, an AssayError located at `where`.
  */
-export function parseSoakReport(text: string): SoakReport {
+export function parseSoakReport(text: string, where?: string): SoakReport {
   const quoted = text.replace(/(?<!\\)"seed":(\s*)(\d+)/g, '"seed":$1"$2"');
   const r = JSON.parse(quoted) as SoakReport;
   // Before anything walks it recursively (the schema check): a stack overflow names no file.
   if (nestsDeeperThan(text, MAX_JSON_DEPTH))
-    throw new AssayError("input_invalid", `the report nests deeper than ${MAX_JSON_DEPTH} levels`);
+    throw new AssayError("input_invalid", `the report nests deeper than ${MAX_JSON_DEPTH} levels`, {
+      ...(where === undefined ? {} : { where }),
+    });
   if (typeof r?.run?.seed === "string") r.run.seed = BigInt(r.run.seed);
   for (const t of Array.isArray(r?.trials) ? r.trials : [])
     if (typeof t?.seed === "string") t.seed = BigInt(t.seed);
