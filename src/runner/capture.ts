@@ -173,7 +173,10 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       await cgroup.remove();
     }
     let kernelResult: KernelCaptureResult | null = null;
-    if (kernel.capture) kernelResult = await kernel.capture.finish();
+    if (kernel.capture) {
+      kernelResult = await kernel.capture.finish();
+      for (const w of kernelResult.warnings) log(`runner: ${w}`);
+    }
     cgroup = undefined;
 
     const built = await buildArtifacts({

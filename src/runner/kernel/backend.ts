@@ -14,6 +14,8 @@ export interface KernelCaptureResult {
   /** In arrival order, one by one or in batches; read once (it streams a file in the capture's scratch directory). */
   events: AsyncIterable<RawKernelEvent | readonly RawKernelEvent[]>;
   facts: KernelCaptureFacts;
+  /** What went wrong in the backend's own stop, a line each, for the runner's log (the facts count it, but do not say why). */
+  warnings: readonly string[];
 }
 
 /**

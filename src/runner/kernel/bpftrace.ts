@@ -23,7 +23,14 @@ export interface BpftraceOptions {
   drainMs?: number;
   /** How long compiling and attaching may take (default 60 s: LLVM is slow on a small VM). */
   readyTimeoutMs?: number;
-  /** How long bpftrace may take to exit after SIGINT before it is killed (default 10 s). */
+  /** How long the flush before SIGINT may wait for every CPU's buffer to be read (default 10 s). */
+  flushTimeoutMs?: number;
+  /**
+   * How long bpftrace may take to exit after SIGINT before it is killed (default 60 s). bpftrace
+   * 0.17 detaches its probes one by one before it runs END, each detach waiting on the kernel:
+   * about 0.8 s in all on a quiet 2-vCPU VM. With a 10 s limit, two of about fifteen test-suite
+   * runs ended a capture killed at it (10 s late, its counters lost).
+   */
   stopTimeoutMs?: number;
   /**
    * Perf buffer pages per CPU (a power of two; default 1024 = 4 MiB per CPU). bpftrace 0.17's
@@ -44,7 +51,8 @@ export interface BpftraceOptions {
 const DEFAULTS = {
   drainMs: 100,
   readyTimeoutMs: 60_000,
-  stopTimeoutMs: 10_000,
+  flushTimeoutMs: 10_000,
+  stopTimeoutMs: 60_000,
   perfPages: 1024,
   mapKeys: 16_384,
 };
@@ -66,6 +74,7 @@ export async function startBpftrace(options: BpftraceOptions): Promise<KernelCap
     scratchDir: options.scratchDir,
     drainMs: options.drainMs ?? DEFAULTS.drainMs,
     readyTimeoutMs: options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs,
+    flushTimeoutMs: options.flushTimeoutMs ?? DEFAULTS.flushTimeoutMs,
     stopTimeoutMs: options.stopTimeoutMs ?? DEFAULTS.stopTimeoutMs,
     perfPages: options.perfPages ?? DEFAULTS.perfPages,
     mapKeys: options.mapKeys ?? DEFAULTS.mapKeys,
@@ -103,7 +112,7 @@ export async function startBpftrace(options: BpftraceOptions): Promise<KernelCap
   return {
     backend: "bpftrace",
     command: (argv) => [...argv],
-    finish: () => run.finish(o.drainMs, o.stopTimeoutMs, eventsPath),
+    finish: () => run.finish(o, eventsPath),
     abort: () => run.abort(),
   };
 }
@@ -194,41 +203,62 @@ class BpftraceRun {
   }
 
   /** After the agent exited: drain, SIGINT, read to the end; the events and the facts. */
-  finish(drainMs: number, stopTimeoutMs: number, eventsPath: string): Promise<KernelCaptureResult> {
-    this.finished ??= this.stop(drainMs, stopTimeoutMs).then(async (facts) => ({
+  finish(timers: StopTimers, eventsPath: string): Promise<KernelCaptureResult> {
+    this.finished ??= this.stop(timers).then(async ({ facts, warnings }) => ({
       events: readEventBatches(eventsPath),
       facts,
+      warnings,
     }));
     return this.finished;
   }
 
-  private async stop(drainMs: number, stopTimeoutMs: number): Promise<KernelCaptureFacts> {
+  private async stop(timers: StopTimers): Promise<{ facts: KernelCaptureFacts; warnings: string[] }> {
+    const warnings: string[] = [];
     const gone = () => this.exit !== null || this.spawnError !== null;
     let closedEarly = gone();
     let killed = false;
     if (!closedEarly) {
-      await sleep(drainMs);
+      await sleep(timers.drainMs);
       // Without this, records still queued in the perf buffers at SIGINT are lost (see bpftraceScript).
-      await this.flush(stopTimeoutMs);
+      const flushed = await this.flush(timers.flushTimeoutMs);
       // bpftrace ended by itself before our SIGINT (before the agent was done, or during the drain).
       closedEarly = gone();
+      if (!flushed && !closedEarly)
+        warnings.push(
+          `bpftrace did not read every CPU's buffer within ${seconds(timers.flushTimeoutMs)} of the flush request: records still queued may be lost (counted as drops)`,
+        );
     }
-    if (!closedEarly) {
+    if (closedEarly) warnings.push(`bpftrace ended before the capture did (${this.ending()})`);
+    else {
       this.stopping = true;
       // SIGINT makes bpftrace run END and print its maps; only bpftrace, not a group it may have.
       this.child.kill("SIGINT");
       const timer = setTimeout(() => {
         killed = true;
         signalGroup(this.child, "SIGKILL");
-      }, stopTimeoutMs);
+      }, timers.stopTimeoutMs);
       await this.closed;
       clearTimeout(timer);
+      if (killed)
+        warnings.push(
+          `bpftrace did not exit within ${seconds(timers.stopTimeoutMs)} of SIGINT and was killed: its counters are unknown`,
+        );
+      else if (this.exit?.code !== 0) warnings.push(`bpftrace failed at its exit (${this.ending()})`);
+      else if (!this.parser.counts().ended) warnings.push("bpftrace exited without printing its counters");
     }
     await this.pumped.catch(() => {});
     await this.writer.write(this.parser.end());
     await this.writer.close();
     const summarized = this.parser.counts().ended && !killed && this.exit?.code === 0;
-    return bpftraceFacts(this.parser.counts(), summarized, closedEarly);
+    return { facts: bpftraceFacts(this.parser.counts(), summarized, closedEarly), warnings };
+  }
+
+  /** How bpftrace ended, for a warning: its exit and the first line of its stderr that says why. */
+  private ending(): string {
+    if (this.spawnError !== null) return `cannot run it: ${this.spawnError.message}`;
+    const how = this.exit?.signal ? `signal ${this.exit.signal}` : `exit ${this.exit?.code}`;
+    const why = reasonLine(this.stderr, MEMLOCK_NOISE);
+    return why ? `${how}: ${why}` : how;
   }
 
   /**
@@ -275,6 +305,17 @@ async function onlineCpus(): Promise<number[]> {
     for (let c = a; c <= (b ?? a); c++) out.push(c);
   }
   return out;
+}
+
+/** The timers of a bpftrace capture's stop. */
+interface StopTimers {
+  drainMs: number;
+  flushTimeoutMs: number;
+  stopTimeoutMs: number;
+}
+
+function seconds(ms: number): string {
+  return `${ms / 1000} s`;
 }
 
 function sleep(ms: number): Promise<void> {

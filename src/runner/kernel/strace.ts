@@ -93,10 +93,14 @@ async function finishStrace(logPath: string): Promise<KernelCaptureResult> {
       records: 0,
       rootEnded: false,
     };
-    return { events: (async function* () {})(), facts: { ...straceFacts(empty), closed_early: true } };
+    return {
+      events: (async function* () {})(),
+      facts: { ...straceFacts(empty), closed_early: true },
+      warnings: ["strace wrote no log: it could not start, or was killed at once"],
+    };
   }
   const scan = await scanStraceLog(logLines(logPath));
-  return { events: straceEvents(logLines(logPath), scan), facts: straceFacts(scan) };
+  return { events: straceEvents(logLines(logPath), scan), facts: straceFacts(scan), warnings: [] };
 }
 
 /**

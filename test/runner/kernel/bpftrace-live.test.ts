@@ -22,6 +22,7 @@ describe("bpftrace capture, live (skips only when bpftrace is missing or cannot 
     );
     if (run === null) return;
     assertWorkloadEvents(run, dir, port);
+    assert.deepEqual(run.warnings, []);
   });
 
   test(`${OPENS} opens of distinct files: exactly ${OPENS} events, nothing dropped`, async (t) => {
@@ -82,6 +83,35 @@ describe("bpftrace capture, live (skips only when bpftrace is missing or cannot 
     );
     if (run === null) return;
     assert.equal(run.facts.closed_early, true);
+    assert.deepEqual(run.warnings, ["bpftrace ended before the capture did (signal SIGKILL)"]);
+  });
+
+  test("bpftrace killed when it outlasts the stop timer: counters unknown, and the runner is told why", async (t) => {
+    // bpftrace takes ~0.8 s to detach its probes after SIGINT; 1 ms is never enough.
+    const run = await liveCapture(
+      t,
+      (cgroup, scratchDir) => startBpftrace({ cgroup, scratchDir, stopTimeoutMs: 1 }),
+      ["/bin/true"],
+    );
+    if (run === null) return;
+    assert.equal(run.facts.closed_early, false);
+    assert.equal(run.facts.parse_errors, 1, JSON.stringify(run.facts));
+    assert.deepEqual(run.warnings, [
+      "bpftrace did not exit within 0.001 s of SIGINT and was killed: its counters are unknown",
+    ]);
+  });
+
+  test("a flush that times out is said, and the capture still ends cleanly", async (t) => {
+    const run = await liveCapture(
+      t,
+      (cgroup, scratchDir) => startBpftrace({ cgroup, scratchDir, flushTimeoutMs: 0 }),
+      ["/bin/true"],
+    );
+    if (run === null) return;
+    assert.deepEqual(run.warnings, [
+      "bpftrace did not read every CPU's buffer within 0 s of the flush request: records still queued may be lost (counted as drops)",
+    ]);
+    assert.equal(run.facts.parse_errors, 0, JSON.stringify(run.facts));
   });
 
   test("a cgroup bpftrace cannot resolve fails to attach, with bpftrace's reason", async (t) => {

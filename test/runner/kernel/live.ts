@@ -17,6 +17,8 @@ export const WORKLOAD = fileURLToPath(new URL("./workload.mjs", import.meta.url)
 export interface LiveRun {
   events: RawKernelEvent[];
   facts: KernelCaptureFacts;
+  /** What the backend said of its own stop (KernelCaptureResult.warnings). */
+  warnings: readonly string[];
   stdout: string;
   code: number | null;
 }
@@ -68,13 +70,13 @@ export async function liveCapture(
       child.once("error", reject);
       child.once("close", (c) => resolve(c));
     });
-    const { events, facts } = await capture.finish();
+    const { events, facts, warnings } = await capture.finish();
     // The runner reads the events only after other work (removing the cgroup): nothing may be lost
     // to the wait (a reader that started at finish() would have emitted its lines to no one).
     await new Promise((r) => setTimeout(r, 100));
     const all: RawKernelEvent[] = [];
     for await (const e of events) Array.isArray(e) ? all.push(...e) : all.push(e as RawKernelEvent);
-    return { events: all, facts, stdout, code };
+    return { events: all, facts, warnings, stdout, code };
   } finally {
     await capture?.abort().catch(() => {});
     await cgroup.remove();
@@ -148,11 +150,13 @@ export function assertWorkloadEvents(run: LiveRun, dir: string, port: number): {
     { kind: "exec", pid, path: process.execPath },
     { kind: "exec", pid: childPid, path: "/bin/true" },
   ]);
-  // The facts in the message: which hook lost what, should a loaded machine ever make this fail.
-  assert.equal(run.facts.drops, 0, `nothing dropped: ${JSON.stringify(run.facts)}`);
+  // The facts and the backend's warnings in the message: which hook lost what and why, should a
+  // loaded machine ever make this fail.
+  const facts = `${JSON.stringify(run.facts)} ${JSON.stringify(run.warnings)}`;
+  assert.equal(run.facts.drops, 0, `nothing dropped: ${facts}`);
   // One parse error with no line to blame means the capture ended without bpftrace's summary.
-  assert.equal(run.facts.parse_errors, 0, `no parse errors: ${JSON.stringify(run.facts)}`);
-  assert.equal(run.facts.closed_early, false, `not closed early: ${JSON.stringify(run.facts)}`);
+  assert.equal(run.facts.parse_errors, 0, `no parse errors: ${facts}`);
+  assert.equal(run.facts.closed_early, false, `not closed early: ${facts}`);
   assert.equal(run.facts.hooks.connect.emitted, 2);
   return { pid };
 }
