@@ -125,7 +125,6 @@ class BpftraceRun {
   private spawnError: Error | null = null;
   private readonly closed: Promise<void>;
   private readonly pumped: Promise<void>;
-  private stopping = false;
   private finished: Promise<KernelCaptureResult> | undefined;
   private readonly killOnExit = () => signalGroup(this.child, "SIGKILL");
 
@@ -230,7 +229,6 @@ class BpftraceRun {
     }
     if (closedEarly) warnings.push(`bpftrace ended before the capture did (${this.ending()})`);
     else {
-      this.stopping = true;
       // SIGINT makes bpftrace run END and print its maps; only bpftrace, not a group it may have.
       this.child.kill("SIGINT");
       const timer = setTimeout(() => {
@@ -239,6 +237,10 @@ class BpftraceRun {
       }, timers.stopTimeoutMs);
       await this.closed;
       clearTimeout(timer);
+    }
+    // Lines bpftrace wrote before it exited may still be on their way: read to the end first.
+    await this.pumped.catch(() => {});
+    if (!closedEarly) {
       if (killed)
         warnings.push(
           `bpftrace did not exit within ${seconds(timers.stopTimeoutMs)} of SIGINT and was killed: its counters are unknown`,
@@ -246,7 +248,6 @@ class BpftraceRun {
       else if (this.exit?.code !== 0) warnings.push(`bpftrace failed at its exit (${this.ending()})`);
       else if (!this.parser.counts().ended) warnings.push("bpftrace exited without printing its counters");
     }
-    await this.pumped.catch(() => {});
     await this.writer.write(this.parser.end());
     await this.writer.close();
     const summarized = this.parser.counts().ended && !killed && this.exit?.code === 0;
@@ -255,7 +256,7 @@ class BpftraceRun {
 
   /** How bpftrace ended, for a warning: its exit and the first line of its stderr that says why. */
   private ending(): string {
-    if (this.spawnError !== null) return `cannot run it: ${this.spawnError.message}`;
+    if (this.spawnError !== null) return this.spawnError.message;
     const how = this.exit?.signal ? `signal ${this.exit.signal}` : `exit ${this.exit?.code}`;
     const why = reasonLine(this.stderr, MEMLOCK_NOISE);
     return why ? `${how}: ${why}` : how;
@@ -285,10 +286,13 @@ class BpftraceRun {
     }
   }
 
-  /** Stop without results (the agent never ran): SIGKILL, wait, close the file. */
+  /**
+   * Stop without results (the agent never ran, or the runner was interrupted): SIGKILL, wait,
+   * close the file. Also during a stop: whoever aborts wants bpftrace gone now, not after its
+   * detach (up to stopTimeoutMs).
+   */
   async abort(): Promise<void> {
-    if (this.exit === null && this.spawnError === null && !this.stopping) signalGroup(this.child, "SIGKILL");
-    this.stopping = true;
+    if (this.exit === null && this.spawnError === null) signalGroup(this.child, "SIGKILL");
     await this.closed;
     await this.pumped.catch(() => {});
     await this.writer.close().catch(() => {});

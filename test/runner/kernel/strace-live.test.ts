@@ -52,6 +52,20 @@ describe("strace capture, live (skips only when strace is missing or cannot trac
     assert.equal(run.facts.closed_early, true);
   });
 
+  test("strace that never ran leaves no log: closed early, and the runner is told why", async (t) => {
+    let capture: Awaited<ReturnType<typeof startStrace>>;
+    try {
+      capture = await startStrace({ scratchDir: tempDir("assay-strace-", t) });
+    } catch (err) {
+      if (err instanceof KernelBackendUnavailable) return t.skip(err.message);
+      throw err;
+    }
+    // The agent (strace) is never started.
+    const { facts, warnings } = await capture.finish();
+    assert.equal(facts.closed_early, true);
+    assert.deepEqual(warnings, ["strace wrote no log: it could not start, or was killed at once"]);
+  });
+
   test("a missing strace is a typed error: kernel backend unavailable", async (t) => {
     await assert.rejects(
       startStrace({ scratchDir: tempDir("assay-strace-", t), bin: "/nonexistent/strace" }),
