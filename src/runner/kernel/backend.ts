@@ -28,7 +28,10 @@ export interface KernelCapture {
   command(argv: readonly string[]): string[];
   /** After the agent exited: stop capturing and return what was seen. Idempotent. */
   finish(): Promise<KernelCaptureResult>;
-  /** Stop without results (the agent could not be started); safe to call after finish. */
+  /**
+   * Stop without results (the agent could not be started, the runner was interrupted); safe to
+   * call after finish, and during it (the capture is then killed at once and finish settles).
+   */
   abort(): Promise<void>;
 }
 

@@ -126,6 +126,8 @@ class BpftraceRun {
   private readonly closed: Promise<void>;
   private readonly pumped: Promise<void>;
   private finished: Promise<KernelCaptureResult> | undefined;
+  /** abort() was called: a kill in the stop's way is ours, not bpftrace failing. */
+  private aborted = false;
   private readonly killOnExit = () => signalGroup(this.child, "SIGKILL");
 
   constructor(
@@ -153,19 +155,29 @@ class BpftraceRun {
       process.removeListener("exit", this.killOnExit);
     });
     this.pumped = this.pump();
-    // Observed at once: a write failure waits for stop() (which reports it through the writer's
-    // close) instead of ending the process as an unhandled rejection.
+    // Observed at once: a failure surfaces in stop() instead of ending the process as an
+    // unhandled rejection.
     this.pumped.catch(() => {});
   }
 
-  /** Read stdout to its end: parse each line, write the events, let the writer hold the reader back. */
+  /**
+   * Read stdout to its end: parse each line, write the events, let the writer hold the reader
+   * back. Once a write has failed, the rest is still read (and dropped): bpftrace blocked on a
+   * full pipe would not exit until killed. stop() reports the failure (the writer rejects).
+   */
   private async pump(): Promise<void> {
     // Our records are ASCII; latin1 keeps any other byte one character.
     this.child.stdout.setEncoding("latin1");
     const lines = createInterface({ input: this.child.stdout, crlfDelay: Number.POSITIVE_INFINITY });
+    let writing = true;
     for await (const line of lines) {
-      const wait = this.writer.write(this.parser.line(line));
-      if (wait) await wait;
+      const events = this.parser.line(line);
+      if (!writing) continue;
+      const wait = this.writer.write(events);
+      if (wait)
+        await wait.catch(() => {
+          writing = false;
+        });
     }
   }
 
@@ -251,7 +263,8 @@ class BpftraceRun {
     await this.writer.write(this.parser.end());
     await this.writer.close();
     const summarized = this.parser.counts().ended && !killed && this.exit?.code === 0;
-    return { facts: bpftraceFacts(this.parser.counts(), summarized, closedEarly), warnings };
+    const facts = bpftraceFacts(this.parser.counts(), summarized, closedEarly);
+    return { facts, warnings: this.aborted ? ["the capture was aborted: bpftrace was killed"] : warnings };
   }
 
   /** How bpftrace ended, for a warning: its exit and the first line of its stderr that says why. */
@@ -289,10 +302,15 @@ class BpftraceRun {
   /**
    * Stop without results (the agent never ran, or the runner was interrupted): SIGKILL, wait,
    * close the file. Also during a stop: whoever aborts wants bpftrace gone now, not after its
-   * detach (up to stopTimeoutMs).
+   * detach (up to stopTimeoutMs); the stop then ends as it would have, and owns the file.
    */
   async abort(): Promise<void> {
+    this.aborted = true;
     if (this.exit === null && this.spawnError === null) signalGroup(this.child, "SIGKILL");
+    if (this.finished !== undefined) {
+      await this.finished.catch(() => {});
+      return;
+    }
     await this.closed;
     await this.pumped.catch(() => {});
     await this.writer.close().catch(() => {});

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { describe, type TestContext, test } from "node:test";
 import type { Cgroup } from "../../../src/runner/cgroup.js";
+import type { RawKernelEvent } from "../../../src/runner/contract.js";
+import type { KernelCapture, KernelCaptureResult } from "../../../src/runner/kernel/backend.js";
 import { startBpftrace } from "../../../src/runner/kernel/bpftrace.js";
 import { tempDir } from "../../temp-dir.js";
 
@@ -17,21 +19,38 @@ const CGROUP: Cgroup = {
   remove: async () => {},
 };
 
-/** A stand-in bpftrace: ready at once, every CPU's flush answered, then `onSigint` (JS source). */
-function fakeBpftrace(dir: string, onSigint: string): string {
+/** Each test's bound: a stop that waits for its (600 s) stop timer fails here instead of hanging. */
+const BOUND = { timeout: 60_000 };
+
+/**
+ * A stand-in bpftrace: ready for cgroup 42 at once, every CPU's flush answered (a tick per CPU
+ * that is later than any request), then `atStart`; on SIGINT, `onSigint` (JS source each). It is
+ * killed when the test ends, should the test leave it running.
+ */
+function fakeBpftrace(t: TestContext, dir: string, onSigint: string, atStart = ""): string {
   const bin = join(dir, "fake-bpftrace.mjs");
-  writeFileSync(
-    bin,
-    `#!${process.execPath}
-// Ready for cgroup 42; a tick per CPU that answers any flush request.
-let out = "ASSAY_READY 42\\n";
-for (let cpu = 0; cpu < 1024; cpu++) out += \`ASSAY_TICK \${cpu} 18446744073709551615\\n\`;
-process.stdout.write(out);
-process.on("SIGINT", () => { ${onSigint} });
-setInterval(() => {}, 1000);
-`,
-    { mode: 0o755 },
-  );
+  const pidFile = join(dir, "pid");
+  const source = [
+    `#!${process.execPath}`,
+    `import { writeFileSync } from "node:fs";`,
+    `writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`,
+    `const summary = ${SUMMARY};`,
+    // Before the ready line, as bpftrace does: a SIGINT may follow it at once.
+    `process.on("SIGINT", () => { ${onSigint} });`,
+    `let ready = "ASSAY_READY 42\\n";`,
+    `for (let cpu = 0; cpu < 1024; cpu++) ready += "ASSAY_TICK " + cpu + " 18446744073709551615\\n";`,
+    "process.stdout.write(ready);",
+    atStart,
+    "setInterval(() => {}, 1000);",
+  ].join("\n");
+  writeFileSync(bin, source, { mode: 0o755 });
+  t.after(() => {
+    try {
+      process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    } catch {
+      // Gone already, or never started.
+    }
+  });
   return bin;
 }
 
@@ -40,52 +59,112 @@ const SUMMARY = `(n) => {
   let out = "ASSAY_END\\n";
   for (const h of ["open", "openat", "openat2", "connect", "exec"]) {
     const c = h === "openat" ? n : 0;
-    out += \`@enter_\${h}: \${c}\\n@event_\${h}: \${c}\\n@lines_\${h}: \${c}\\n\`;
+    out += "@enter_" + h + ": " + c + "\\n@event_" + h + ": " + c + "\\n@lines_" + h + ": " + c + "\\n";
   }
   return out;
 }`;
 
-describe("bpftrace backend: stopping", () => {
-  test("output still in the pipe when bpftrace exits is read before the stop is judged: a clean stop says nothing", async (t) => {
-    const dir = tempDir("assay-bpftrace-stop-", t);
-    // On SIGINT a burst of records (more than one read's worth), then the summary, then exit 0:
-    // the process is gone while its last lines are still on their way.
-    const bin = fakeBpftrace(
-      dir,
-      `const n = 3000; let out = "";
-       for (let i = 0; i < n; i++) out += \`OPEN openat \${1000 + i} 1000 \${i} 0 0 0 0 3 0 0 \\\\x61\\n\`;
-       process.stdout.write(out + (${SUMMARY})(n), () => process.exit(0));`,
-    );
-    const capture = await startBpftrace({ cgroup: CGROUP, scratchDir: dir, bin, drainMs: 0 });
-    const { events, facts, warnings } = await capture.finish();
-    let received = 0;
-    for await (const batch of events) received += Array.isArray(batch) ? batch.length : 1;
-    assert.deepEqual(warnings, []);
-    assert.equal(facts.parse_errors, 0, JSON.stringify(facts));
-    assert.equal(facts.drops, 0, JSON.stringify(facts));
-    assert.equal(received, 3000);
-  });
+/** JS source: `n` whole openat records, each a path in one record. */
+const records = (n: number) =>
+  `(() => { let out = ""; for (let i = 0; i < ${n}; i++) out += "OPEN openat " + (1000 + i) + " 1000 " + i + " 0 0 0 0 3 0 0 \\\\x61\\n"; return out; })()`;
 
-  test("abort() during a stop kills bpftrace at once, rather than after the stop timer", async (t) => {
-    const dir = tempDir("assay-bpftrace-stop-", t);
+interface FakeRun {
+  /** JS source run on SIGINT. */
+  onSigint: string;
+  /** JS source run once the stand-in is ready. */
+  atStart?: string;
+  drainMs?: number;
+  stopTimeoutMs?: number;
+  /** Called with the scratch directory before the capture starts. */
+  prepare?: (dir: string) => void;
+}
+
+/** A capture by the bpftrace backend of a stand-in bpftrace; the rest is the test's. */
+function fakeCapture(t: TestContext, run: FakeRun): Promise<KernelCapture> {
+  const dir = tempDir("assay-bpftrace-stop-", t);
+  run.prepare?.(dir);
+  const bin = fakeBpftrace(t, dir, run.onSigint, run.atStart);
+  return startBpftrace({
+    cgroup: CGROUP,
+    scratchDir: dir,
+    bin,
+    drainMs: run.drainMs ?? 0,
+    ...(run.stopTimeoutMs === undefined ? {} : { stopTimeoutMs: run.stopTimeoutMs }),
+  });
+}
+
+/** Every event of a finished capture. */
+async function allEvents(events: KernelCaptureResult["events"]): Promise<RawKernelEvent[]> {
+  const all: RawKernelEvent[] = [];
+  for await (const batch of events) all.push(...(Array.isArray(batch) ? batch : [batch as RawKernelEvent]));
+  return all;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("bpftrace backend: stopping", () => {
+  test(
+    "output still in the pipe when bpftrace exits is read before the stop is judged: a clean stop says nothing",
+    BOUND,
+    async (t) => {
+      // On SIGINT a burst of records (more than one read's worth), then the summary, then exit 0:
+      // the process is gone while its last lines are still on their way.
+      const capture = await fakeCapture(t, {
+        onSigint: `process.stdout.write(${records(3000)} + summary(3000), () => process.exit(0));`,
+      });
+      const { events, facts, warnings } = await capture.finish();
+      assert.deepEqual(warnings, []);
+      assert.equal(facts.parse_errors, 0, JSON.stringify(facts));
+      assert.equal(facts.drops, 0, JSON.stringify(facts));
+      assert.equal((await allEvents(events)).length, 3000);
+    },
+  );
+
+  test("abort() after the SIGINT kills bpftrace at once, rather than at the stop timer", BOUND, async (t) => {
     // A bpftrace stuck detaching: SIGINT changes nothing.
-    const bin = fakeBpftrace(dir, "");
-    const capture = await startBpftrace({
-      cgroup: CGROUP,
-      scratchDir: dir,
-      bin,
-      drainMs: 0,
-      stopTimeoutMs: 600_000,
-    });
+    const capture = await fakeCapture(t, { onSigint: "", stopTimeoutMs: 600_000 });
     const finished = capture.finish();
-    // Until the SIGINT is out: the flush is answered at once, so that is right after the drain.
-    await new Promise((r) => setTimeout(r, 200));
-    const started = Date.now();
+    // The flush is answered at once, so the SIGINT goes out right away (6–62 ms, measured).
+    await sleep(200);
     await capture.abort();
     const { facts, warnings } = await finished;
-    // Bounded, not timed: without the fix this waits for the 600 s stop timer.
-    assert.ok(Date.now() - started < 60_000);
-    assert.deepEqual(warnings, ["bpftrace failed at its exit (signal SIGKILL)"]);
+    assert.deepEqual(warnings, ["the capture was aborted: bpftrace was killed"]);
     assert.equal(facts.parse_errors, 1, JSON.stringify(facts));
   });
+
+  test(
+    "abort() during the drain, with a path half printed: finish() still settles with what was read",
+    BOUND,
+    async (t) => {
+      // A record whose path goes on in a next record (more = 1): the stop emits it as it is.
+      const capture = await fakeCapture(t, {
+        onSigint: "",
+        atStart: `process.stdout.write("OPEN openat 7 7 1 0 0 0 0 3 0 1 \\\\x61\\n");`,
+        drainMs: 2000,
+      });
+      const finished = capture.finish();
+      await sleep(200);
+      await capture.abort();
+      const { events, facts, warnings } = await finished;
+      assert.deepEqual(warnings, ["the capture was aborted: bpftrace was killed"]);
+      assert.equal(facts.closed_early, true);
+      assert.equal((await allEvents(events)).length, 1);
+    },
+  );
+
+  test(
+    "an events file that cannot be written fails the capture without waiting for the stop timer",
+    BOUND,
+    async (t) => {
+      const capture = await fakeCapture(t, {
+        // The events go to /dev/full: every write fails (ENOSPC).
+        prepare: (dir) => symlinkSync("/dev/full", join(dir, "bpftrace-events.ndjson")),
+        // Far more than a pipe holds, at once; on SIGINT the summary, and exit once all of it is read.
+        atStart: `process.stdout.write(${records(20_000)});`,
+        onSigint: "process.stdout.write(summary(0), () => process.exit(0));",
+        stopTimeoutMs: 600_000,
+      });
+      await assert.rejects(capture.finish(), { code: "runner_capture_failed" });
+    },
+  );
 });
