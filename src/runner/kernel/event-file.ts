@@ -27,6 +27,11 @@ export class EventFileWriter {
     // A failed stream never drains: the caller hears of the failure now, not never.
     if (this.failure) return Promise.reject(this.failed());
     if (events.length === 0) return undefined;
+    // A write to a closed stream neither fails nor drains: it would be waited for forever.
+    if (this.out.writableEnded || this.out.destroyed) {
+      this.failure = new Error("the file was already closed");
+      return Promise.reject(this.failed());
+    }
     let text = "";
     for (const e of events) text += `${JSON.stringify(e)}\n`;
     this.count += events.length;

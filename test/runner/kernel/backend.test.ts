@@ -44,4 +44,16 @@ describe("kernel backends", () => {
     assert.deepEqual(back, events);
     assert.equal(writer.count, 3);
   });
+
+  test("a write after close fails at once, rather than waiting for a drain that never comes", async (t) => {
+    const writer = new EventFileWriter(join(tempDir("assay-events-", t), "events.ndjson"));
+    await writer.close();
+    const late = writer.write([{ kind: "exec", pid: 3, path: null }]);
+    assert.ok(late instanceof Promise);
+    await assert.rejects(late, {
+      code: "runner_capture_failed",
+      message: /cannot write the raw kernel events: the file was already closed/,
+    });
+    await assert.rejects(writer.close(), { code: "runner_capture_failed" });
+  });
 });
