@@ -126,8 +126,8 @@ class BpftraceRun {
   private readonly closed: Promise<void>;
   private readonly pumped: Promise<void>;
   private finished: Promise<KernelCaptureResult> | undefined;
-  /** abort() was called: a kill in the stop's way is ours, not bpftrace failing. */
-  private aborted = false;
+  /** abort() killed bpftrace: how it ended is ours, not bpftrace failing. */
+  private abortKilled = false;
   private readonly killOnExit = () => signalGroup(this.child, "SIGKILL");
 
   constructor(
@@ -239,8 +239,7 @@ class BpftraceRun {
           `bpftrace did not read every CPU's buffer within ${seconds(timers.flushTimeoutMs)} of the flush request: records still queued may be lost (counted as drops)`,
         );
     }
-    if (closedEarly) warnings.push(`bpftrace ended before the capture did (${this.ending()})`);
-    else {
+    if (!closedEarly) {
       // SIGINT makes bpftrace run END and print its maps; only bpftrace, not a group it may have.
       this.child.kill("SIGINT");
       const timer = setTimeout(() => {
@@ -252,19 +251,20 @@ class BpftraceRun {
     }
     // Lines bpftrace wrote before it exited may still be on their way: read to the end first.
     await this.pumped.catch(() => {});
-    if (!closedEarly) {
-      if (killed)
-        warnings.push(
-          `bpftrace did not exit within ${seconds(timers.stopTimeoutMs)} of SIGINT and was killed: its counters are unknown`,
-        );
-      else if (this.exit?.code !== 0) warnings.push(`bpftrace failed at its exit (${this.ending()})`);
-      else if (!this.parser.counts().ended) warnings.push("bpftrace exited without printing its counters");
-    }
+    // How bpftrace ended. A kill by abort() is ours: bpftrace is not to blame for it.
+    if (this.abortKilled) warnings.push("the capture was aborted: bpftrace was killed");
+    else if (closedEarly) warnings.push(`bpftrace ended before the capture did (${this.ending()})`);
+    else if (killed)
+      warnings.push(
+        `bpftrace did not exit within ${seconds(timers.stopTimeoutMs)} of SIGINT and was killed: its counters are unknown`,
+      );
+    else if (this.exit?.code !== 0) warnings.push(`bpftrace failed at its exit (${this.ending()})`);
+    else if (!this.parser.counts().ended) warnings.push("bpftrace exited without printing its counters");
     await this.writer.write(this.parser.end());
     await this.writer.close();
     const summarized = this.parser.counts().ended && !killed && this.exit?.code === 0;
     const facts = bpftraceFacts(this.parser.counts(), summarized, closedEarly);
-    return { facts, warnings: this.aborted ? ["the capture was aborted: bpftrace was killed"] : warnings };
+    return { facts, warnings };
   }
 
   /** How bpftrace ended, for a warning: its exit and the first line of its stderr that says why. */
@@ -305,14 +305,19 @@ class BpftraceRun {
    * detach (up to stopTimeoutMs); the stop then ends as it would have, and owns the file.
    */
   async abort(): Promise<void> {
-    this.aborted = true;
-    if (this.exit === null && this.spawnError === null) signalGroup(this.child, "SIGKILL");
+    if (this.exit === null && this.spawnError === null) {
+      this.abortKilled = true;
+      signalGroup(this.child, "SIGKILL");
+    }
     if (this.finished !== undefined) {
       await this.finished.catch(() => {});
       return;
     }
     await this.closed;
     await this.pumped.catch(() => {});
+    // What the stop would add (a path still in pieces), so that a finish() after this one has
+    // nothing left to write to the closed file.
+    await this.writer.write(this.parser.end())?.catch(() => {});
     await this.writer.close().catch(() => {});
   }
 }

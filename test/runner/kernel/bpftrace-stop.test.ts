@@ -153,6 +153,38 @@ describe("bpftrace backend: stopping", () => {
   );
 
   test(
+    "finish() after abort(), with a path half printed: it settles with what was read",
+    BOUND,
+    async (t) => {
+      // As when a signal's cleanup aborts the capture while the runner goes on to finish() it.
+      const capture = await fakeCapture(t, {
+        onSigint: "",
+        atStart: `process.stdout.write("OPEN openat 7 7 1 0 0 0 0 3 0 1 \\\\x61\\n");`,
+      });
+      await sleep(200);
+      await capture.abort();
+      const { events, facts, warnings } = await capture.finish();
+      assert.deepEqual(warnings, ["the capture was aborted: bpftrace was killed"]);
+      assert.equal(facts.closed_early, true);
+      assert.equal((await allEvents(events)).length, 1);
+    },
+  );
+
+  test("bpftrace that ended by itself is not said to be aborted by a later abort()", BOUND, async (t) => {
+    const capture = await fakeCapture(t, {
+      onSigint: "",
+      atStart: "process.stdout.write(summary(0), () => process.exit(0));",
+      drainMs: 1000,
+    });
+    const finished = capture.finish();
+    // Within the drain: the stand-in is gone by then (it exits as soon as it is ready).
+    await sleep(500);
+    await capture.abort();
+    const { warnings } = await finished;
+    assert.deepEqual(warnings, ["bpftrace ended before the capture did (exit 0)"]);
+  });
+
+  test(
     "an events file that cannot be written fails the capture without waiting for the stop timer",
     BOUND,
     async (t) => {
