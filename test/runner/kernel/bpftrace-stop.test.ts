@@ -102,6 +102,19 @@ async function allEvents(events: KernelCaptureResult["events"]): Promise<RawKern
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A stand-in stuck on SIGINT with a record whose path goes on in a next record (more = 1). */
+const HALF_PRINTED: FakeRun = {
+  onSigint: "",
+  atStart: `process.stdout.write("OPEN openat 7 7 1 0 0 0 0 3 0 1 \\\\x61\\n");`,
+};
+
+/** An aborted capture of HALF_PRINTED: the half-printed path is emitted as it is. */
+async function assertAbortedWithOneEvent({ events, facts, warnings }: KernelCaptureResult): Promise<void> {
+  assert.deepEqual(warnings, ["the capture was aborted: bpftrace was killed"]);
+  assert.equal(facts.closed_early, true);
+  assert.equal((await allEvents(events)).length, 1);
+}
+
 describe("bpftrace backend: stopping", () => {
   test(
     "output still in the pipe when bpftrace exits is read before the stop is judged: a clean stop says nothing",
@@ -136,19 +149,11 @@ describe("bpftrace backend: stopping", () => {
     "abort() during the drain, with a path half printed: finish() still settles with what was read",
     BOUND,
     async (t) => {
-      // A record whose path goes on in a next record (more = 1): the stop emits it as it is.
-      const capture = await fakeCapture(t, {
-        onSigint: "",
-        atStart: `process.stdout.write("OPEN openat 7 7 1 0 0 0 0 3 0 1 \\\\x61\\n");`,
-        drainMs: 2000,
-      });
+      const capture = await fakeCapture(t, { ...HALF_PRINTED, drainMs: 2000 });
       const finished = capture.finish();
       await sleep(200);
       await capture.abort();
-      const { events, facts, warnings } = await finished;
-      assert.deepEqual(warnings, ["the capture was aborted: bpftrace was killed"]);
-      assert.equal(facts.closed_early, true);
-      assert.equal((await allEvents(events)).length, 1);
+      await assertAbortedWithOneEvent(await finished);
     },
   );
 
@@ -157,16 +162,10 @@ describe("bpftrace backend: stopping", () => {
     BOUND,
     async (t) => {
       // As when a signal's cleanup aborts the capture while the runner goes on to finish() it.
-      const capture = await fakeCapture(t, {
-        onSigint: "",
-        atStart: `process.stdout.write("OPEN openat 7 7 1 0 0 0 0 3 0 1 \\\\x61\\n");`,
-      });
+      const capture = await fakeCapture(t, HALF_PRINTED);
       await sleep(200);
       await capture.abort();
-      const { events, facts, warnings } = await capture.finish();
-      assert.deepEqual(warnings, ["the capture was aborted: bpftrace was killed"]);
-      assert.equal(facts.closed_early, true);
-      assert.equal((await allEvents(events)).length, 1);
+      await assertAbortedWithOneEvent(await capture.finish());
     },
   );
 
