@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createHash, generateKeyPairSync, verify } from "node:crypto";
+import { createHash, verify } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -11,14 +11,14 @@ import { isLowS } from "../../src/evidence/ecdsa-low-s.js";
 import { keyAlgorithm, keyId } from "../../src/evidence/keys.js";
 import { canonicalJson } from "../../src/lib/canonical-json.js";
 import type { Bundle } from "../../src/sim/target/load.js";
-import { highSTwin } from "../evidence/helpers.js";
+import { generatedKeyPair, highSTwin } from "../evidence/helpers.js";
 import { runAssay } from "../run-assay.js";
 import { suiteTempDir } from "../temp-dir.js";
 import { DEMO, demoSoak, ed25519, rewriteManifest, writeKit } from "./helpers.js";
 
 // The other tests build kits with Ed25519; this one signs a kit with ECDSA P-256 (library and
 // CLI). The CLI half runs the built CLI (dist/): `npm run build` first.
-const p256 = () => generateKeyPairSync("ec", { namedCurve: "P-256" });
+const p256 = () => generatedKeyPair("ec");
 
 const tmp = suiteTempDir("assay-audit-kit-ecdsa-");
 let bundle: Bundle;

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildKitManifest, KIT, type KitManifest } from "../../src/audit-kit/manifest.js";
@@ -9,6 +9,7 @@ import { runSoak } from "../../src/sim/soak/run.js";
 import { type Bundle, loadBundle } from "../../src/sim/target/load.js";
 import { DEFAULT_BUNDLE_LIMITS } from "../../src/sim/target/paths.js";
 import { readBundleDir } from "../../src/sim/target/read-dir.js";
+import { generatedKeyPair } from "../evidence/helpers.js";
 import { ROOT } from "../run-assay.js";
 
 export const DEMO = join(ROOT, "examples/demo-agent");
@@ -30,7 +31,7 @@ export async function demoSoak(opts: { deterministic?: boolean } = {}): Promise<
 }
 
 export function ed25519(): { privateKey: KeyObject; publicKey: KeyObject } {
-  return generateKeyPairSync("ed25519");
+  return generatedKeyPair("ed25519");
 }
 
 /** The same Ed25519 key in every run: a fixed seed in its PKCS#8 wrapping (RFC 8410). */

@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -77,4 +78,22 @@ export function highSTwin(sig: Buffer): Buffer {
   if ((twin[0] as number) >= 0x80) twin = Buffer.concat([Buffer.from([0]), twin]);
   const body = Buffer.concat([Buffer.from([2, r.length]), r, Buffer.from([2, twin.length]), twin]);
   return Buffer.concat([Buffer.from([0x30, body.length]), body]);
+}
+
+/**
+ * A new key pair (P-256 or Ed25519) as KeyObjects of their own. Node 20 can deadlock reading a
+ * key's details (`asymmetricKeyDetails`, which keyAlgorithm reads) while garbage collection
+ * finalizes the generateKeyPairSync job that made that very key: GetEcKeyDetail holds the key's
+ * mutex and allocates, and the job's destructor takes the same mutex (seen once: a test file
+ * hung in CI, its main thread in ~KeyGenJob under GetEcKeyDetail). Keys read back from PEM share
+ * nothing with the job, as keys read from files (all the CLI uses) do.
+ */
+export function generatedKeyPair(type: "ec" | "ed25519"): { privateKey: KeyObject; publicKey: KeyObject } {
+  const pkcs8 = { type: "pkcs8", format: "pem" } as const;
+  const spki = { type: "spki", format: "pem" } as const;
+  const pem: { privateKey: string; publicKey: string } =
+    type === "ec"
+      ? generateKeyPairSync("ec", { namedCurve: "P-256", privateKeyEncoding: pkcs8, publicKeyEncoding: spki })
+      : generateKeyPairSync("ed25519", { privateKeyEncoding: pkcs8, publicKeyEncoding: spki });
+  return { privateKey: createPrivateKey(pem.privateKey), publicKey: createPublicKey(pem.publicKey) };
 }
