@@ -401,6 +401,74 @@ describe("runStdioGate with a recording server", () => {
     await waitFor(3000, `grandchild ${grandchild} to be gone`, () => !pidAlive(grandchild));
   });
 
+  test("a chunk's lines go on as decided: the gate's encoding where it differs from the client's, never a skipped line", async (t) => {
+    const g = await startGate(t, { policy: open });
+    const compact = (id: number) =>
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id,
+        method: "tools/call",
+        params: { name: "read_file", arguments: { path: `/workspace/é${id}` } },
+      });
+    const spaced = '{ "jsonrpc": "2.0", "id": 3, "method": "ping" }';
+    const escaped = '{"jsonrpc":"2.0","id":4,"method":"ping","params":{"s":"\\u00e9"}}';
+    // One write each: lines whose text the gate's encoding keeps, mixed with lines it writes its
+    // own way (spacing, an escape); with a blank line and a CRLF line; then only the first kind.
+    g.send(`${compact(1)}\n${spaced}\n${compact(2)}\n${escaped}\n`);
+    g.send(`${compact(5)}\n \n${compact(6)}\r\n`);
+    g.send(`${compact(7)}\n${compact(8)}\n`);
+    await g.sync();
+    const lines = g.receivedLines().filter((l) => !l.includes('"sync:'));
+    assert.deepEqual(lines, [
+      compact(1),
+      JSON.stringify(JSON.parse(spaced)),
+      compact(2),
+      JSON.stringify(JSON.parse(escaped)),
+      compact(5),
+      compact(6),
+      compact(7),
+      compact(8),
+    ]);
+    assert.ok(!g.received().includes("\r"), "no carriage return reaches the server");
+  });
+
+  test("a server chunk's lines reach the client as the gate read them: no mark, no CR, no blank line, UTF-8 intact", async () => {
+    // Each request is answered in one write: a notification, then the answer. The first with a
+    // CRLF and a blank line, the second with a byte-order mark before the notification.
+    const server = `process.stdin.on("data", (d) => { for (const l of String(d).split("\\n")) { if (!l) continue;
+      const id = JSON.parse(l).id; const note = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "é" + id } });
+      const a = JSON.stringify({ jsonrpc: "2.0", id, result: { text: "ü" } });
+      process.stdout.write(id === 1 ? note + "\\r\\n\\n" + a + "\\n" : id === 2 ? "\\uFEFF" + note + "\\n" + a + "\\n" : note + "\\n" + a + "\\n"); } });`;
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const done = runStdioGate({
+      policy: open,
+      command: process.execPath,
+      args: ["-e", server],
+      input,
+      output,
+      warn: () => {},
+      timers: { graceMs: 100, drainMs: 100 },
+    });
+    const chunks: Buffer[] = [];
+    output.on("data", (c: Buffer) => chunks.push(c));
+    const text = () => Buffer.concat(chunks).toString("utf8");
+    for (const id of [1, 2, 3]) {
+      input.write(rpc(id, "ping"));
+      await waitFor(5000, `answer ${id}`, () => text().includes(`"id":${id}`) || undefined);
+    }
+    input.end();
+    await within(5000, "the gate to stop", done);
+    const note = (id: number) =>
+      JSON.stringify({
+        jsonrpc: "2.0",
+        method: "notifications/message",
+        params: { level: "info", data: `é${id}` },
+      });
+    const answer = (id: number) => JSON.stringify({ jsonrpc: "2.0", id, result: { text: "ü" } });
+    assert.equal(text(), [1, 2, 3].map((id) => `${note(id)}\n${answer(id)}\n`).join(""));
+  });
+
   test("a server line with one byte-order mark is read (and passed on without it); with two it is dropped as not JSON", async () => {
     // Answers each request twice over: after two marks (dropped), then after one (passed on).
     const server = `process.stdin.on("data", (d) => { for (const l of String(d).split("\\n")) { if (!l) continue;
