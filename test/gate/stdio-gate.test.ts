@@ -32,6 +32,22 @@ const toolCall = (id: unknown, name: unknown, args?: unknown) =>
 const rejected = (logPath: string) =>
   readLog(logPath).filter((e): e is FrameRejectedEvent => e.type === "assay.gate.frame_rejected");
 
+/** runStdioGate (open policy) in front of a server given as a `node -e` script, the client side in memory. */
+function gateInFrontOf(script: string, warn: (line: string) => void = () => {}) {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const done = runStdioGate({
+    policy: open,
+    command: process.execPath,
+    args: ["-e", script],
+    input,
+    output,
+    warn,
+    timers: { graceMs: 100, drainMs: 100 },
+  });
+  return { input, output, done };
+}
+
 describe("runStdioGate with a recording server", () => {
   test("allowed calls reach the server as decided; denied and malformed ones never do", async (t) => {
     const g = await startGate(t, { policy });
@@ -439,17 +455,7 @@ describe("runStdioGate with a recording server", () => {
       const id = JSON.parse(l).id; const note = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "é" + id } });
       const a = JSON.stringify({ jsonrpc: "2.0", id, result: { text: "ü" } });
       process.stdout.write(id === 1 ? note + "\\r\\n\\n" + a + "\\n" : id === 2 ? "\\uFEFF" + note + "\\n" + a + "\\n" : note + "\\n" + a + "\\n"); } });`;
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const done = runStdioGate({
-      policy: open,
-      command: process.execPath,
-      args: ["-e", server],
-      input,
-      output,
-      warn: () => {},
-      timers: { graceMs: 100, drainMs: 100 },
-    });
+    const { input, output, done } = gateInFrontOf(server);
     const chunks: Buffer[] = [];
     output.on("data", (c: Buffer) => chunks.push(c));
     const text = () => Buffer.concat(chunks).toString("utf8");
@@ -475,17 +481,7 @@ describe("runStdioGate with a recording server", () => {
       const id = JSON.parse(l).id; const a = JSON.stringify({ jsonrpc: "2.0", id, result: {} });
       process.stdout.write("\\uFEFF\\uFEFF" + a + "\\n" + "\\uFEFF" + a + "\\n"); } });`;
     const warnings: string[] = [];
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const done = runStdioGate({
-      policy: open,
-      command: process.execPath,
-      args: ["-e", server],
-      input,
-      output,
-      warn: (l) => warnings.push(l),
-      timers: { graceMs: 100, drainMs: 100 },
-    });
+    const { input, output, done } = gateInFrontOf(server, (l) => warnings.push(l));
     let text = "";
     output.on("data", (c: Buffer) => {
       text += c.toString("utf8");
