@@ -34,8 +34,7 @@ export class LineSplitter {
     if (this.buffered === 0 && this.skipping === undefined && chunk.length <= this.maxBytes) {
       const n = chunk.length;
       // Most chunks end a line (a message per read): decoded whole, with neither a search for
-      // the last newline nor a view up to it. On a cold cache (one call at a time) those two cost
-      // about as much as the decode, on each side of every call (bench:gate).
+      // the last newline nor a view up to it.
       if (n > 0 && chunk[n - 1] === 0x0a) {
         if (this.wholeLines(chunk)) return;
       } else {
@@ -78,12 +77,13 @@ export class LineSplitter {
     const ascii = text.length === bytes.length;
     let start = 0;
     while (start < text.length) {
-      // Found: the text ends with a newline.
+      // The text ends with a newline; were it not to, its last piece would still be one frame.
       const nl = text.indexOf("\n", start);
-      const raw = text.slice(start, nl);
+      const end = nl < 0 ? text.length : nl;
+      const raw = text.slice(start, end);
       const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
       if (line.trim() !== "") this.on.line(line, ascii ? raw.length : Buffer.byteLength(raw, "utf8"));
-      start = nl + 1;
+      start = end + 1;
     }
     return true;
   }

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { describe, test } from "node:test";
+import { describe, type TestContext, test } from "node:test";
 import { type DecisionSink, FileDecisionLog } from "../../src/gate/decision-log.js";
 import { runStdioGate } from "../../src/gate/stdio-gate.js";
 import type { FrameRejectedEvent } from "../../src/records/decision-event.js";
@@ -32,8 +32,12 @@ const toolCall = (id: unknown, name: unknown, args?: unknown) =>
 const rejected = (logPath: string) =>
   readLog(logPath).filter((e): e is FrameRejectedEvent => e.type === "assay.gate.frame_rejected");
 
-/** runStdioGate (open policy) in front of a server given as a `node -e` script, the client side in memory. */
-function gateInFrontOf(script: string, warn: (line: string) => void = () => {}) {
+/**
+ * runStdioGate (open policy) in front of a server given as a `node -e` script, the client side in
+ * memory. The client side is ended when the test ends, so a failed test does not leave the gate
+ * and its server running (and the test file hanging).
+ */
+function gateInFrontOf(t: TestContext, script: string, warn: (line: string) => void = () => {}) {
   const input = new PassThrough();
   const output = new PassThrough();
   const done = runStdioGate({
@@ -44,6 +48,10 @@ function gateInFrontOf(script: string, warn: (line: string) => void = () => {}) 
     output,
     warn,
     timers: { graceMs: 100, drainMs: 100 },
+  });
+  t.after(async () => {
+    input.end();
+    await within(5000, "the gate to stop", done).catch(() => {});
   });
   return { input, output, done };
 }
@@ -448,14 +456,14 @@ describe("runStdioGate with a recording server", () => {
     assert.ok(!g.received().includes("\r"), "no carriage return reaches the server");
   });
 
-  test("a server chunk's lines reach the client as the gate read them: no mark, no CR, no blank line, UTF-8 intact", async () => {
+  test("a server chunk's lines reach the client as the gate read them: no mark, no CR, no blank line, UTF-8 intact", async (t) => {
     // Each request is answered in one write: a notification, then the answer. The first with a
     // CRLF and a blank line, the second with a byte-order mark before the notification.
     const server = `process.stdin.on("data", (d) => { for (const l of String(d).split("\\n")) { if (!l) continue;
       const id = JSON.parse(l).id; const note = JSON.stringify({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "é" + id } });
       const a = JSON.stringify({ jsonrpc: "2.0", id, result: { text: "ü" } });
       process.stdout.write(id === 1 ? note + "\\r\\n\\n" + a + "\\n" : id === 2 ? "\\uFEFF" + note + "\\n" + a + "\\n" : note + "\\n" + a + "\\n"); } });`;
-    const { input, output, done } = gateInFrontOf(server);
+    const { input, output, done } = gateInFrontOf(t, server);
     const chunks: Buffer[] = [];
     output.on("data", (c: Buffer) => chunks.push(c));
     const text = () => Buffer.concat(chunks).toString("utf8");
@@ -475,13 +483,13 @@ describe("runStdioGate with a recording server", () => {
     assert.equal(text(), [1, 2, 3].map((id) => `${note(id)}\n${answer(id)}\n`).join(""));
   });
 
-  test("a server line with one byte-order mark is read (and passed on without it); with two it is dropped as not JSON", async () => {
+  test("a server line with one byte-order mark is read (and passed on without it); with two it is dropped as not JSON", async (t) => {
     // Answers each request twice over: after two marks (dropped), then after one (passed on).
     const server = `process.stdin.on("data", (d) => { for (const l of String(d).split("\\n")) { if (!l) continue;
       const id = JSON.parse(l).id; const a = JSON.stringify({ jsonrpc: "2.0", id, result: {} });
       process.stdout.write("\\uFEFF\\uFEFF" + a + "\\n" + "\\uFEFF" + a + "\\n"); } });`;
     const warnings: string[] = [];
-    const { input, output, done } = gateInFrontOf(server, (l) => warnings.push(l));
+    const { input, output, done } = gateInFrontOf(t, server, (l) => warnings.push(l));
     let text = "";
     output.on("data", (c: Buffer) => {
       text += c.toString("utf8");
