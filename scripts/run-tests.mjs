@@ -2,10 +2,14 @@
 // Node 20's test runner has no globs: find test/**/*.test.ts here and hand the list to `node --test`.
 // With ASSAY_TEST_JUNIT=<file>, the results are also written there as JUnit XML, stamped with the
 // time the run started (node's reporter records none, and `assay matrix` needs the artifact's own time).
-import { spawnSync } from "node:child_process";
+// A run past ASSAY_TEST_TIMEOUT_S seconds (900 by default, 0 for none) is stopped: the test files
+// still running are named and killed, and the exit code is 2. A file whose thread is blocked (a
+// deadlock in native code hung one for 19 minutes) cannot time itself out: `--test-timeout` runs
+// inside it.
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -40,13 +44,41 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error("run-tests: ASSAY_TEST_CONCURRENCY must be a whole number of files, 1 or more");
   process.exit(2);
 }
+const limitS = Number(process.env.ASSAY_TEST_TIMEOUT_S ?? 900);
+if (!Number.isInteger(limitS) || limitS < 0) {
+  console.error("run-tests: ASSAY_TEST_TIMEOUT_S must be a whole number of seconds, 0 for no limit");
+  process.exit(2);
+}
 const startedAt = new Date().toISOString();
 const args = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, ...reporters, ...files];
-const result = spawnSync(process.execPath, args, {
-  stdio: "inherit",
+const runner = spawn(process.execPath, args, { stdio: "inherit" });
+let timedOut = false;
+const timer =
+  limitS === 0
+    ? undefined
+    : setTimeout(() => {
+        timedOut = true;
+        // Frozen first, so it starts no test file while the ones it started are found and killed.
+        signal(runner.pid, "SIGSTOP");
+        const left = descendants(runner.pid);
+        const running = left.flatMap((pid) => testFileOf(pid) ?? []);
+        console.error(
+          `run-tests: the tests ran past ${limitS} s (ASSAY_TEST_TIMEOUT_S); still running: ${running.length > 0 ? running.join(", ") : "no test file found"}; stopped`,
+        );
+        for (const pid of [...left, runner.pid]) signal(pid, "SIGKILL");
+      }, limitS * 1000);
+const status = await new Promise((resolve) => {
+  runner.on("error", (err) => {
+    console.error(`run-tests: cannot run node --test: ${err.message}`);
+    resolve(2);
+  });
+  runner.on("close", (code) => resolve(code ?? 2));
 });
+clearTimeout(timer);
 if (junit !== undefined && raw !== undefined) {
   try {
+    // A run stopped part way left its JUnit file cut short: not passed on as a result.
+    if (timedOut) throw new Error("the run was stopped before it finished");
     const xml = readFileSync(raw, "utf8").replace(
       /<testsuites(?=[\s>])/,
       `<testsuites timestamp="${startedAt}"`,
@@ -59,4 +91,54 @@ if (junit !== undefined && raw !== undefined) {
     rmSync(raw, { force: true });
   }
 }
-process.exit(result.status ?? 2);
+process.exit(timedOut ? 2 : status);
+
+/** Every process under `root` (Linux /proc; none elsewhere), so a stopped run leaves nothing behind. */
+function descendants(root) {
+  const children = new Map();
+  let entries = [];
+  try {
+    entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      // The command name may hold spaces and parentheses: the fields start after the last ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const out = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const c of children.get(queue.shift()) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+/** The test file a process runs, if it runs one (node --test passes it as an absolute path). */
+function testFileOf(pid) {
+  try {
+    const file = readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .find((a) => a.endsWith(".test.ts"));
+    return file === undefined ? undefined : relative(process.cwd(), file);
+  } catch {
+    return undefined;
+  }
+}
+
+function signal(pid, name) {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
