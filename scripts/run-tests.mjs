@@ -3,7 +3,8 @@
 // With ASSAY_TEST_JUNIT=<file>, the results are also written there as JUnit XML, stamped with the
 // time the run started (node's reporter records none, and `assay matrix` needs the artifact's own time).
 // A run past ASSAY_TEST_TIMEOUT_S seconds (900 by default, 0 for none) is stopped: the test files
-// still running are named and killed, and the exit code is 2. A file whose thread is blocked (a
+// still running are named and killed with the processes under them (by parent, on Linux: one that
+// has left them, like a background process whose shell ended, is not found), and the exit code is 2. A file whose thread is blocked (a
 // deadlock in native code hung one for 19 minutes) cannot time itself out: `--test-timeout` runs
 // inside it.
 import { spawn } from "node:child_process";
@@ -44,9 +45,13 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error("run-tests: ASSAY_TEST_CONCURRENCY must be a whole number of files, 1 or more");
   process.exit(2);
 }
+// setTimeout's longest delay, about 24.8 days.
+const MAX_LIMIT_S = 2147483;
 const limitS = Number(process.env.ASSAY_TEST_TIMEOUT_S ?? 900);
-if (!Number.isInteger(limitS) || limitS < 0) {
-  console.error("run-tests: ASSAY_TEST_TIMEOUT_S must be a whole number of seconds, 0 for no limit");
+if (!Number.isInteger(limitS) || limitS < 0 || limitS > MAX_LIMIT_S) {
+  console.error(
+    `run-tests: ASSAY_TEST_TIMEOUT_S must be a whole number of seconds up to ${MAX_LIMIT_S}, 0 for no limit`,
+  );
   process.exit(2);
 }
 const startedAt = new Date().toISOString();
@@ -58,14 +63,12 @@ const timer =
     ? undefined
     : setTimeout(() => {
         timedOut = true;
-        // Frozen first, so it starts no test file while the ones it started are found and killed.
-        signal(runner.pid, "SIGSTOP");
-        const left = descendants(runner.pid);
-        const running = left.flatMap((pid) => testFileOf(pid) ?? []);
+        const left = freeze(runner.pid);
+        const running = [...new Set(left.flatMap((pid) => testFileOf(pid) ?? []))];
         console.error(
           `run-tests: the tests ran past ${limitS} s (ASSAY_TEST_TIMEOUT_S); still running: ${running.length > 0 ? running.join(", ") : "no test file found"}; stopped`,
         );
-        for (const pid of [...left, runner.pid]) signal(pid, "SIGKILL");
+        for (const pid of [runner.pid, ...left]) signal(pid, "SIGKILL");
       }, limitS * 1000);
 const status = await new Promise((resolve) => {
   runner.on("error", (err) => {
@@ -93,7 +96,25 @@ if (junit !== undefined && raw !== undefined) {
 }
 process.exit(timedOut ? 2 : status);
 
-/** Every process under `root` (Linux /proc; none elsewhere), so a stopped run leaves nothing behind. */
+/**
+ * Stop `root` and every process under it (SIGSTOP), looking again until no new one turns up, so
+ * none starts another while they are killed; returns those under it (Linux /proc; none elsewhere).
+ */
+function freeze(root) {
+  signal(root, "SIGSTOP");
+  const seen = new Set();
+  for (let pass = 0; pass < 10; pass++) {
+    const fresh = descendants(root).filter((pid) => !seen.has(pid));
+    if (fresh.length === 0) break;
+    for (const pid of fresh) {
+      seen.add(pid);
+      signal(pid, "SIGSTOP");
+    }
+  }
+  return [...seen];
+}
+
+/** Every process under `root` by parent (Linux /proc; none elsewhere). */
 function descendants(root) {
   const children = new Map();
   let entries = [];

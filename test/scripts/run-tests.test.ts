@@ -29,23 +29,29 @@ function runTests(files: string[], env: Record<string, string>, guardMs = 60_000
     child.stderr.on("data", (c: Buffer) => {
       stderr += c.toString("utf8");
     });
-    const guard = setTimeout(() => child.kill("SIGKILL"), guardMs);
-    child.on("close", (code) => {
+    const done = (code: number | null) => {
       clearTimeout(guard);
       resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
+    };
+    // Past the guard the script failed to stop the run: it and the fixtures' processes are killed
+    // here (they would hold its output open, so it would never close) and the test fails.
+    const guard = setTimeout(() => {
+      child.kill("SIGKILL");
+      killFixtures();
+      done(null);
+    }, guardMs);
+    child.on("close", done);
   });
 }
 
-/** Processes (Linux /proc) whose command line names `file`. */
+/** Processes (Linux /proc) whose command line names `file` (node --test passes its absolute path). */
 function running(file: string): number[] {
+  const path = join(ROOT, file);
   return readdirSync("/proc")
     .filter((e) => /^\d+$/.test(e))
     .filter((e) => {
       try {
-        return readFileSync(`/proc/${e}/cmdline`, "utf8")
-          .split("\0")
-          .some((a) => a.endsWith(file));
+        return readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0").includes(path);
       } catch {
         return false;
       }
@@ -53,10 +59,24 @@ function running(file: string): number[] {
     .map(Number);
 }
 
+/** Kill whatever still runs a fixture file, so a failed test leaves nothing behind. */
+function killFixtures(): void {
+  for (const pid of [...running(BLOCKED), ...running(PASSES)]) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
 describe("scripts/run-tests.mjs", () => {
   test("a test file whose thread is blocked is named, killed, and the run exits 2 at its time limit", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "assay-run-tests-"));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    t.after(() => {
+      killFixtures();
+      rmSync(dir, { recursive: true, force: true });
+    });
     const junit = join(dir, "junit.xml");
     const r = await runTests([BLOCKED, PASSES], {
       ASSAY_TEST_TIMEOUT_S: "3",
@@ -79,11 +99,14 @@ describe("scripts/run-tests.mjs", () => {
     const ok = await runTests([PASSES], { ASSAY_TEST_TIMEOUT_S: "60" });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /✔ passes/);
-    const bad = await runTests([PASSES], { ASSAY_TEST_TIMEOUT_S: "soon" });
-    assert.equal(bad.code, 2);
-    assert.equal(
-      bad.stderr,
-      "run-tests: ASSAY_TEST_TIMEOUT_S must be a whole number of seconds, 0 for no limit\n",
-    );
+    for (const limit of ["soon", "-1", "2147484"]) {
+      const bad = await runTests([PASSES], { ASSAY_TEST_TIMEOUT_S: limit });
+      assert.equal(bad.code, 2, limit);
+      assert.equal(
+        bad.stderr,
+        "run-tests: ASSAY_TEST_TIMEOUT_S must be a whole number of seconds up to 2147483, 0 for no limit\n",
+        limit,
+      );
+    }
   });
 });
