@@ -128,7 +128,9 @@ function descendants(root) {
       const stat = readFileSync(`/proc/${e}/stat`, "utf8");
       // The command name may hold spaces and parentheses: the fields start after the last ")".
       const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(e)]);
+      const siblings = children.get(ppid);
+      if (siblings === undefined) children.set(ppid, [Number(e)]);
+      else siblings.push(Number(e));
     } catch {
       // Gone meanwhile.
     }

@@ -4,9 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { ROOT } from "../run-assay.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BLOCKED = "test/fixtures/run-tests/blocked.test.ts";
 const PASSES = "test/fixtures/run-tests/passes.test.ts";
 
