@@ -4,9 +4,9 @@
 // time the run started (node's reporter records none, and `assay matrix` needs the artifact's own time).
 // A run past ASSAY_TEST_TIMEOUT_S seconds (900 by default, 0 for none) is stopped: the test files
 // still running are named and killed with the processes under them (by parent, on Linux: one that
-// has left them, like a background process whose shell ended, is not found), and the exit code is 2. A file whose thread is blocked (a
-// deadlock in native code hung one for 19 minutes) cannot time itself out: `--test-timeout` runs
-// inside it.
+// has left them, like a background process whose shell ended, is not found), and the exit code is
+// 2. A file whose thread is blocked (a deadlock in native code hung one for 19 minutes) cannot time
+// itself out: `--test-timeout` runs inside it.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
