@@ -18,7 +18,7 @@ import { DEMO, demoSoak, ed25519, rewriteManifest, writeKit } from "./helpers.js
 
 // The other tests build kits with Ed25519; this one signs a kit with ECDSA P-256 (library and
 // CLI). The CLI half runs the built CLI (dist/): `npm run build` first.
-const p256 = () => generatedKeyPair("ec");
+const p256 = () => generatedKeyPair("ecdsa-p256");
 
 const tmp = suiteTempDir("assay-audit-kit-ecdsa-");
 let bundle: Bundle;

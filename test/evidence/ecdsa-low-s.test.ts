@@ -7,7 +7,7 @@ import { isLowS, lowS } from "../../src/evidence/ecdsa-low-s.js";
 import { generatedKeyPair, highSTwin } from "./helpers.js";
 
 test("P-256 signatures are made in the low-S form; the high-S twin verifies with node:crypto but is told apart", () => {
-  const { privateKey, publicKey } = generatedKeyPair("ec");
+  const { privateKey, publicKey } = generatedKeyPair("ecdsa-p256");
   let highSeen = 0;
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), (data) => {

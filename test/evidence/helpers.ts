@@ -1,6 +1,7 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateKeyPairPem, type KeyAlgorithm } from "../../src/evidence/keys.js";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
 
@@ -88,12 +89,7 @@ export function highSTwin(sig: Buffer): Buffer {
  * hung in CI, its main thread in ~KeyGenJob under GetEcKeyDetail). Keys read back from PEM share
  * nothing with the job, as keys read from files (all the CLI uses) do.
  */
-export function generatedKeyPair(type: "ec" | "ed25519"): { privateKey: KeyObject; publicKey: KeyObject } {
-  const pkcs8 = { type: "pkcs8", format: "pem" } as const;
-  const spki = { type: "spki", format: "pem" } as const;
-  const pem: { privateKey: string; publicKey: string } =
-    type === "ec"
-      ? generateKeyPairSync("ec", { namedCurve: "P-256", privateKeyEncoding: pkcs8, publicKeyEncoding: spki })
-      : generateKeyPairSync("ed25519", { privateKeyEncoding: pkcs8, publicKeyEncoding: spki });
-  return { privateKey: createPrivateKey(pem.privateKey), publicKey: createPublicKey(pem.publicKey) };
+export function generatedKeyPair(algorithm: KeyAlgorithm): { privateKey: KeyObject; publicKey: KeyObject } {
+  const pem = generateKeyPairPem(algorithm);
+  return { privateKey: createPrivateKey(pem.privateKeyPem), publicKey: createPublicKey(pem.publicKeyPem) };
 }
