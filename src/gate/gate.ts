@@ -102,7 +102,22 @@ export class McpGate {
    * limits nor is recorded as forwarded.
    */
   stageFromClient(msg: unknown, bytes = 0, source?: string): StagedStep {
-    const facts = source === undefined ? { depth: nestingDepth(msg), inexact: false } : scanJsonText(source);
+    // Most clients write JSON as JSON.stringify does. Then the text is what the gate would forward
+    // anyway, every number in it reads back as written, and the scan of its text (a loop over
+    // every character: ~2,300 of a pipelined call's ~94,000 instructions, bench:gate-counts) is
+    // not needed.
+    let json: string | undefined;
+    if (source !== undefined) {
+      try {
+        json = JSON.stringify(msg);
+      } catch {
+        // Too deep for JSON.stringify: the scan below finds how deep, and the message is refused.
+      }
+    }
+    const facts =
+      source === undefined || json === source
+        ? { depth: nestingDepth(msg), inexact: false }
+        : scanJsonText(source);
     let exact: ExactSource | undefined;
     if (source !== undefined) {
       try {
@@ -128,7 +143,7 @@ export class McpGate {
     let line: string | undefined;
     if (source !== undefined) {
       try {
-        line = encodeJson(msg, exact, msg);
+        line = exact === undefined && json !== undefined ? json : encodeJson(msg, exact, msg);
       } catch (err) {
         const message = `the message could not be re-encoded: ${errorText(err)}`;
         return this.reject("invalid_message", topLevelId(msg), message, bytes);

@@ -49,6 +49,18 @@ const MAX_REMEMBERED = 256;
 // (test/gate/record-line.test.ts pins these against the schema).
 export const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/u;
 export const DIGEST = /^sha256:[0-9a-f]{64}$/u;
+/**
+ * A string whose JSON is itself in double quotes, one byte a character: ASCII with no character
+ * JSON.stringify escapes (`"`, `\\`, a control character).
+ */
+export const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7f]*$/u;
+
+// The values new on every call are checked with these regexes rather than loops over their
+// characters: a call's strings are concatenations, and a loop's every `charCodeAt` unwrapped one
+// (~35 instructions a character, callgrind). With the line also written in one piece, the gate's
+// main thread ran ~94k instructions a pipelined call instead of ~103k (the record hop ~65k), with
+// as many instruction-cache misses; its CPU time did not change beyond the machine's spread
+// (docs/gate-performance.md, "Counted instead of timed").
 
 /**
  * The decision log lines of the gate's tool decision records. `encode` vouches for a record only
@@ -110,24 +122,35 @@ export class RecordLines {
     if (!nonEmptyString(id) || !this.isTime(time) || !nonEmptyString(callId)) return false;
     if (!(typeof requestId === "string" || requestId === null || isFiniteNumber(requestId))) return false;
     if (!isFiniteNumber(latency) || latency < 0) return false;
-    if (digest !== null && (typeof digest !== "string" || !isDigest(digest))) return false;
+    if (digest !== null && (typeof digest !== "string" || !DIGEST.test(digest))) return false;
 
-    out.bytes(seg.head);
-    jsonString(out, id);
-    out.bytes(seg.source);
-    out.quotedAscii(time); // digits, `-`, `T`, `:`, `.`, `Z`, `+`: nothing JSON escapes
-    out.bytes(seg.decision);
-    jsonString(out, callId);
-    out.bytes(REQUEST_ID);
-    if (typeof requestId === "string") jsonString(out, requestId);
-    // A finite number and a digest (hex) are written by JSON.stringify as they are.
-    else out.ascii(requestId === null ? "null" : String(requestId));
-    out.bytes(seg.session);
-    out.ascii(String(latency));
-    out.bytes(ARGUMENTS_DIGEST);
-    if (digest === null) out.ascii("null");
-    else out.quotedAscii(digest);
-    out.bytes(CLOSE);
+    // The record's line as one string written once: a single copy into the buffer rather than a
+    // loop per value (a character copied by a JavaScript loop took ~30 instructions, callgrind).
+    const idPlain = PLAIN.test(id);
+    const callIdPlain = PLAIN.test(callId);
+    let ascii = seg.ascii && idPlain && callIdPlain;
+    let request: string;
+    if (typeof requestId !== "string") request = requestId === null ? "null" : String(requestId);
+    else if (PLAIN.test(requestId)) request = `"${requestId}"`;
+    else {
+      request = JSON.stringify(requestId);
+      ascii = false;
+    }
+    // A finite number and a digest (hex) are written by JSON.stringify as they are, and so is a
+    // time: digits, `-`, `T`, `:`, `.`, `Z`, `+`.
+    const line =
+      seg.head +
+      (idPlain ? `"${id}"` : JSON.stringify(id)) +
+      seg.source +
+      `"${time}"` +
+      seg.decision +
+      (callIdPlain ? `"${callId}"` : JSON.stringify(callId)) +
+      `,"request_id":${request}` +
+      seg.session +
+      String(latency) +
+      (digest === null ? ',"arguments_digest":null}}' : `,"arguments_digest":"${digest}"}}`);
+    if (ascii) out.ascii(line);
+    else out.utf8(line);
     return true;
   }
 
@@ -168,16 +191,17 @@ export class RecordLines {
     const l = this.last;
     for (const f of EVENT_REPEATED) l[SLOT[f]] = e[f];
     for (const f of DATA_REPEATED) l[SLOT[f]] = data[f];
-    this.segments = {
-      head: utf8(`{"specversion":${specversion},"id":`),
-      source: utf8(`,"source":${source},"type":${type},"time":`),
-      decision: utf8(
-        `,"datacontenttype":${contentType}${subject === undefined ? "" : `,"subject":${subjectJson}`},` +
-          `"data":{"effect":${effect},"rule_id":${ruleId},"reason_code":${reason},"message":${message},` +
-          `"violations":[],"policy_digest":${policy},"tool":${tool},"tool_call_id":`,
-      ),
-      session: utf8(`,"session_id":${session},"outcome":${outcome},"dry_run":${dryRun},"latency_us":`),
-    };
+    const head = `{"specversion":${specversion},"id":`;
+    const sourceText = `,"source":${source},"type":${type},"time":`;
+    const decision =
+      `,"datacontenttype":${contentType}${subject === undefined ? "" : `,"subject":${subjectJson}`},` +
+      `"data":{"effect":${effect},"rule_id":${ruleId},"reason_code":${reason},"message":${message},` +
+      `"violations":[],"policy_digest":${policy},"tool":${tool},"tool_call_id":`;
+    const sessionText = `,"session_id":${session},"outcome":${outcome},"dry_run":${dryRun},"latency_us":`;
+    const text = head + sourceText + decision + sessionText;
+    // Past ASCII a character takes two or more bytes of UTF-8.
+    const ascii = Buffer.byteLength(text, "utf8") === text.length;
+    this.segments = { head, source: sourceText, decision, session: sessionText, ascii };
     return this.segments;
   }
 
@@ -223,24 +247,21 @@ export class RecordLines {
     // A string first: before any record, `lastTime` is undefined, and so may be a record's `time`.
     if (typeof value !== "string") return false;
     if (value === this.lastTime) return true;
-    if (!(isClockTime(value) || TIME.test(value))) return false;
+    if (!TIME.test(value)) return false;
     this.lastTime = value;
     return true;
   }
 }
 
-/** A record's bytes around its new values (id, time, tool_call_id, request_id, latency, digest). */
+/** A record's text around its new values (id, time, tool_call_id, request_id, latency, digest). */
 interface Segments {
-  head: Uint8Array;
-  source: Uint8Array;
-  decision: Uint8Array;
-  session: Uint8Array;
+  head: string;
+  source: string;
+  decision: string;
+  session: string;
+  /** Whether all four are ASCII (then a line whose new values are too is written one byte a character). */
+  ascii: boolean;
 }
-
-const utf8 = (s: string): Uint8Array => Buffer.from(s, "utf8");
-const REQUEST_ID = utf8(',"request_id":');
-const ARGUMENTS_DIGEST = utf8(',"arguments_digest":');
-const CLOSE = utf8("}}");
 
 /** An object JSON.stringify writes member by member: no toJSON of its own or inherited. */
 function isPlain(v: unknown): boolean {
@@ -270,68 +291,3 @@ function nonEmptyString(v: unknown): v is string {
 function isFiniteNumber(v: unknown): v is number {
   return typeof v === "number" && Number.isFinite(v);
 }
-
-// The two checks below run on every record. Written as loops rather than regex runs, a record's
-// line took ~17 µs instead of ~23 µs in a micro-benchmark that evicts the caches between calls, as
-// happens to the gate between calls made one at a time (warm, both take ~1 µs).
-
-/** Lower-case hex digits by char code, up to `f`. */
-const HEX_DIGIT = new Uint8Array(0x67);
-for (const c of "0123456789abcdef") HEX_DIGIT[c.charCodeAt(0)] = 1;
-
-/**
- * `DIGEST`, checked character by character. Looked up and and-ed rather than compared: a digest's
- * digits are random, so a branch per digit guessed wrong about half the time and the check took
- * ~3× as long (~320 against ~110 ns a digest, warm).
- */
-export function isDigest(v: string): boolean {
-  if (v.length !== 71 || !v.startsWith("sha256:")) return false;
-  let hex = 1;
-  for (let i = 7; i < 71; i++) {
-    const c = v.charCodeAt(i);
-    if (c >= 0x67) return false;
-    hex &= HEX_DIGIT[c] as number;
-  }
-  return hex === 1;
-}
-
-/** The one form the gate's clock writes a time in (`0` for a digit): one of the forms `TIME` accepts. */
-const CLOCK_TIME_SHAPE = "0000-00-00T00:00:00.000Z";
-
-/** Whether `v` is written as the gate's clock writes a time. */
-export function isClockTime(v: string): boolean {
-  if (v.length !== CLOCK_TIME_SHAPE.length) return false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    const want = CLOCK_TIME_SHAPE.charCodeAt(i);
-    if (want === 0x30 ? !(c >= 0x30 && c <= 0x39) : c !== want) return false;
-  }
-  return true;
-}
-
-/** Write `s` as JSON.stringify does, as UTF-8: straight through when there is nothing to escape. */
-export function jsonString(out: ByteOut, s: string): void {
-  if (plainAscii(s)) out.quotedAscii(s);
-  else out.utf8(JSON.stringify(s));
-}
-
-/**
- * Whether `s` is ASCII with no character JSON.stringify escapes (`"`, `\\`, a control character).
- * A loop, like the checks above: the regex it replaced took ~9-11 µs with cold caches against
- * ~4-6 µs for this (the same warm).
- */
-function plainAscii(s: string): boolean {
-  let escaped = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return false;
-    escaped |= ESCAPED_ASCII[c] as number;
-  }
-  return escaped === 0;
-}
-
-/** The ASCII characters JSON.stringify escapes: `"`, `\\` and the control characters. */
-const ESCAPED_ASCII = new Uint8Array(0x80);
-ESCAPED_ASCII.fill(1, 0, 0x20);
-ESCAPED_ASCII[0x22] = 1;
-ESCAPED_ASCII[0x5c] = 1;
