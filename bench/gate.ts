@@ -10,10 +10,10 @@
  *
  * - direct: our client talks to the server's stdio.
  * - gated: the same server behind `assay mcp wrap` (bin/assay, so the build in dist/), with
- *   packs/mcp-baseline.yaml plus a small application allow-list pack written to a temp dir
+ *   packs/mcp-baseline.yaml plus a small application allow-list pack (bench/fixtures/bench-app.yaml)
  *   (`echo` allowed, its arguments checked by a JSON Schema; everything else denied), a
- *   decision log (`--decision-log`, one appended record per call, as in production) in the
- *   same temp dir, and tools/list filtering on (the default).
+ *   decision log (`--decision-log`, one appended record per call, as in production) in a temp
+ *   dir, and tools/list filtering on (the default).
  * - peer: the same server behind mcp-proxy (npm, exact version in package.json), a pass-through
  *   proxy with no policy. mcp-proxy has no stdio→stdio mode (its CLI serves stdio over HTTP, its
  *   startStdioServer() serves HTTP on stdio), so bench/fixtures/mcp-proxy-stdio.mjs wires its
@@ -100,17 +100,17 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Gate } from "../src/gate/create-gate.js";
 import type { GatedTransport } from "../src/gate/gated-transport.js";
 import type { CompiledPolicy } from "../src/policy/ir.js";
+import { APP_PACK, EVERYTHING_SERVER, ROOT } from "./gate-setup.js";
 import { mean, median, newest, percentile, round, roundTowardMiss, table } from "./stats.js";
 
 /** The two switches; anything else is a usage error (exit 2), not silently ignored. */
@@ -160,37 +160,9 @@ const LIMITS = {
   embedded_gate_cpu_us_per_call_added: 15,
 };
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const requireHere = createRequire(import.meta.url);
-const EVERYTHING = join(
-  dirname(requireHere.resolve("@modelcontextprotocol/server-everything/package.json")),
-  "dist/index.js",
-);
-const SERVER = [process.execPath, EVERYTHING, "stdio"];
-const MCP_PROXY_VERSION = (requireHere("mcp-proxy/package.json") as { version: string }).version;
-
-const APP_PACK = `id: bench-app
-version: "1.0.0"
-description: the application's allow-list for the gate benchmark
-defaults: deny
-rules:
-  - id: app-tools
-    dimension: safety
-    severity: high
-    tools:
-      allow: [echo, get-sum]
-  - id: echo-args
-    dimension: correctness
-    severity: medium
-    args:
-      tools: [echo]
-      schema:
-        type: object
-        properties:
-          message: { type: string, maxLength: 4096 }
-        required: [message]
-        additionalProperties: false
-`;
+const SERVER = EVERYTHING_SERVER;
+const MCP_PROXY_VERSION = (createRequire(import.meta.url)("mcp-proxy/package.json") as { version: string })
+  .version;
 
 // ---------------------------------------------------------------------------------------------
 // The lean client.
@@ -625,12 +597,10 @@ async function main(): Promise<void> {
     console.error("warning: dist/ is older than src/; run `npm run build` to measure the current code");
 
   const tmp = mkdtempSync(join(tmpdir(), "assay-bench-gate-"));
-  const appPack = join(tmp, "bench-app.yaml");
   const log = join(tmp, "decisions.ndjson");
   const profDir = join(tmp, "cpu-prof");
   const recordLog = join(tmp, "record-hop.ndjson");
   const decideLog = join(tmp, "decide-hop.ndjson");
-  writeFileSync(appPack, APP_PACK);
 
   const gateNode = CPU_PROF
     ? [process.execPath, "--cpu-prof", "--cpu-prof-dir", profDir]
@@ -645,7 +615,7 @@ async function main(): Promise<void> {
       "--policy",
       join(ROOT, "packs/mcp-baseline.yaml"),
       "--policy",
-      appPack,
+      APP_PACK,
       "--decision-log",
       log,
       "--",
@@ -660,7 +630,7 @@ async function main(): Promise<void> {
       "--decide",
       join(ROOT, "packs/mcp-baseline.yaml"),
       "--decide",
-      appPack,
+      APP_PACK,
       decideLog,
       ...SERVER,
     ],
@@ -675,7 +645,7 @@ async function main(): Promise<void> {
     decide: "decide hop (reference)",
     embedded: "embedded gate (createGate)",
   };
-  const policy = await compilePacks([join(ROOT, "packs/mcp-baseline.yaml"), appPack]);
+  const policy = await compilePacks([join(ROOT, "packs/mcp-baseline.yaml"), APP_PACK]);
   // createGate's own cost, first: in this process, before any server starts or other setup runs.
   const inProcess = await embeddedCost(policy, join(tmp, "in-process-decisions.ndjson"));
   // The same packs and a decision log of its own, in this process (the library's gate, §3).
