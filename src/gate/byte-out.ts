@@ -1,9 +1,9 @@
 /**
  * A growable byte buffer that text is written into as UTF-8, reused from write to write. The
- * decision log builds each batch of records here and hands the bytes to one write: no string per
- * record to be joined, flattened and encoded again on its way out. That was 1.3 of the 7.2 KB the
- * stdio gate allocated per call (bench:gate's echo call), and the gate's young generation stays at
- * 1 MB, so every ~120 calls cost a scavenge of ~0.2 ms.
+ * decision log writes each record of a batch into it as it is made and hands the bytes to one
+ * write: the batch is never joined into one string, then measured and encoded again on its way
+ * out. That was 1.3 of the 7.2 KB the stdio gate allocated per call (bench:gate's echo call), and
+ * the gate's young generation stays at 1 MB, so every ~120 calls cost a scavenge of ~0.2 ms.
  */
 export class ByteOut {
   /** Bytes written so far (`buf` holds them from 0). */
